@@ -1,0 +1,108 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from members.models import ContactPerson
+from network_portal.validators import validate_no_control_characters
+
+from .models import Meeting, Registration
+from .services import RegistrationAnswers
+
+
+class RegistrationForm(forms.Form):
+    """The answers a registrant gives. Coordinators also pick whom they register."""
+
+    participant = forms.ModelChoiceField(
+        label=_("Who is coming?"),
+        queryset=ContactPerson.objects.none(),
+        required=False,
+        empty_label=None,
+    )
+    new_colleague_name = forms.CharField(
+        label=_("Or register a new colleague: name"),
+        max_length=200,
+        required=False,
+        validators=[validate_no_control_characters],
+    )
+    new_colleague_email = forms.EmailField(
+        label=_("New colleague's e-mail address"), required=False
+    )
+    attendance_mode = forms.ChoiceField(
+        label=_("Attendance"),
+        choices=Registration.AttendanceMode.choices,
+        initial=Registration.AttendanceMode.IN_PERSON,
+        widget=forms.RadioSelect,
+    )
+    dietary_needs = forms.CharField(
+        label=_("Dietary needs"),
+        max_length=300,
+        required=False,
+        validators=[validate_no_control_characters],
+        help_text=_("Allergies or other needs for the lunch, if any."),
+    )
+    presenting_project_idea = forms.BooleanField(
+        label=_("Will present a project idea"), required=False
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        max_length=2000,
+        required=False,
+        validators=[validate_no_control_characters],
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, meeting: Meeting, actor: ContactPerson, for_update=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.meeting = meeting
+        self.actor = actor
+        if not meeting.online_url:
+            self.fields["attendance_mode"].choices = [
+                (Registration.AttendanceMode.IN_PERSON, Registration.AttendanceMode.IN_PERSON.label)
+            ]
+        if for_update or not actor.is_coordinator or actor.municipality_id is None:
+            for name in ("participant", "new_colleague_name", "new_colleague_email"):
+                del self.fields[name]
+        else:
+            self.fields["participant"].queryset = ContactPerson.objects.active().filter(
+                municipality_id=actor.municipality_id
+            )
+            self.fields["participant"].initial = actor.pk
+            self.fields["participant"].help_text = _(
+                "As coordinator you can register colleagues from your municipality."
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        posted = self.data.get("participant")
+        if "participant" not in self.fields and posted not in (None, "", str(self.actor.pk)):
+            # Only coordinators choose whom they register; refuse rather than silently
+            # registering the sender instead.
+            raise forms.ValidationError(_("You can only register yourself."))
+        name = cleaned.get("new_colleague_name")
+        email = cleaned.get("new_colleague_email")
+        if "participant" in self.fields and (name or email):
+            if not (name and email):
+                raise forms.ValidationError(
+                    _("Give both the name and the e-mail address of the new colleague.")
+                )
+            existing = ContactPerson.objects.filter(email__iexact=email).first()
+            if existing and existing.municipality_id != self.actor.municipality_id:
+                self.add_error(
+                    "new_colleague_email",
+                    _("This address belongs to a contact person in another municipality."),
+                )
+        return cleaned
+
+    @property
+    def answers(self) -> RegistrationAnswers:
+        data = self.cleaned_data
+        return RegistrationAnswers(
+            attendance_mode=data["attendance_mode"],
+            dietary_needs=data["dietary_needs"],
+            presenting_project_idea=data["presenting_project_idea"],
+            comment=data["comment"],
+        )
+
+    @property
+    def new_colleague(self) -> tuple[str, str] | None:
+        name = self.cleaned_data.get("new_colleague_name")
+        return (name, self.cleaned_data["new_colleague_email"]) if name else None

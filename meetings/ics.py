@@ -1,0 +1,210 @@
+"""Every piece of iCalendar the portal produces is built here, as pure functions.
+
+One helper makes each UID, so a meeting has the same UID in a download, in every feed and in
+every e-mail attachment, and calendar programs update their copy instead of adding another.
+Times are written with TZID=Europe/Oslo and the matching VTIMEZONE, not in UTC, so a meeting
+stays at 10:00 local time in every client. METHOD:PUBLISH throughout: these are announcements,
+not invitations that pretend to take RSVPs.
+"""
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import icalendar
+from django.conf import settings
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+
+from .models import Meeting
+
+PRODID = "-//Kommunenettverket//Network portal 1.0//NN"
+# A meeting with a start but no end is shown with this length.
+DEFAULT_DURATION = dt.timedelta(hours=2)
+# The deadline entry in personal feeds: a short marker, not a block of time.
+DEADLINE_DURATION = dt.timedelta(minutes=15)
+# How often subscribed calendar programs should fetch feeds again.
+REFRESH_INTERVAL = dt.timedelta(hours=1)
+# C0 controls other than tab, newline and carriage return are not allowed in iCalendar text.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def uid_domain() -> str:
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+def meeting_uid(meeting: Meeting) -> str:
+    """The meeting's UID: stable for its whole life, whatever else changes."""
+    return f"meeting-{meeting.pk}@{uid_domain()}"
+
+
+def deadline_uid(meeting: Meeting) -> str:
+    return f"meeting-{meeting.pk}-deadline@{uid_domain()}"
+
+
+def clean_text(value: str) -> str:
+    return _CONTROL_CHARACTERS.sub("", value or "")
+
+
+def meeting_url(meeting: Meeting) -> str:
+    return settings.SITE_URL + meeting.get_absolute_url()
+
+
+def meeting_location(meeting: Meeting) -> str:
+    return ", ".join(part for part in (meeting.venue_name, meeting.venue_address) if part)
+
+
+def meeting_description(meeting: Meeting, *, agenda_items: Iterable = ()) -> str:
+    lines = []
+    if meeting.is_cancelled:
+        lines += [_("This meeting has been cancelled."), ""]
+    if meeting.theme:
+        lines.append(_("Theme: %(theme)s") % {"theme": meeting.theme})
+    if meeting.description:
+        lines += ["", meeting.description]
+    agenda = [item.title for item in agenda_items]
+    if agenda:
+        lines += ["", _("Agenda:")] + [f"- {title}" for title in agenda]
+    if meeting.online_url:
+        lines += ["", _("Join online: %(url)s") % {"url": meeting.online_url}]
+    lines += ["", meeting_url(meeting)]
+    # One blank line between parts, however many parts are empty.
+    text = "\n".join(lines).strip()
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def _local(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(ZoneInfo(settings.TIME_ZONE))
+
+
+def meeting_event(meeting: Meeting, *, stamp: dt.datetime, agenda_items: Iterable = ()):
+    """A VEVENT for a dated meeting. Raises ValueError for a meeting without a start."""
+    if meeting.starts_at is None:
+        raise ValueError("A meeting without a start time has no calendar entry.")
+    event = icalendar.Event()
+    event.add("uid", meeting_uid(meeting))
+    event.add("dtstamp", stamp.astimezone(dt.UTC))
+    event.add("dtstart", _local(meeting.starts_at))
+    event.add("dtend", _local(meeting.ends_at or meeting.starts_at + DEFAULT_DURATION))
+    event.add("summary", clean_text(meeting.title))
+    event.add("description", clean_text(meeting_description(meeting, agenda_items=agenda_items)))
+    location = meeting_location(meeting)
+    if location:
+        event.add("location", clean_text(location))
+    event.add("url", meeting_url(meeting))
+    event.add("status", "CANCELLED" if meeting.is_cancelled else "CONFIRMED")
+    event.add("sequence", meeting.sequence)
+    event.add("last-modified", meeting.updated_at.astimezone(dt.UTC))
+    event.add("categories", [clean_text(str(meeting.get_kind_display()))])
+    event.add("transp", "OPAQUE")
+    return event
+
+
+def deadline_event(meeting: Meeting, *, stamp: dt.datetime):
+    """A short entry at a meeting's registration deadline, for personal feeds."""
+    deadline = meeting.registration_deadline
+    event = icalendar.Event()
+    event.add("uid", deadline_uid(meeting))
+    event.add("dtstamp", stamp.astimezone(dt.UTC))
+    event.add("dtstart", _local(deadline) - DEADLINE_DURATION)
+    event.add("dtend", _local(deadline))
+    event.add(
+        "summary", clean_text(_("Registration deadline: %(title)s") % {"title": meeting.title})
+    )
+    event.add(
+        "description",
+        clean_text(
+            _("Registration for %(title)s closes %(deadline)s.\n%(url)s")
+            % {
+                "title": meeting.title,
+                "deadline": formats.date_format(_local(deadline), "DATETIME_FORMAT"),
+                "url": meeting_url(meeting),
+            }
+        ),
+    )
+    event.add("url", meeting_url(meeting))
+    event.add("status", "CANCELLED" if meeting.is_cancelled else "CONFIRMED")
+    event.add("sequence", meeting.sequence)
+    event.add("last-modified", meeting.updated_at.astimezone(dt.UTC))
+    event.add("transp", "TRANSPARENT")
+    return event
+
+
+def build_calendar(
+    events: Sequence, *, name: str | None = None, refresh: dt.timedelta | None = None
+) -> bytes:
+    """A VCALENDAR with the events and a VTIMEZONE for every TZID they use."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    # X- properties have no known type, so give them one: text is escaped, TTL is a duration.
+    if name:
+        calendar.add("x-wr-calname", icalendar.vText(clean_text(str(name))))
+    calendar.add("x-wr-timezone", icalendar.vText(settings.TIME_ZONE))
+    if refresh is not None:
+        calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", icalendar.vDuration(refresh))
+    for event in events:
+        calendar.add_component(event)
+    # Only the transitions the events need, a year either side, keep the file small.
+    starts = [event.decoded("dtstart").date() for event in events]
+    if starts:
+        calendar.add_missing_timezones(
+            first_date=min(starts) - dt.timedelta(days=366),
+            last_date=max(starts) + dt.timedelta(days=366),
+        )
+    else:
+        # RFC 5545 wants at least one component; an empty feed carries its time zone.
+        today = dt.date.today()
+        calendar.add_component(
+            icalendar.Timezone.from_tzinfo(
+                ZoneInfo(settings.TIME_ZONE),
+                tzid=settings.TIME_ZONE,
+                first_date=today - dt.timedelta(days=366),
+                last_date=today + dt.timedelta(days=366),
+            )
+        )
+    return calendar.to_ical()
+
+
+def meeting_calendar(meeting: Meeting, *, language: str, stamp: dt.datetime) -> bytes:
+    """One meeting as a complete calendar file (download and e-mail attachment)."""
+    with translation.override(language):
+        event = meeting_event(meeting, stamp=stamp, agenda_items=meeting.agenda_items.all())
+        return build_calendar([event], name=meeting.title)
+
+
+def feed_calendar(
+    meetings: Iterable[Meeting],
+    *,
+    name: str,
+    language: str,
+    stamp: dt.datetime,
+    deadlines_after: dt.datetime | None = None,
+) -> bytes:
+    """A subscribable feed. Meetings without a date are left out. With `deadlines_after`,
+    each meeting starting after that moment also gets an entry at its registration deadline."""
+    with translation.override(language):
+        events = []
+        for meeting in meetings:
+            if meeting.starts_at is None:
+                continue
+            events.append(
+                meeting_event(meeting, stamp=stamp, agenda_items=meeting.agenda_items.all())
+            )
+            if (
+                deadlines_after is not None
+                and meeting.registration_deadline is not None
+                and meeting.starts_at > deadlines_after
+                and not meeting.is_cancelled
+            ):
+                events.append(deadline_event(meeting, stamp=stamp))
+        return build_calendar(events, name=name, refresh=REFRESH_INTERVAL)
+
+
+def meeting_filename(meeting: Meeting) -> str:
+    return f"{meeting.slug}.ics"

@@ -1,0 +1,392 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from members.models import ContactPerson
+
+
+class MeetingSeries(models.Model):
+    """A year's series of network meetings, run by one county section (the organiser)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    year = models.PositiveSmallIntegerField(_("year"))
+    description = models.TextField(_("description"), blank=True)
+    organiser_name = models.CharField(
+        _("organiser"),
+        max_length=200,
+        help_text=_("The county section that runs the series."),
+    )
+    organiser_email = models.EmailField(_("organiser's e-mail"), blank=True)
+    organiser_phone = models.CharField(_("organiser's phone"), max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = _("meeting series")
+        verbose_name_plural = pgettext_lazy("plural", "meeting series")
+        ordering = ["-year", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "year"],
+                name="meetingseries_name_year_unique",
+                violation_error_message=_("A series with this name already exists for the year."),
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=2000) & Q(year__lte=2200),
+                name="meetingseries_year_plausible",
+                violation_error_message=_("Enter a year between 2000 and 2200."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} {self.year}"
+
+
+class MeetingQuerySet(models.QuerySet):
+    def upcoming(self, now=None):
+        """Meetings still ahead: dated ones that have not ended, and tentative ones of this
+        year's or later series (a tentative meeting of an old series never got its date)."""
+        now = now or timezone.now()
+        return self.exclude(status=Meeting.Status.HELD).filter(self._ahead(now))
+
+    def past(self, now=None):
+        now = now or timezone.now()
+        return self.filter(Q(status=Meeting.Status.HELD) | ~self._ahead(now))
+
+    @staticmethod
+    def _ahead(now) -> Q:
+        return (
+            Q(starts_at__isnull=True, series__year__gte=timezone.localtime(now).year)
+            | Q(ends_at__gte=now)
+            | Q(ends_at__isnull=True, starts_at__gte=now)
+        )
+
+    def chronological(self):
+        # Tentative meetings have no start yet; within a series they follow the dated ones.
+        return self.order_by(F("starts_at").asc(nulls_last=True), "series__year", "pk")
+
+    def with_seat_counts(self):
+        return self.annotate(
+            confirmed_count=Count(
+                "registrations", filter=Q(registrations__status=Registration.Status.CONFIRMED)
+            ),
+            waitlisted_count=Count(
+                "registrations", filter=Q(registrations__status=Registration.Status.WAITLISTED)
+            ),
+        )
+
+
+class Meeting(models.Model):
+    """One workshop and information meeting of the network.
+
+    A meeting may be tentative, known only by a period such as "juni", until its date is fixed.
+    `sequence` is the iCalendar SEQUENCE: it rises whenever time, place or status changes, so
+    calendars that already hold the meeting replace it instead of adding a duplicate.
+    """
+
+    class Kind(models.TextChoices):
+        KICKOFF = "kickoff", _("Kickoff")
+        PROJECT_IDENTIFICATION = "project_identification", _("Project identification")
+        APPLICATION_WORKSHOP = "application_workshop", _("Application workshop")
+        OTHER = "other", pgettext_lazy("meeting kind", "Other")
+
+    class Status(models.TextChoices):
+        TENTATIVE = "tentative", _("Tentative")
+        SCHEDULED = "scheduled", _("Scheduled")
+        CANCELLED = "cancelled", _("Cancelled")
+        HELD = "held", _("Held")
+
+    # A change to any of these is mailed to the people registered.
+    NOTIFIED_FIELDS = (
+        "status",
+        "starts_at",
+        "ends_at",
+        "venue_name",
+        "venue_address",
+        "online_url",
+    )
+    # A change to any of these changes calendar entries people already have (the deadline has
+    # its own entry in personal feeds), so SEQUENCE rises.
+    CALENDAR_FIELDS = (*NOTIFIED_FIELDS, "registration_deadline")
+
+    series = models.ForeignKey(
+        MeetingSeries,
+        verbose_name=_("series"),
+        on_delete=models.PROTECT,
+        related_name="meetings",
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind, default=Kind.OTHER)
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=100,
+        unique=True,
+        help_text=_(
+            "Part of the meeting's web and calendar addresses; do not change it once published."
+        ),
+    )
+    theme = models.CharField(_("theme"), max_length=300, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.TENTATIVE)
+    tentative_period = models.CharField(
+        _("tentative period"),
+        max_length=100,
+        blank=True,
+        help_text=_("Shown while no date is fixed, for example “juni” or “haust/vinter”."),
+    )
+    starts_at = models.DateTimeField(_("starts"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
+    venue_name = models.CharField(_("venue"), max_length=200, blank=True)
+    venue_address = models.CharField(_("street address"), max_length=300, blank=True)
+    online_url = models.URLField(_("online meeting link"), blank=True)
+    registration_deadline = models.DateTimeField(_("registration deadline"), null=True, blank=True)
+    capacity = models.PositiveIntegerField(
+        _("capacity"),
+        null=True,
+        blank=True,
+        help_text=_("Number of seats. Leave empty for no limit."),
+    )
+    programme_url = models.URLField(_("programme link"), blank=True)
+    sequence = models.PositiveIntegerField(
+        _("calendar sequence"),
+        default=0,
+        editable=False,
+        help_text=_("Rises on every change of time, place or status."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = MeetingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        ordering = [F("starts_at").asc(nulls_last=True), "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(starts_at__isnull=False),
+                name="meeting_end_needs_start",
+                violation_error_message=_("A meeting with an end time needs a start time."),
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True)
+                | Q(starts_at__isnull=True)
+                | Q(ends_at__gt=F("starts_at")),
+                name="meeting_ends_after_start",
+                violation_error_message=_("The meeting must end after it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(registration_deadline__isnull=True)
+                | Q(starts_at__isnull=True)
+                | Q(registration_deadline__lte=F("starts_at")),
+                name="meeting_deadline_not_after_start",
+                violation_error_message=_(
+                    "The registration deadline cannot be after the meeting starts."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["scheduled", "held"]) | Q(starts_at__isnull=False),
+                name="meeting_scheduled_has_start",
+                violation_error_message=_("A scheduled or held meeting needs a start time."),
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True) | Q(capacity__gte=0),
+                name="meeting_capacity_not_negative",
+                violation_error_message=_("The capacity cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["tentative", "scheduled", "cancelled", "held"]),
+                name="meeting_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("meetings:detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        super().clean()
+        if (
+            self.status == self.Status.TENTATIVE
+            and not self.starts_at
+            and not self.tentative_period
+        ):
+            raise ValidationError(
+                {"tentative_period": _("Give a period such as “juni” while no date is fixed.")}
+            )
+
+    @property
+    def is_tentative(self) -> bool:
+        return self.status == self.Status.TENTATIVE or self.starts_at is None
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == self.Status.CANCELLED
+
+    def has_started(self, now=None) -> bool:
+        return self.starts_at is not None and self.starts_at <= (now or timezone.now())
+
+    def registration_is_open(self, now=None) -> bool:
+        """Whether members may register or change a registration right now."""
+        now = now or timezone.now()
+        if self.status != self.Status.SCHEDULED or self.has_started(now):
+            return False
+        return self.registration_deadline is None or now <= self.registration_deadline
+
+    @property
+    def seats_left(self) -> int | None:
+        """Free seats, from the `with_seat_counts()` annotation; None means no limit."""
+        if self.capacity is None:
+            return None
+        return max(self.capacity - self.confirmed_count, 0)
+
+
+class AgendaItem(models.Model):
+    """One point on a meeting's programme."""
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="agenda_items"
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    starts_at = models.TimeField(_("time"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
+        ordering = ["meeting", "order", "pk"]
+
+    def __str__(self):
+        return self.title
+
+
+class RegistrationQuerySet(models.QuerySet):
+    def active(self):
+        return self.exclude(status=Registration.Status.CANCELLED)
+
+    def confirmed(self):
+        return self.filter(status=Registration.Status.CONFIRMED)
+
+    def waitlisted(self):
+        return self.filter(status=Registration.Status.WAITLISTED)
+
+    def in_queue_order(self):
+        return self.order_by("queued_at", "pk")
+
+    def with_waitlist_position(self):
+        """Annotate `waitlist_position` (1 = next in line) on waitlisted registrations."""
+        ahead = (
+            Registration.objects.filter(
+                meeting=OuterRef("meeting"), status=Registration.Status.WAITLISTED
+            )
+            .filter(
+                Q(queued_at__lt=OuterRef("queued_at"))
+                | Q(queued_at=OuterRef("queued_at"), pk__lt=OuterRef("pk"))
+            )
+            .order_by()
+            .values("meeting")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(
+            waitlist_position=Case(
+                When(
+                    status=Registration.Status.WAITLISTED,
+                    then=Coalesce(Subquery(ahead), Value(0)) + 1,
+                ),
+                default=None,
+                output_field=models.IntegerField(),
+            )
+        )
+
+
+class Registration(models.Model):
+    """A contact person's registration (påmelding) for a meeting.
+
+    Cancelled registrations are kept, never deleted; at most one registration per person and
+    meeting is active (confirmed or waitlisted) at any time.
+    """
+
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        WAITLISTED = "waitlisted", _("On the waiting list")
+        CANCELLED = "cancelled", pgettext_lazy("registration status", "Cancelled")
+
+    class AttendanceMode(models.TextChoices):
+        IN_PERSON = "in_person", _("In person")
+        ONLINE = "online", _("Online")
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.PROTECT, related_name="registrations"
+    )
+    contact_person = models.ForeignKey(
+        ContactPerson,
+        verbose_name=_("contact person"),
+        on_delete=models.PROTECT,
+        related_name="registrations",
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.CONFIRMED)
+    attendance_mode = models.CharField(
+        _("attendance"), max_length=20, choices=AttendanceMode, default=AttendanceMode.IN_PERSON
+    )
+    dietary_needs = models.CharField(_("dietary needs"), max_length=300, blank=True)
+    presenting_project_idea = models.BooleanField(_("presents a project idea"), default=False)
+    comment = models.TextField(_("comment"), max_length=2000, blank=True)
+    is_late = models.BooleanField(
+        _("late registration"),
+        default=False,
+        help_text=_("Added by staff after the registration deadline."),
+    )
+    created_at = models.DateTimeField(_("registered"), default=timezone.now)
+    queued_at = models.DateTimeField(
+        _("in the queue since"),
+        default=timezone.now,
+        help_text=_("Order of arrival for seats and the waiting list; reset when re-registering."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+
+    objects = RegistrationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        ordering = ["meeting", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "contact_person"],
+                condition=~Q(status="cancelled"),
+                name="registration_one_active_per_person",
+                violation_error_message=_("This person is already registered for the meeting."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["confirmed", "waitlisted", "cancelled"]),
+                name="registration_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False),
+                name="registration_cancelled_has_timestamp",
+                violation_error_message=_(
+                    "A cancelled registration needs the time it was cancelled."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.contact_person.name} – {self.meeting.title}"
+
+    def clean(self):
+        super().clean()
+        # Staff may cancel in the admin, where the timestamp is not editable.
+        if self.status == self.Status.CANCELLED and self.cancelled_at is None:
+            self.cancelled_at = timezone.now()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != self.Status.CANCELLED

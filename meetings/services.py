@@ -1,0 +1,305 @@
+"""Writes to meetings and registrations. Views and the admin call these; they own transactions.
+
+Seats are scarce: every write that can change who holds a seat locks the meeting row first
+(`SELECT ... FOR UPDATE` on PostgreSQL), counts, then writes, so parallel requests queue up on
+the lock instead of overbooking. The partial unique constraint on registrations is the second
+net against double registrations.
+"""
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from members.models import ContactPerson
+from members.services import contact_person_add_colleague
+
+from . import emails
+from .models import Meeting, Registration
+
+
+class RegistrationClosed(Exception):
+    """Registration is not possible now; `message` says why, for the person."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RegistrationAnswers:
+    attendance_mode: str = Registration.AttendanceMode.IN_PERSON
+    dietary_needs: str = ""
+    presenting_project_idea: bool = False
+    comment: str = ""
+
+
+def meeting_save(*, meeting: Meeting) -> Meeting:
+    """Validate and save a meeting.
+
+    When time, place, status or the deadline changed, the calendar sequence rises in the same
+    transaction, so calendars that hold the meeting replace their copy; for time, place and
+    status, everyone registered is also told by e-mail with the updated calendar entry. A
+    higher capacity gives seats to the waiting list.
+    """
+    meeting.full_clean()
+    with transaction.atomic():
+        changes = []
+        if meeting.pk is not None:
+            stored = (
+                Meeting.objects.select_for_update()
+                .filter(pk=meeting.pk)
+                .values("sequence", *Meeting.CALENDAR_FIELDS)
+                .first()
+            )
+            if stored is not None:
+                meeting.sequence = stored["sequence"]
+                if any(stored[name] != getattr(meeting, name) for name in Meeting.CALENDAR_FIELDS):
+                    meeting.sequence += 1
+                changes = calendar_changes(stored, meeting)
+        meeting.save()
+        if changes:
+            transaction.on_commit(
+                functools.partial(emails.send_meeting_changed_emails, meeting.pk, changes)
+            )
+        if meeting.status == Meeting.Status.SCHEDULED and not meeting.has_started():
+            _promote_from_waitlist(meeting)
+    return meeting
+
+
+def calendar_changes(stored: dict, meeting: Meeting) -> list[str]:
+    """What changed for people who hold the meeting in their calendar: any of "cancelled",
+    "scheduled" (a date was fixed), "time", "place", "status"."""
+    changed = {name for name in Meeting.NOTIFIED_FIELDS if stored[name] != getattr(meeting, name)}
+    if not changed:
+        return []
+    if "status" in changed and meeting.status == Meeting.Status.CANCELLED:
+        return ["cancelled"]
+    result = []
+    if stored["starts_at"] is None and meeting.starts_at is not None:
+        result.append("scheduled")
+    elif changed & {"starts_at", "ends_at"}:
+        result.append("time")
+    if changed & {"venue_name", "venue_address", "online_url"}:
+        result.append("place")
+    if "status" in changed and not result:
+        result.append("status")
+    return result
+
+
+def can_act_for(actor: ContactPerson, person: ContactPerson) -> bool:
+    """A person acts for themselves; a coordinator also for colleagues of their municipality."""
+    if actor.pk == person.pk:
+        return True
+    return (
+        actor.is_coordinator
+        and actor.is_active
+        and actor.municipality_id is not None
+        and actor.municipality_id == person.municipality_id
+    )
+
+
+def _check_open(meeting: Meeting, now: dt.datetime) -> None:
+    if meeting.status == Meeting.Status.CANCELLED:
+        raise RegistrationClosed(_("The meeting has been cancelled."))
+    if meeting.status == Meeting.Status.TENTATIVE or meeting.starts_at is None:
+        raise RegistrationClosed(_("Registration opens when the meeting's date is fixed."))
+    if meeting.has_started(now) or meeting.status == Meeting.Status.HELD:
+        raise RegistrationClosed(_("The meeting has already started."))
+    if meeting.registration_deadline is not None and now > meeting.registration_deadline:
+        raise RegistrationClosed(_("The registration deadline has passed."))
+
+
+def _check_person(meeting: Meeting, actor: ContactPerson, person: ContactPerson) -> None:
+    if not can_act_for(actor, person):
+        raise PermissionDenied("Not allowed to register this person.")
+    if person.municipality_id is None:
+        raise RegistrationClosed(
+            _(
+                "Your account is not linked to a municipality yet. The county staff will link "
+                "it; until then you cannot register for meetings."
+            )
+        )
+    if not person.is_active:
+        raise RegistrationClosed(_("This contact person is no longer active."))
+
+
+def _check_answers(meeting: Meeting, answers: RegistrationAnswers) -> None:
+    if answers.attendance_mode == Registration.AttendanceMode.ONLINE and not meeting.online_url:
+        raise RegistrationClosed(_("This meeting cannot be attended online."))
+
+
+def _lock(meeting: Meeting) -> Meeting:
+    return Meeting.objects.select_for_update().get(pk=meeting.pk)
+
+
+def registration_create(
+    *,
+    meeting: Meeting,
+    person: ContactPerson,
+    actor: ContactPerson,
+    answers: RegistrationAnswers,
+    now: dt.datetime | None = None,
+) -> tuple[Registration, bool]:
+    """Register a person for a meeting: a seat if one is free, else the waiting list.
+
+    Returns the registration and whether it was created; asking twice gives the existing one.
+    A cancelled registration is reactivated, at the end of the queue.
+    """
+    _check_person(meeting, actor, person)
+    with transaction.atomic():
+        meeting = _lock(meeting)
+        # Read the clock only once the lock is held, so queue order matches seat order.
+        now = now or timezone.now()
+        existing = Registration.objects.active().filter(meeting=meeting, contact_person=person)
+        if registration := existing.first():
+            return registration, False
+        _check_open(meeting, now)
+        _check_answers(meeting, answers)
+        confirmed = Registration.objects.confirmed().filter(meeting=meeting).count()
+        has_seat = meeting.capacity is None or confirmed < meeting.capacity
+        registration = (
+            Registration.objects.filter(
+                meeting=meeting, contact_person=person, status=Registration.Status.CANCELLED
+            )
+            .order_by("-cancelled_at", "-pk")
+            .first()
+        ) or Registration(meeting=meeting, contact_person=person, created_at=now)
+        registration.status = (
+            Registration.Status.CONFIRMED if has_seat else Registration.Status.WAITLISTED
+        )
+        registration.queued_at = now
+        registration.cancelled_at = None
+        _apply_answers(registration, answers)
+        try:
+            with transaction.atomic():
+                registration.save()
+        except IntegrityError:
+            # The constraint caught a double registration that slipped past the check above.
+            return existing.get(), False
+        kind = "confirmed" if has_seat else "waitlisted"
+        _mail_after_commit(registration, kind)
+    return registration, True
+
+
+def registration_create_for_new_colleague(
+    *,
+    meeting: Meeting,
+    coordinator: ContactPerson,
+    name: str,
+    email: str,
+    answers: RegistrationAnswers,
+    now: dt.datetime | None = None,
+) -> tuple[Registration, bool]:
+    """A coordinator registers a colleague who is not in the register yet. The colleague is
+    only added if the registration can be made."""
+    with transaction.atomic():
+        _check_open(_lock(meeting), now or timezone.now())
+        person = contact_person_add_colleague(coordinator=coordinator, name=name, email=email)
+        return registration_create(
+            meeting=meeting, person=person, actor=coordinator, answers=answers, now=now
+        )
+
+
+def registration_update(
+    *,
+    registration: Registration,
+    actor: ContactPerson,
+    answers: RegistrationAnswers,
+    now: dt.datetime | None = None,
+) -> Registration:
+    """Change the answers of an active registration, until the deadline."""
+    now = now or timezone.now()
+    _check_person(registration.meeting, actor, registration.contact_person)
+    with transaction.atomic():
+        meeting = _lock(registration.meeting)
+        registration = Registration.objects.select_for_update().get(pk=registration.pk)
+        if not registration.is_active:
+            raise RegistrationClosed(_("This registration has been cancelled."))
+        _check_open(meeting, now)
+        _check_answers(meeting, answers)
+        _apply_answers(registration, answers)
+        registration.save()
+    return registration
+
+
+def registration_cancel(
+    *, registration: Registration, actor: ContactPerson, now: dt.datetime | None = None
+) -> Registration:
+    """Cancel a registration (kept, never deleted), until the meeting starts.
+
+    A freed seat goes at once to the first person on the waiting list.
+    """
+    now = now or timezone.now()
+    if not can_act_for(actor, registration.contact_person):
+        raise PermissionDenied("Not allowed to cancel this registration.")
+    with transaction.atomic():
+        meeting = _lock(registration.meeting)
+        registration = Registration.objects.select_for_update().get(pk=registration.pk)
+        if not registration.is_active:
+            return registration
+        if meeting.has_started(now) or meeting.status == Meeting.Status.HELD:
+            raise RegistrationClosed(_("The meeting has started; it is too late to cancel."))
+        registration.status = Registration.Status.CANCELLED
+        registration.cancelled_at = now
+        registration.save(update_fields=["status", "cancelled_at", "updated_at"])
+        _mail_after_commit(registration, "cancelled")
+        if meeting.status == Meeting.Status.SCHEDULED:
+            _promote_from_waitlist(meeting)
+    return registration
+
+
+def registration_staff_save(*, registration: Registration, now: dt.datetime | None = None):
+    """Save a registration made or changed by county staff in the admin.
+
+    Staff may register people after the deadline; such registrations are marked late. A seat
+    freed by staff goes to the waiting list as it would for a member's cancellation.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        meeting = _lock(registration.meeting)
+        if registration._state.adding:
+            registration.is_late = bool(
+                meeting.registration_deadline and now > meeting.registration_deadline
+            )
+        if registration.status == Registration.Status.CANCELLED and not registration.cancelled_at:
+            registration.cancelled_at = now
+        elif registration.status != Registration.Status.CANCELLED:
+            registration.cancelled_at = None
+        registration.save()
+        if meeting.status == Meeting.Status.SCHEDULED and not meeting.has_started(now):
+            _promote_from_waitlist(meeting)
+    return registration
+
+
+def _apply_answers(registration: Registration, answers: RegistrationAnswers) -> None:
+    registration.attendance_mode = answers.attendance_mode
+    registration.dietary_needs = answers.dietary_needs
+    registration.presenting_project_idea = answers.presenting_project_idea
+    registration.comment = answers.comment
+
+
+def _promote_from_waitlist(meeting: Meeting) -> list[Registration]:
+    """Give free seats to the waiting list in order of arrival. Call with the meeting locked."""
+    if meeting.capacity is None:
+        waiting = Registration.objects.waitlisted().filter(meeting=meeting).in_queue_order()
+    else:
+        confirmed = Registration.objects.confirmed().filter(meeting=meeting).count()
+        free = meeting.capacity - confirmed
+        if free <= 0:
+            return []
+        waiting = Registration.objects.waitlisted().filter(meeting=meeting).in_queue_order()[:free]
+    promoted = list(waiting)
+    for registration in promoted:
+        registration.status = Registration.Status.CONFIRMED
+        registration.save(update_fields=["status", "updated_at"])
+        _mail_after_commit(registration, "promoted")
+    return promoted
+
+
+def _mail_after_commit(registration: Registration, kind: str) -> None:
+    transaction.on_commit(functools.partial(emails.send_registration_email, registration.pk, kind))

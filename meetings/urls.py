@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "meetings"
+
+urlpatterns = [
+    path("", views.MeetingListView.as_view(), name="list"),
+    path("<slug:slug>/", views.MeetingDetailView.as_view(), name="detail"),
+    path("<slug:slug>/calendar.ics", views.meeting_calendar, name="calendar"),
+    path("<slug:slug>/register/", views.RegistrationCreateView.as_view(), name="register"),
+    path(
+        "registrations/<int:pk>/edit/",
+        views.RegistrationUpdateView.as_view(),
+        name="registration_edit",
+    ),
+    path(
+        "registrations/<int:pk>/cancel/",
+        views.RegistrationCancelView.as_view(),
+        name="registration_cancel",
+    ),
+]

@@ -1,0 +1,349 @@
+import datetime
+import hashlib
+
+from allauth.account.decorators import verified_email_required
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import F, Q
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.cache import get_conditional_response
+from django.utils.decorators import method_decorator
+from django.utils.http import content_disposition_header, quote_etag
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_safe
+from django.views.generic import FormView, ListView, TemplateView
+
+from members.models import ContactPerson
+from members.selectors import contact_person_for_user
+
+from . import ics, services
+from .forms import RegistrationForm
+from .models import Meeting, Registration
+from .selectors import (
+    calendar_meetings,
+    meeting_for_detail_queryset,
+    meetings_for_listing,
+    personal_calendar_meetings,
+)
+
+
+class MeetingListView(ListView):
+    template_name = "meetings/meeting_list.html"
+    context_object_name = "upcoming_meetings"
+
+    def get_queryset(self):
+        return meetings_for_listing().upcoming().chronological()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["past_meetings"] = (
+            meetings_for_listing().past().order_by(F("starts_at").desc(nulls_last=True), "-pk")
+        )
+        return context
+
+
+class MeetingPageMixin:
+    """Everything the meeting page shows: the meeting, the visitor's own registration and,
+    for coordinators, their colleagues' registrations."""
+
+    template_name = "meetings/meeting_detail.html"
+
+    def get_meeting(self) -> Meeting:
+        if not hasattr(self, "meeting"):
+            self.meeting = get_object_or_404(
+                meeting_for_detail_queryset(), slug=self.kwargs["slug"]
+            )
+        return self.meeting
+
+    def get_person(self):
+        if not hasattr(self, "person"):
+            self.person = contact_person_for_user(self.request.user)
+        return self.person
+
+    def get_form(self, form_class=None):
+        person = self.get_person()
+        if person is None or person.municipality_id is None:
+            return None
+        return RegistrationForm(
+            data=self.request.POST if self.request.method == "POST" else None,
+            meeting=self.get_meeting(),
+            actor=person,
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        meeting = self.get_meeting()
+        person = self.get_person()
+        context["meeting"] = meeting
+        context["person"] = person
+        context["registration_open"] = meeting.registration_is_open()
+        if person is not None:
+            registrations = (
+                Registration.objects.active()
+                .filter(meeting=meeting)
+                .select_related("contact_person")
+                .with_waitlist_position()
+                .order_by("contact_person__name")
+            )
+            if person.is_coordinator and person.municipality_id:
+                registrations = registrations.filter(
+                    Q(contact_person=person)
+                    | Q(contact_person__municipality_id=person.municipality_id)
+                )
+            else:
+                registrations = registrations.filter(contact_person=person)
+            registrations = list(registrations)
+            context["own_registration"] = next(
+                (r for r in registrations if r.contact_person_id == person.pk), None
+            )
+            context["colleague_registrations"] = [
+                r for r in registrations if r.contact_person_id != person.pk
+            ]
+            if context["registration_open"] and "form" not in context:
+                context["form"] = self.get_form()
+        return context
+
+
+class MeetingDetailView(MeetingPageMixin, TemplateView):
+    pass
+
+
+@method_decorator(verified_email_required, name="dispatch")
+class RegistrationCreateView(LoginRequiredMixin, MeetingPageMixin, FormView):
+    """The registration form (GET shows the meeting page with it; POST registers)."""
+
+    def post(self, request, *args, **kwargs):
+        person = self.get_person()
+        if person is None or person.municipality_id is None:
+            messages.error(request, _("Your account is not linked to a municipality yet."))
+            return HttpResponseRedirect(self.get_meeting().get_absolute_url())
+        form = self.get_form()
+        if not form.is_valid():
+            messages.error(request, _("Please correct the errors in the form."))
+            return self.render_to_response(self.get_context_data(form=form))
+        try:
+            if form.new_colleague:
+                name, email = form.new_colleague
+                registration, created = services.registration_create_for_new_colleague(
+                    meeting=self.get_meeting(),
+                    coordinator=person,
+                    name=name,
+                    email=email,
+                    answers=form.answers,
+                )
+            else:
+                registration, created = services.registration_create(
+                    meeting=self.get_meeting(),
+                    person=form.cleaned_data.get("participant") or person,
+                    actor=person,
+                    answers=form.answers,
+                )
+        except services.RegistrationClosed as closed:
+            messages.error(request, closed.message)
+            return HttpResponseRedirect(self.get_meeting().get_absolute_url())
+        messages.success(request, registration_message(registration, created, person))
+        return HttpResponseRedirect(self.get_meeting().get_absolute_url() + "#registration")
+
+
+def registration_message(registration: Registration, created: bool, actor) -> str:
+    name = registration.contact_person.name
+    own = registration.contact_person_id == actor.pk
+    if not created:
+        if own:
+            return _("You are already registered for this meeting.")
+        return _("%(name)s is already registered for this meeting.") % {"name": name}
+    if registration.status == Registration.Status.WAITLISTED:
+        if own:
+            return _("The meeting is full. You are on the waiting list.")
+        return _("The meeting is full. %(name)s is on the waiting list.") % {"name": name}
+    if own:
+        return _("You are registered. A confirmation has been sent by e-mail.")
+    return _("%(name)s is registered and gets a confirmation by e-mail.") % {"name": name}
+
+
+class ActorRegistrationMixin(LoginRequiredMixin):
+    """Registrations the signed-in person may act on: their own, and for coordinators those
+    of colleagues in their municipality. Anything else is a 404."""
+
+    def get_person(self):
+        if not hasattr(self, "person"):
+            self.person = contact_person_for_user(self.request.user)
+        return self.person
+
+    def get_registration(self) -> Registration:
+        person = self.get_person()
+        if person is None:
+            raise Http404
+        scope = Q(contact_person=person)
+        if person.is_coordinator and person.municipality_id:
+            scope |= Q(contact_person__municipality_id=person.municipality_id)
+        return get_object_or_404(
+            Registration.objects.active()
+            .filter(scope)
+            .select_related("meeting__series", "contact_person"),
+            pk=self.kwargs["pk"],
+        )
+
+
+class RegistrationUpdateView(ActorRegistrationMixin, FormView):
+    template_name = "meetings/registration_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.registration = self.get_registration()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form(self, form_class=None):
+        registration = self.registration
+        return RegistrationForm(
+            data=self.request.POST if self.request.method == "POST" else None,
+            initial={
+                "attendance_mode": registration.attendance_mode,
+                "dietary_needs": registration.dietary_needs,
+                "presenting_project_idea": registration.presenting_project_idea,
+                "comment": registration.comment,
+            },
+            meeting=registration.meeting,
+            actor=self.get_person(),
+            for_update=True,
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["registration"] = self.registration
+        context["meeting"] = self.registration.meeting
+        context["registration_open"] = self.registration.meeting.registration_is_open()
+        return context
+
+    def form_valid(self, form):
+        try:
+            services.registration_update(
+                registration=self.registration, actor=self.get_person(), answers=form.answers
+            )
+        except services.RegistrationClosed as closed:
+            messages.error(self.request, closed.message)
+        else:
+            messages.success(self.request, _("Your changes have been saved."))
+        return HttpResponseRedirect(self.registration.meeting.get_absolute_url())
+
+
+class RegistrationCancelView(ActorRegistrationMixin, TemplateView):
+    template_name = "meetings/registration_confirm_cancel.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.registration = self.get_registration()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["registration"] = self.registration
+        context["meeting"] = self.registration.meeting
+        return context
+
+    def post(self, request, *args, **kwargs):
+        try:
+            services.registration_cancel(registration=self.registration, actor=self.get_person())
+        except services.RegistrationClosed as closed:
+            messages.error(request, closed.message)
+        else:
+            messages.success(request, _("The registration has been cancelled."))
+        if request.POST.get("next") == "my_meetings":
+            return HttpResponseRedirect(reverse("my_meetings"))
+        return HttpResponseRedirect(self.registration.meeting.get_absolute_url())
+
+
+class MyMeetingsView(LoginRequiredMixin, TemplateView):
+    template_name = "meetings/my_meetings.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        person = contact_person_for_user(self.request.user)
+        context["person"] = person
+        if person is None:
+            context["upcoming"] = context["past"] = []
+            return context
+        now = timezone.now()
+        registrations = (
+            Registration.objects.filter(contact_person=person)
+            .select_related("meeting__series")
+            .with_waitlist_position()
+        )
+        ahead = Q(meeting__starts_at__gte=now) | Q(meeting__ends_at__gte=now)
+        context["upcoming"] = (
+            registrations.filter(ahead)
+            .exclude(meeting__status=Meeting.Status.HELD)
+            .order_by("meeting__starts_at", "pk")
+        )
+        context["past"] = registrations.exclude(pk__in=context["upcoming"].values("pk")).order_by(
+            F("meeting__starts_at").desc(nulls_last=True), "-pk"
+        )
+        context["now"] = now
+        return context
+
+
+def calendar_response(request, body: bytes, *, filename: str | None, private: bool):
+    """Serve iCalendar with an ETag of the content, so a calendar program that polls a feed
+    gets a 304 when nothing changed."""
+    etag = quote_etag(hashlib.sha256(body).hexdigest()[:32])
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, max-age=300" if private else "public, max-age=300"
+    if filename:
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+    # A 304 keeps the ETag and Cache-Control of the full response.
+    return get_conditional_response(request, etag=etag, response=response) or response
+
+
+def _stamp(meetings) -> datetime.datetime:
+    # The newest change stands as DTSTAMP, so unchanged data gives byte-identical files.
+    return max(
+        (m.updated_at for m in meetings), default=datetime.datetime(2018, 1, 1, tzinfo=datetime.UTC)
+    )
+
+
+@require_safe
+def meeting_calendar(request, slug):
+    meeting = get_object_or_404(
+        meeting_for_detail_queryset().exclude(status=Meeting.Status.TENTATIVE),
+        slug=slug,
+        starts_at__isnull=False,
+    )
+    body = ics.meeting_calendar(
+        meeting, language=translation.get_language(), stamp=meeting.updated_at
+    )
+    return calendar_response(request, body, filename=ics.meeting_filename(meeting), private=False)
+
+
+@require_safe
+def network_feed(request):
+    meetings = list(calendar_meetings())
+    body = ics.feed_calendar(
+        meetings,
+        name=gettext_lazy("International municipality network"),
+        language=settings.LANGUAGE_CODE,
+        stamp=_stamp(meetings),
+    )
+    return calendar_response(request, body, filename=None, private=False)
+
+
+@require_safe
+def personal_feed(request, token):
+    person = get_object_or_404(
+        ContactPerson.objects.only("pk", "calendar_includes_all", "preferred_language"),
+        calendar_token=token,
+    )
+    meetings = list(personal_calendar_meetings(person))
+    body = ics.feed_calendar(
+        meetings,
+        name=gettext_lazy("My network meetings"),
+        language=person.preferred_language,
+        stamp=_stamp(meetings),
+        deadlines_after=timezone.now(),
+    )
+    return calendar_response(request, body, filename=None, private=True)

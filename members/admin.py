@@ -1,0 +1,142 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from .models import ContactPerson, EmailDomain, Municipality, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "last_login"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
+    search_fields = ["email", "first_name", "last_name"]
+    date_hierarchy = "date_joined"
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Personal info"), {"fields": ["first_name", "last_name"]}),
+        (
+            _("Permissions"),
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]}),
+    ]
+
+
+class EmailDomainInline(admin.TabularInline):
+    model = EmailDomain
+    extra = 1
+    min_num = 0
+
+
+class ContactPersonInline(admin.TabularInline):
+    model = ContactPerson
+    fields = ["name", "email", "phone", "job_title", "sector", "role", "is_active"]
+    extra = 0
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("municipality")
+
+
+class IsNetworkMemberFilter(admin.SimpleListFilter):
+    title = _("network member")
+    parameter_name = "member"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(member_since__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(member_since__isnull=True)
+        return queryset
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "name",
+        "county",
+        "member_since",
+        "contact_person_count",
+        "valid_to",
+        "successor",
+    ]
+    list_display_links = ["number", "name"]
+    ordering = ["name"]
+    list_filter = [IsNetworkMemberFilter, "county"]
+    list_select_related = ["successor"]
+    search_fields = ["name", "number", "email_domains__domain", "official_email"]
+    autocomplete_fields = ["successor"]
+    date_hierarchy = "member_since"
+    inlines = [EmailDomainInline, ContactPersonInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fieldsets = [
+        (None, {"fields": ["name", "number", "county", "official_email", "website"]}),
+        (_("Network"), {"fields": ["member_since"]}),
+        (_("Validity and mergers"), {"fields": ["valid_from", "valid_to", "successor"]}),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(contact_person_count=Count("contact_persons", distinct=True))
+        )
+
+    @admin.display(description=_("contact persons"), ordering="contact_person_count")
+    def contact_person_count(self, obj):
+        return obj.contact_person_count
+
+
+class NeedsMunicipalityFilter(admin.SimpleListFilter):
+    """Accounts whose e-mail domain matched no municipality wait here for staff to link."""
+
+    title = _("linked to a municipality")
+    parameter_name = "linked"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("No: needs linking")), ("yes", _("Yes"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(municipality__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(municipality__isnull=False)
+        return queryset
+
+
+@admin.register(ContactPerson)
+class ContactPersonAdmin(admin.ModelAdmin):
+    list_display = ["name", "email", "municipality", "sector", "role", "is_active", "has_account"]
+    list_filter = [
+        NeedsMunicipalityFilter,
+        "role",
+        "sector",
+        "is_active",
+        "preferred_language",
+        "municipality",
+    ]
+    list_select_related = ["municipality", "user"]
+    search_fields = ["name", "email", "job_title", "municipality__name"]
+    autocomplete_fields = ["municipality", "user"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "email", "phone", "job_title", "sector"]}),
+        (_("Municipality and role"), {"fields": ["municipality", "role", "is_active"]}),
+        (_("Account"), {"fields": ["user", "preferred_language"]}),
+        (_("History"), {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description=_("account"), boolean=True)
+    def has_account(self, obj):
+        return obj.user_id is not None

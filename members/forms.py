@@ -1,0 +1,48 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from network_portal.validators import validate_no_control_characters
+
+from .models import ContactPerson
+
+
+class SignupForm(forms.Form):
+    """Extra fields on allauth's sign-up form."""
+
+    name = forms.CharField(
+        label=_("Full name"),
+        max_length=200,
+        validators=[validate_no_control_characters],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+    field_order = ["name", "email", "password1", "password2"]
+
+    def signup(self, request, user):
+        first, _sep, last = self.cleaned_data["name"].strip().rpartition(" ")
+        user.first_name, user.last_name = (first, last) if first else (last, "")
+        user.save(update_fields=["first_name", "last_name"])
+
+
+class ProfileForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("name", "phone", "job_title"):
+            self.fields[name].validators.append(validate_no_control_characters)
+
+    class Meta:
+        model = ContactPerson
+        fields = [
+            "name",
+            "phone",
+            "job_title",
+            "sector",
+            "preferred_language",
+            "calendar_includes_all",
+        ]
+        labels = {"calendar_includes_all": _("All network meetings in my calendar feed")}
+        widgets = {
+            "name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+            "job_title": forms.TextInput(attrs={"autocomplete": "organization-title"}),
+        }

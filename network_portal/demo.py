@@ -1,0 +1,322 @@
+"""Demo data: the network as the founding invitation of 22 February 2018 describes it.
+
+Everything here is idempotent: objects are looked up by a natural key (kommunenummer, domain,
+e-mail, slug) and updated, so running the seed twice leaves one copy of each.
+"""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.sites.models import Site
+from django.db import transaction
+from django.utils import timezone
+
+from meetings.models import AgendaItem, Meeting, MeetingSeries, Registration
+from members.models import ContactPerson, EmailDomain, Municipality, Sector
+
+OSLO = ZoneInfo("Europe/Oslo")
+COUNTY = "Hordaland"
+ORGANISER = (
+    "Hordaland fylkeskommune, Regionalavdelinga, "
+    "Seksjon for forskning, internasjonalisering og analyse (FIA)"
+)
+ORGANISER_EMAIL = "kommunenettverk@example.org"
+SERIES_NAME = "Internasjonalt kommunenettverk i Hordaland"
+
+# The municipalities of Hordaland in 2018: (kommunenummer, name).
+MUNICIPALITIES_2018 = [
+    ("1201", "Bergen"),
+    ("1211", "Etne"),
+    ("1216", "Sveio"),
+    ("1219", "Bømlo"),
+    ("1221", "Stord"),
+    ("1222", "Fitjar"),
+    ("1223", "Tysnes"),
+    ("1224", "Kvinnherad"),
+    ("1227", "Jondal"),
+    ("1228", "Odda"),
+    ("1231", "Ullensvang"),
+    ("1232", "Eidfjord"),
+    ("1233", "Ulvik"),
+    ("1234", "Granvin"),
+    ("1235", "Voss"),
+    ("1238", "Kvam"),
+    ("1241", "Fusa"),
+    ("1242", "Samnanger"),
+    ("1243", "Os"),
+    ("1244", "Austevoll"),
+    ("1245", "Sund"),
+    ("1246", "Fjell"),
+    ("1247", "Askøy"),
+    ("1251", "Vaksdal"),
+    ("1252", "Modalen"),
+    ("1253", "Osterøy"),
+    ("1256", "Meland"),
+    ("1259", "Øygarden"),
+    ("1260", "Radøy"),
+    ("1263", "Lindås"),
+    ("1264", "Austrheim"),
+    ("1265", "Fedje"),
+    ("1266", "Masfjorden"),
+]
+
+# Municipalities that joined at the first meeting, so the demo has members and non-members.
+FOUNDING_MEMBERS = {
+    "1201",
+    "1219",
+    "1221",
+    "1224",
+    "1235",
+    "1238",
+    "1243",
+    "1246",
+    "1247",
+    "1253",
+    "1263",
+}
+
+# Fictional people; never the real persons named in the invitation.
+DEMO_PEOPLE = [
+    ("Kari Nordmann", "kari.nordmann", "1201", Sector.BUSINESS, ContactPerson.Role.COORDINATOR),
+    ("Ola Fjellstad", "ola.fjellstad", "1201", Sector.CULTURE, ContactPerson.Role.MEMBER),
+    (
+        "Ingrid Havsund",
+        "ingrid.havsund",
+        "1247",
+        Sector.HEALTH_CARE,
+        ContactPerson.Role.COORDINATOR,
+    ),
+    ("Nils Brekke", "nils.brekke", "1238", Sector.EDUCATION, ContactPerson.Role.MEMBER),
+    ("Sigrid Vik", "sigrid.vik", "1235", Sector.VOLUNTARY, ContactPerson.Role.MEMBER),
+    ("Lars Myklebust", "lars.myklebust", "1246", Sector.PLANNING, ContactPerson.Role.COORDINATOR),
+]
+
+STAFF_EMAIL = "staff@example.org"
+STAFF_PASSWORD = "kommunenettverk-demo"  # noqa: S105 - local demo only, stated in the README
+MEMBER_PASSWORD = "kommunenettverk-demo"  # noqa: S105 - local demo only, stated in the README
+
+
+def ascii_fold(name: str) -> str:
+    return name.lower().replace("æ", "ae").replace("ø", "o").replace("å", "a").replace(" ", "")
+
+
+def at_oslo(year, month, day, hour=0, minute=0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=OSLO)
+
+
+@transaction.atomic
+def seed_demo(*, today: dt.date | None = None) -> dict[str, int]:
+    today = today or timezone.localdate()
+    _seed_site()
+    municipalities = _seed_municipalities()
+    people = _seed_people(municipalities)
+    _seed_staff_user()
+    series_2018 = _seed_2018_series(people)
+    coming = _seed_coming_series(today.year + 1)
+    return {
+        "municipalities": len(municipalities),
+        "contact persons": len(people),
+        "meetings": Meeting.objects.filter(series__in=[series_2018, coming]).count(),
+    }
+
+
+def _seed_site():
+    domain = settings.SITE_URL.split("://", 1)[-1]
+    Site.objects.update_or_create(
+        pk=settings.SITE_ID, defaults={"domain": domain, "name": "Kommunenettverket"}
+    )
+
+
+def _seed_municipalities() -> dict[str, Municipality]:
+    result = {}
+    for number, name in MUNICIPALITIES_2018:
+        domain = f"{ascii_fold(name)}.kommune.no"
+        municipality, _ = Municipality.objects.update_or_create(
+            number=number,
+            defaults={
+                "name": name,
+                "county": COUNTY,
+                "official_email": f"postmottak@{domain}",
+                "website": f"https://www.{domain}/",
+                "member_since": dt.date(2018, 3, 7) if number in FOUNDING_MEMBERS else None,
+            },
+        )
+        EmailDomain.objects.update_or_create(domain=domain, defaults={"municipality": municipality})
+        result[number] = municipality
+    return result
+
+
+def _seed_people(municipalities) -> list[ContactPerson]:
+    User = get_user_model()
+    people = []
+    for name, local_part, number, sector, role in DEMO_PEOPLE:
+        municipality = municipalities[number]
+        email = f"{local_part}@{municipality.email_domains.get().domain}"
+        user, created = User.objects.get_or_create(
+            email=email,
+            defaults={"first_name": name.split()[0], "last_name": name.split()[-1]},
+        )
+        if created:
+            user.set_password(MEMBER_PASSWORD)
+            user.save(update_fields=["password"])
+        EmailAddress.objects.update_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
+        )
+        person, _ = ContactPerson.objects.update_or_create(
+            email=email,
+            defaults={
+                "name": name,
+                "municipality": municipality,
+                "sector": sector,
+                "role": role,
+                "user": user,
+                "job_title": "Rådgjevar",
+            },
+        )
+        people.append(person)
+    return people
+
+
+def _seed_staff_user():
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        email=STAFF_EMAIL,
+        defaults={"first_name": "Fylkes", "last_name": "Tilsett", "is_staff": True},
+    )
+    if created:
+        user.set_password(STAFF_PASSWORD)
+        user.save(update_fields=["password"])
+    user.groups.add(Group.objects.get(name="County staff"))
+    EmailAddress.objects.update_or_create(
+        user=user, email=STAFF_EMAIL, defaults={"verified": True, "primary": True}
+    )
+
+
+def _meeting(slug: str, agenda: list[str] = (), **fields) -> Meeting:
+    meeting, _ = Meeting.objects.update_or_create(slug=slug, defaults=fields)
+    for order, title in enumerate(agenda, start=1):
+        AgendaItem.objects.update_or_create(meeting=meeting, order=order, defaults={"title": title})
+    return meeting
+
+
+def _seed_2018_series(people) -> MeetingSeries:
+    series, _ = MeetingSeries.objects.update_or_create(
+        name=SERIES_NAME,
+        year=2018,
+        defaults={
+            "description": (
+                "Kompetanseutvikling, erfaringsutveksling og samarbeid, i hovudsak knytt til "
+                "EU-program, prosjektutvikling, søknadsskriving, nettverk, tverrsektoriell og "
+                "tverrfagleg tilnærming."
+            ),
+            "organiser_name": ORGANISER,
+            "organiser_email": ORGANISER_EMAIL,
+        },
+    )
+    kickoff = _meeting(
+        "2018-1-oppstart",
+        agenda=[
+            "Erfaringar og god praksis – korleis skape lokal forankring",
+            "Presentasjon av internasjonale prosjekt og prosjektidéar frå kommunar",
+            "Kva fylkeskommunen kan bistå med",
+        ],
+        series=series,
+        kind=Meeting.Kind.KICKOFF,
+        title="Første møte i det internasjonale kommunenettverket",
+        theme="Utvikle arena for erfaringsutveksling og samarbeid mellom kommunane",
+        status=Meeting.Status.HELD,
+        starts_at=at_oslo(2018, 3, 7, 10, 0),
+        ends_at=at_oslo(2018, 3, 7, 13, 30),
+        venue_name="Fylkeshuset",
+        venue_address="Agnes Mowinckels gate 5, Bergen",
+        registration_deadline=at_oslo(2018, 3, 5, 23, 59),
+        programme_url=(
+            "https://www.hordaland.no/nn-NO/kalender/internasjonalt-kommunenettverk-i-hordaland/"
+        ),
+    )
+    _meeting(
+        "2018-2-juni",
+        series=series,
+        kind=Meeting.Kind.PROJECT_IDENTIFICATION,
+        title="Andre møte: prosjekt og samarbeid",
+        theme="Identifisere prosjekt som den enkelte kommunen ønskjer å gå vidare med",
+        description="Avdekke behov for samarbeid mellom kommunar.",
+        status=Meeting.Status.TENTATIVE,
+        tentative_period="juni",
+    )
+    _meeting(
+        "2018-3-soknadsworkshop",
+        series=series,
+        kind=Meeting.Kind.APPLICATION_WORKSHOP,
+        title="Tredje møte: søknadsworkshop",
+        theme="Søknadsworkshop med rettleiing og bistand frå fylkeskommunen",
+        status=Meeting.Status.TENTATIVE,
+        tentative_period="haust/vinter",
+    )
+    for person in people[:4]:
+        Registration.objects.get_or_create(
+            meeting=kickoff,
+            contact_person=person,
+            defaults={"created_at": at_oslo(2018, 3, 1, 12, 0)},
+        )
+    return series
+
+
+def _seed_coming_series(year: int) -> MeetingSeries:
+    series, _ = MeetingSeries.objects.update_or_create(
+        name=SERIES_NAME,
+        year=year,
+        defaults={
+            "description": "Møteserien for året: oppstart, prosjekt og partnarar, søknadsworkshop.",
+            "organiser_name": ORGANISER,
+            "organiser_email": ORGANISER_EMAIL,
+        },
+    )
+    _meeting(
+        f"{year}-1-oppstart",
+        agenda=[
+            "Velkomen og nytt frå fylkeskommunen",
+            "Erfaringar frå prosjekt i kommunane",
+            "EU-program for kommunar: Erasmus+, Interreg og CERV",
+        ],
+        series=series,
+        kind=Meeting.Kind.KICKOFF,
+        title=f"Oppstartsmøte {year}",
+        theme="Erfaringsutveksling og nye prosjektidéar",
+        status=Meeting.Status.SCHEDULED,
+        starts_at=at_oslo(year, 3, 10, 10, 0),
+        ends_at=at_oslo(year, 3, 10, 13, 30),
+        venue_name="Fylkeshuset",
+        venue_address="Agnes Mowinckels gate 5, Bergen",
+        online_url="https://video.example.org/kommunenettverk",
+        registration_deadline=at_oslo(year, 3, 8, 23, 59),
+        capacity=60,
+    )
+    _meeting(
+        f"{year}-2-juni",
+        series=series,
+        kind=Meeting.Kind.PROJECT_IDENTIFICATION,
+        title=f"Prosjekt og partnarar {year}",
+        theme="Kva prosjekt vil kommunane gå vidare med, og kven vil samarbeide?",
+        status=Meeting.Status.SCHEDULED,
+        starts_at=at_oslo(year, 6, 9, 10, 0),
+        ends_at=at_oslo(year, 6, 9, 14, 0),
+        venue_name="Fylkeshuset",
+        venue_address="Agnes Mowinckels gate 5, Bergen",
+        registration_deadline=at_oslo(year, 6, 2, 12, 0),
+        capacity=5,
+    )
+    _meeting(
+        f"{year}-3-soknadsworkshop",
+        series=series,
+        kind=Meeting.Kind.APPLICATION_WORKSHOP,
+        title=f"Søknadsworkshop {year}",
+        theme="Rettleiing og bistand til søknader",
+        status=Meeting.Status.TENTATIVE,
+        tentative_period="haust/vinter",
+    )
+    return series

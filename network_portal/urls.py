@@ -1,0 +1,38 @@
+from django.contrib import admin
+from django.urls import include, path, register_converter
+from django.utils.translation import gettext_lazy as _
+from django.views.i18n import set_language
+
+from meetings import views as meeting_views
+from meetings.converters import CalendarTokenConverter
+from members.views import CalendarFeedResetView, ProfileView
+
+from . import views
+
+register_converter(CalendarTokenConverter, "calendar_token")
+
+admin.site.site_header = _("Network portal administration")
+admin.site.site_title = _("Network portal")
+admin.site.index_title = _("County staff")
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("meetings/", include("meetings.urls")),
+    path("my-meetings/", meeting_views.MyMeetingsView.as_view(), name="my_meetings"),
+    path("calendar/network.ics", meeting_views.network_feed, name="network_feed"),
+    path(
+        "calendar/<calendar_token:token>.ics",
+        meeting_views.personal_feed,
+        name="personal_feed",
+    ),
+    path("profile/", ProfileView.as_view(), name="profile"),
+    path(
+        "profile/calendar-feed/reset/",
+        CalendarFeedResetView.as_view(),
+        name="profile_reset_feed",
+    ),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,41 @@
+import logging
+
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+from django.views.generic import TemplateView
+
+from meetings.models import Meeting
+from meetings.selectors import meetings_for_listing
+
+logger = logging.getLogger(__name__)
+
+
+class HomeView(TemplateView):
+    template_name = "home.html"
+    next_meeting_count = 3
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["next_meetings"] = (
+            meetings_for_listing()
+            .upcoming()
+            .exclude(status=Meeting.Status.CANCELLED)
+            .chronological()[: self.next_meeting_count]
+        )
+        return context
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    """For load balancers and monitoring: 200 when the database answers, 503 when not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        logger.exception("Health check: the database does not answer")
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})

@@ -1,0 +1,1 @@
+"""Project ideas and partner search (models arrive with the projects issue)."""

@@ -1,0 +1,183 @@
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # The production hasher is slow on purpose; tests create hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def user_factory():
+    return factories.UserFactory
+
+
+@pytest.fixture
+def municipality_factory():
+    return factories.MunicipalityFactory
+
+
+@pytest.fixture
+def email_domain_factory():
+    return factories.EmailDomainFactory
+
+
+@pytest.fixture
+def contact_person_factory():
+    return factories.ContactPersonFactory
+
+
+@pytest.fixture
+def meeting_series_factory():
+    return factories.MeetingSeriesFactory
+
+
+@pytest.fixture
+def meeting_factory():
+    return factories.MeetingFactory
+
+
+@pytest.fixture
+def agenda_item_factory():
+    return factories.AgendaItemFactory
+
+
+@pytest.fixture
+def registration_factory():
+    return factories.RegistrationFactory
+
+
+@pytest.fixture
+def staff_user(db, user_factory):
+    """A county staff member: staff status and the "County staff" group, not a superuser."""
+    user = user_factory(email="fylke@example.org", is_staff=True)
+    user.groups.add(Group.objects.get(name="County staff"))
+    return user
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def en_client(client):
+    """The test client after choosing English in the language switcher (the portal's cookie)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+@pytest.fixture
+def staff_en_client(staff_client):
+    """`staff_client` with English chosen, so admin messages can be matched in English."""
+    staff_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return staff_client
+
+
+@pytest.fixture
+def count_queries():
+    """Call `func` and return (number of database queries it ran, its return value)."""
+
+    def count(func):
+        with CaptureQueriesContext(connection) as context:
+            result = func()
+        return len(context.captured_queries), result
+
+    return count
+
+
+@pytest.fixture
+def verified_user_factory():
+    return factories.VerifiedUserFactory
+
+
+@pytest.fixture
+def linked_contact_person_factory():
+    return factories.LinkedContactPersonFactory
+
+
+@pytest.fixture
+def client_for():
+    """A new test client signed in as the contact person's account, with English chosen, so
+    flash messages can be matched in the source language. Pass `language=` for another."""
+
+    def make(person, *, language="en", **client_kwargs):
+        from django.test import Client
+
+        new_client = Client(**client_kwargs)
+        new_client.force_login(person.user)
+        if language:
+            new_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        return new_client
+
+    return make
+
+
+@pytest.fixture
+def meeting_with_deadline(meeting_factory):
+    """Make a scheduled meeting whose registration closes at `deadline`; it starts three days
+    later. Returned as stored, in UTC, so a `fold` on the deadline cannot mislead comparisons
+    (Python ignores `fold` when both datetimes share a tzinfo)."""
+
+    import datetime as dt
+
+    def make(deadline, **kwargs):
+        starts_at = deadline + dt.timedelta(days=3)
+        meeting = meeting_factory(
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(hours=3),
+            registration_deadline=deadline,
+            **kwargs,
+        )
+        meeting.refresh_from_db()
+        return meeting
+
+    return make
+
+
+@pytest.fixture
+def freeze_now(monkeypatch):
+    """Set the clock that services, views and models read (`django.utils.timezone.now`).
+    Sign clients in after freezing: a session expires by the frozen clock."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    def freeze(moment):
+        fixed = moment.astimezone(dt.UTC)
+        monkeypatch.setattr(timezone, "now", lambda: fixed)
+        return fixed
+
+    return freeze
+
+
+@pytest.fixture
+def ics_events():
+    """Parse an iCalendar body (bytes or str) with icalendar; return its VEVENTs by UID."""
+    import icalendar
+
+    def parse(body):
+        calendar = icalendar.Calendar.from_ical(body)
+        return {str(event["UID"]): event for event in calendar.walk("VEVENT")}
+
+    return parse
+
+
+@pytest.fixture
+def ics_attachment():
+    """The .ics attached to an e-mail, as bytes (AssertionError unless exactly one)."""
+
+    def attachment(message) -> bytes:
+        found = [a for a in message.attachments if a.mimetype.startswith("text/calendar")]
+        assert len(found) == 1, f"{len(found)} calendar attachments in {message.subject!r}"
+        content = found[0].content
+        return content.encode() if isinstance(content, str) else content
+
+    return attachment

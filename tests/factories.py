@@ -1,0 +1,142 @@
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import factory
+from django.utils import timezone
+
+from meetings.models import AgendaItem, Meeting, MeetingSeries, Registration
+from members.models import ContactPerson, EmailDomain, Municipality, User
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.org")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"User {n}")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class MunicipalityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Municipality
+
+    name = factory.Sequence(lambda n: f"Kommune {n}")
+    number = factory.Sequence(lambda n: f"{9000 + n % 1000:04d}")
+    county = "Hordaland"
+    official_email = factory.LazyAttribute(lambda o: f"postmottak@k{o.number}.kommune.no")
+    member_since = dt.date(2018, 3, 7)
+
+
+class EmailDomainFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EmailDomain
+
+    municipality = factory.SubFactory(MunicipalityFactory)
+    domain = factory.LazyAttribute(lambda o: f"k{o.municipality.number}.kommune.no")
+
+
+class ContactPersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactPerson
+
+    name = factory.Sequence(lambda n: f"Kontakt Person {n}")
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    municipality = factory.SubFactory(MunicipalityFactory)
+
+
+class MeetingSeriesFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MeetingSeries
+
+    name = factory.Sequence(lambda n: f"Kommunenettverket {n}")
+    year = factory.LazyFunction(lambda: timezone.localdate().year)
+    organiser_name = "Seksjon for forskning, internasjonalisering og analyse"
+    organiser_email = "fia@example.org"
+
+
+class MeetingFactory(factory.django.DjangoModelFactory):
+    """A scheduled meeting 30 days ahead, with registration open for another 28 days."""
+
+    class Meta:
+        model = Meeting
+
+    class Params:
+        tentative = factory.Trait(
+            status=Meeting.Status.TENTATIVE,
+            starts_at=None,
+            ends_at=None,
+            registration_deadline=None,
+            tentative_period="juni",
+        )
+
+    series = factory.SubFactory(MeetingSeriesFactory)
+    kind = Meeting.Kind.KICKOFF
+    title = factory.Sequence(lambda n: f"Møte {n}")
+    slug = factory.Sequence(lambda n: f"mote-{n}")
+    theme = "Erfaringsutveksling"
+    status = Meeting.Status.SCHEDULED
+    starts_at = factory.LazyFunction(
+        lambda: (timezone.now() + dt.timedelta(days=30)).replace(microsecond=0)
+    )
+    ends_at = factory.LazyAttribute(
+        lambda o: o.starts_at + dt.timedelta(hours=3, minutes=30) if o.starts_at else None
+    )
+    registration_deadline = factory.LazyAttribute(
+        lambda o: o.starts_at - dt.timedelta(days=2) if o.starts_at else None
+    )
+    venue_name = "Fylkeshuset"
+    venue_address = "Agnes Mowinckels gate 5, Bergen"
+
+
+class AgendaItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgendaItem
+
+    meeting = factory.SubFactory(MeetingFactory)
+    order = factory.Sequence(int)
+    title = factory.Sequence(lambda n: f"Agendapunkt {n}")
+
+
+class RegistrationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Registration
+
+    meeting = factory.SubFactory(MeetingFactory)
+    contact_person = factory.SubFactory(ContactPersonFactory)
+    status = Registration.Status.CONFIRMED
+
+
+class VerifiedUserFactory(UserFactory):
+    """A user whose e-mail address allauth has verified, as after the confirmation link."""
+
+    @factory.post_generation
+    def verified_email(obj, create, extracted, **kwargs):
+        if create:
+            from allauth.account.models import EmailAddress
+
+            EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
+
+
+class LinkedContactPersonFactory(ContactPersonFactory):
+    """A contact person with a verified account linked to it: someone who can sign in and
+    register. `coordinator=True` makes them their municipality's coordinator."""
+
+    class Params:
+        coordinator = factory.Trait(role=ContactPerson.Role.COORDINATOR)
+
+    user = factory.SubFactory(
+        VerifiedUserFactory,
+        email=factory.SelfAttribute("..email"),
+        first_name="",
+        last_name=factory.SelfAttribute("..name"),
+    )
