@@ -1,11 +1,28 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, F, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
 
-from . import services
-from .models import AgendaItem, Meeting, MeetingSeries, Registration
+from . import emails, exports, services
+from .invitations import invitation_summary
+from .mailing_forms import MailingAddForm, MailingForm
+from .models import (
+    AgendaItem,
+    Mailing,
+    MailingRecipient,
+    Meeting,
+    MeetingSeries,
+    Registration,
+)
 
 
 class MeetingInline(admin.TabularInline):
@@ -102,7 +119,7 @@ class RegistrationAddInline(admin.TabularInline):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(SimpleHistoryAdmin):
     list_display = [
         "title",
         "series",
@@ -121,7 +138,7 @@ class MeetingAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["series"]
     date_hierarchy = "starts_at"
-    readonly_fields = ["sequence", "created_at", "updated_at"]
+    readonly_fields = ["sequence", "created_at", "updated_at", "invitations"]
     inlines = [AgendaItemInline, RegistrationInline, RegistrationAddInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
@@ -135,8 +152,27 @@ class MeetingAdmin(admin.ModelAdmin):
             _("Registration"),
             {"fields": ["registration_deadline", "capacity", "programme_url"]},
         ),
+        (
+            _("Invitations and reminders"),
+            {"fields": ["invitations", "reminders_enabled", "reminder_days_before_deadline"]},
+        ),
         (_("Calendar"), {"fields": ["sequence", "created_at", "updated_at"]}),
     ]
+
+    @admin.display(description=_("invitations"))
+    def invitations(self, obj):
+        if obj.pk is None:
+            return _("Save the meeting first; then you can invite.")
+        return render_to_string(
+            "admin/meetings/meeting/invitations.html",
+            {
+                "meeting": obj,
+                "summary": invitation_summary(obj),
+                "new_url": reverse("admin:meetings_mailing_add") + f"?meeting={obj.pk}",
+                "mailings_url": reverse("admin:meetings_mailing_changelist")
+                + f"?meeting__id__exact={obj.pk}",
+            },
+        )
 
     def get_queryset(self, request):
         return (
@@ -170,8 +206,39 @@ class MeetingAdmin(admin.ModelAdmin):
                 if str(object_id).isdigit()
                 else 0
             ),
+            "can_export_participants": self.has_participant_export_permission(request),
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                f"<int:object_id>/participants.{file_format}",
+                self.admin_site.admin_view(self.participants_view),
+                {"file_format": file_format},
+                name="{}_{}_participants_{}".format(*info, file_format),
+            )
+            for file_format in exports.FORMATS
+        ] + super().get_urls()
+
+    def has_participant_export_permission(self, request):
+        # The list shows people's contact details: it needs the right to see registrations.
+        return self.has_view_permission(request) and request.user.has_perm(
+            "meetings.view_registration"
+        )
+
+    def participants_view(self, request, object_id, file_format):
+        """The meeting's participant list as a CSV or Excel download."""
+        if not self.has_participant_export_permission(request):
+            raise PermissionDenied
+        meeting = get_object_or_404(Meeting.objects.only("pk", "slug"), pk=object_id)
+        export = exports.participants_file(meeting, file_format)
+        response = HttpResponse(export.content, content_type=export.content_type)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=export.filename
+        )
+        return response
 
     def save_model(self, request, obj, form, change):
         services.meeting_save(meeting=obj)
@@ -197,7 +264,7 @@ class MeetingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
+class RegistrationAdmin(SimpleHistoryAdmin):
     list_display = [
         "contact_person",
         "municipality",
@@ -226,3 +293,235 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         services.registration_staff_save(registration=obj)
+
+
+@admin.register(Mailing)
+class MailingAdmin(admin.ModelAdmin):
+    list_display = [
+        "subject",
+        "meeting",
+        "kind",
+        "created_at",
+        "queued_at",
+        "recipient_count",
+        "sent_count",
+        "waiting_count",
+        "failed_count",
+    ]
+    list_filter = ["kind", ("queued_at", admin.EmptyFieldListFilter), "meeting__series"]
+    list_select_related = ["meeting"]
+    search_fields = ["subject", "meeting__title"]
+    date_hierarchy = "created_at"
+    autocomplete_fields = ["meeting"]
+    ordering = ["-created_at", "-pk"]
+    actions = ["send_drafts", "retry_failed"]
+
+    def get_queryset(self, request):
+        status = MailingRecipient.Status
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                recipient_count=Count("recipients"),
+                sent_count=Count("recipients", filter=Q(recipients__status=status.SENT)),
+                waiting_count=Count(
+                    "recipients",
+                    filter=Q(recipients__status__in=[status.QUEUED, status.SENDING]),
+                ),
+                failed_count=Count("recipients", filter=Q(recipients__status=status.FAILED)),
+            )
+        )
+
+    @admin.display(description=_("recipients"), ordering="recipient_count")
+    def recipient_count(self, obj):
+        url = (
+            reverse("admin:meetings_mailingrecipient_changelist") + f"?mailing__id__exact={obj.pk}"
+        )
+        return format_html('<a href="{}">{}</a>', url, obj.recipient_count)
+
+    @admin.display(description=_("sent"), ordering="sent_count")
+    def sent_count(self, obj):
+        return obj.sent_count
+
+    @admin.display(description=_("waiting"), ordering="waiting_count")
+    def waiting_count(self, obj):
+        return obj.waiting_count
+
+    @admin.display(description=_("failed"), ordering="failed_count")
+    def failed_count(self, obj):
+        return obj.failed_count
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = MailingForm if obj is not None else MailingAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [
+                (None, {"fields": ["meeting", "subject", "body"]}),
+                (
+                    _("Recipients"),
+                    {
+                        "fields": [
+                            "municipalities",
+                            "membership",
+                            "official_mailbox",
+                            "contact_persons",
+                            "sectors",
+                            "persons",
+                        ]
+                    },
+                ),
+                (_("Sending"), {"fields": ["send_now"]}),
+            ]
+        fieldsets = [
+            (None, {"fields": ["meeting", "kind", "subject", "body"]}),
+            (_("Preview"), {"fields": ["preview"]}),
+            (_("Delivery"), {"fields": ["delivery", "created_by", "created_at", "queued_at"]}),
+        ]
+        if obj.is_draft:
+            fieldsets.append((_("Sending"), {"fields": ["send_now"]}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        fields = ["meeting", "kind", "preview", "delivery", "created_by", "created_at"]
+        fields.append("queued_at")
+        if not obj.is_draft:
+            fields += ["subject", "body"]
+        return fields
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        # ?meeting=<pk> comes from the meeting's page; anything else in it is ignored.
+        raw = initial.pop("meeting", "")
+        meeting = (
+            Meeting.objects.select_related("series").filter(pk=raw).first()
+            if str(raw).isdigit()
+            else None
+        )
+        if meeting is not None:
+            initial["meeting"] = meeting.pk
+            initial["subject"], initial["body"] = emails.default_mailing_text(
+                meeting, Mailing.Kind.INVITATION
+            )
+        return initial
+
+    @admin.display(description=_("preview for the first recipient"))
+    def preview(self, obj):
+        recipient = obj.recipients.select_related(
+            "mailing__meeting__series", "contact_person"
+        ).first()
+        if recipient is None:
+            return "-"
+        message = emails.build_mailing_email(recipient)
+        return format_html(
+            "<p><strong>{}</strong> {}</p><p><strong>{}</strong> {}</p>"
+            '<pre class="mailing-preview">{}</pre>',
+            _("To:"),
+            recipient.email,
+            _("Subject:"),
+            message.subject,
+            message.body,
+        )
+
+    @admin.display(description=_("delivery"))
+    def delivery(self, obj):
+        counts = dict(obj.recipients.order_by().values_list("status").annotate(n=Count("pk")))
+        return format_html_join(
+            ", ",
+            "{}: {}",
+            ((label, counts.get(value, 0)) for value, label in MailingRecipient.Status.choices),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            created = services.mailing_create(
+                meeting=form.cleaned_data["meeting"],
+                kind=Mailing.Kind.INVITATION,
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                recipients=form.recipients,
+                created_by=request.user,
+            )
+            # The admin goes on with `obj` (messages, log entry, redirect).
+            obj.pk = created.pk
+            obj.created_at = created.created_at
+            obj._state.adding = False
+        elif obj.is_draft:
+            obj.save(update_fields=["subject", "body"])
+        if form.cleaned_data.get("send_now"):
+            self._send(request, [obj])
+
+    def _send(self, request, mailings):
+        for mailing in mailings:
+            try:
+                services.mailing_send(mailing=mailing)
+            except services.MailingError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                count = mailing.recipients.count()
+                self.message_user(
+                    request,
+                    ngettext(
+                        "The mailing to %(count)d recipient is queued and will be sent in the "
+                        "background.",
+                        "The mailing to %(count)d recipients is queued and will be sent in the "
+                        "background.",
+                        count,
+                    )
+                    % {"count": count},
+                    messages.SUCCESS,
+                )
+
+    @admin.action(description=_("Send the selected draft mailings"), permissions=["change"])
+    def send_drafts(self, request, queryset):
+        self._send(request, list(queryset.filter(queued_at__isnull=True)))
+
+    @admin.action(description=_("Try failed deliveries again"), permissions=["change"])
+    def retry_failed(self, request, queryset):
+        count = services.mailing_retry_failed(mailings=list(queryset))
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d failed delivery will be tried again.",
+                "%(count)d failed deliveries will be tried again.",
+                count,
+            )
+            % {"count": count},
+        )
+
+
+@admin.register(MailingRecipient)
+class MailingRecipientAdmin(admin.ModelAdmin):
+    """Delivery and answers per address, for following up. Read-only: the queue writes it."""
+
+    list_display = [
+        "email",
+        "name",
+        "municipality",
+        "mailing",
+        "status",
+        "attempts",
+        "last_error",
+        "sent_at",
+        "declined_at",
+    ]
+    list_filter = [
+        "status",
+        ("declined_at", admin.EmptyFieldListFilter),
+        "mailing__kind",
+        "mailing__meeting",
+        "mailing",
+    ]
+    list_select_related = ["municipality", "mailing"]
+    search_fields = ["email", "name", "municipality__name"]
+    date_hierarchy = "sent_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Viewing only; "change" is what lets staff retry failed deliveries from the mailing.
+        return False

@@ -10,9 +10,12 @@ from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from . import ics
-from .models import AgendaItem, Meeting, Registration
+from .invitations import fill_placeholders, recipient_token
+from .models import AgendaItem, Mailing, MailingRecipient, Meeting, Registration
+from .templatetags.meeting_tags import local_datetime, meeting_when
 
 logger = logging.getLogger(__name__)
 
@@ -123,5 +126,91 @@ def _build(
                 meeting, language=person.preferred_language, stamp=meeting.updated_at
             )
             # Django adds the charset parameter itself; method must match the body's METHOD.
+            message.attach(ics.meeting_filename(meeting), calendar, "text/calendar; method=PUBLISH")
+    return message
+
+
+# --- Mailings (invitations and reminders) -----------------------------------------------------
+
+
+def default_mailing_text(meeting: Meeting, kind: str) -> tuple[str, str]:
+    """The subject and body a new mailing starts from, in Nynorsk: the county's language."""
+    with translation.override("nn"):
+        if kind == Mailing.Kind.INVITATION:
+            subject = _("Invitation: {meeting}")
+            body = _(
+                "Hello {name},\n\n"
+                "The county council invites you to {meeting}.\n\n"
+                "When: {when}\n"
+                "Where: {place}\n"
+                "Registration deadline: {deadline}\n\n"
+                "Register with your personal link:\n{link}\n\n"
+                "If nobody from your municipality can attend, please tell us:\n{decline_link}\n\n"
+                "Best regards,\n"
+            )
+        elif kind == Mailing.Kind.REMINDER:
+            subject = _("Reminder: {meeting}")
+            body = _(
+                "Hello {name},\n\n"
+                "We have not heard from you about {meeting} ({when}, {place}). "
+                "Registration closes {deadline}.\n\n"
+                "Register with your personal link:\n{link}\n\n"
+                "If nobody from your municipality can attend, please tell us:\n{decline_link}\n\n"
+                "Best regards,\n"
+            )
+        else:
+            subject = _("Tomorrow: {meeting}")
+            body = _(
+                "Hello {name},\n\n"
+                "Welcome to {meeting} tomorrow.\n\n"
+                "When: {when}\n"
+                "Where: {place}\n\n"
+                "The calendar entry is attached. If you cannot come after all, please cancel "
+                "your registration so that someone on the waiting list gets your seat:\n{link}\n\n"
+                "Best regards,\n"
+            )
+        return str(subject), str(body) + meeting.series.organiser_name
+
+
+def mailing_values(recipient: MailingRecipient, *, language: str = "nn") -> dict[str, str]:
+    """What each placeholder stands for, for one recipient."""
+    meeting = recipient.mailing.meeting
+    token = recipient_token(recipient)
+    with translation.override(language):
+        return {
+            "name": recipient.name or recipient.email,
+            "meeting": meeting.title,
+            "when": meeting_when(meeting),
+            "place": ics.meeting_location(meeting) or _("to be announced"),
+            "deadline": local_datetime(meeting.registration_deadline)
+            if meeting.registration_deadline
+            else _("no deadline"),
+            "link": settings.SITE_URL + reverse("invitation", kwargs={"token": token}),
+            "decline_link": settings.SITE_URL
+            + reverse("invitation_decline", kwargs={"token": token}),
+        }
+
+
+def build_mailing_email(recipient: MailingRecipient) -> EmailMultiAlternatives:
+    """The e-mail one recipient gets. Staff write the text, so it is sent as written; the HTML
+    part escapes it and turns addresses into links."""
+    mailing = recipient.mailing
+    meeting = mailing.meeting
+    language = recipient.contact_person.preferred_language if recipient.contact_person else "nn"
+    values = mailing_values(recipient, language=language)
+    body = fill_placeholders(mailing.body, values)
+    message = EmailMultiAlternatives(
+        subject=" ".join(fill_placeholders(mailing.subject, values).split()),
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[recipient.email],
+        reply_to=[meeting.series.organiser_email] if meeting.series.organiser_email else None,
+    )
+    with translation.override(language):
+        message.attach_alternative(
+            render_to_string("meetings/email/mailing.html", {"body": body}), "text/html"
+        )
+        if mailing.kind == Mailing.Kind.PARTICIPANT_REMINDER and meeting.starts_at is not None:
+            calendar = ics.meeting_calendar(meeting, language=language, stamp=meeting.updated_at)
             message.attach(ics.meeting_filename(meeting), calendar, "text/calendar; method=PUBLISH")
     return message

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import ContactPerson
 from network_portal.validators import validate_no_control_characters
+from projects.models import ProjectIdea
 
 from .models import Meeting, Registration
 from .services import RegistrationAnswers
@@ -42,6 +43,12 @@ class RegistrationForm(forms.Form):
     presenting_project_idea = forms.BooleanField(
         label=_("Will present a project idea"), required=False
     )
+    ideas = forms.ModelMultipleChoiceField(
+        label=_("Which of the municipality's ideas?"),
+        queryset=ProjectIdea.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     comment = forms.CharField(
         label=_("Comment"),
         max_length=2000,
@@ -58,6 +65,13 @@ class RegistrationForm(forms.Form):
             self.fields["attendance_mode"].choices = [
                 (Registration.AttendanceMode.IN_PERSON, Registration.AttendanceMode.IN_PERSON.label)
             ]
+        self.fields["ideas"].queryset = ProjectIdea.objects.filter(
+            lead_municipality_id=actor.municipality_id
+        ).order_by("title")
+        self.fields["ideas"].help_text = _(
+            "Tick the ideas to be presented, if you said you will present one. Not listed? "
+            "Add it under Project ideas first."
+        )
         if for_update or not actor.is_coordinator or actor.municipality_id is None:
             for name in ("participant", "new_colleague_name", "new_colleague_email"):
                 del self.fields[name]
@@ -100,7 +114,13 @@ class RegistrationForm(forms.Form):
             dietary_needs=data["dietary_needs"],
             presenting_project_idea=data["presenting_project_idea"],
             comment=data["comment"],
+            presented_ideas=tuple(self.presented_ideas),
         )
+
+    @property
+    def presented_ideas(self) -> list:
+        data = self.cleaned_data
+        return list(data.get("ideas") or []) if data.get("presenting_project_idea") else []
 
     @property
     def new_colleague(self) -> tuple[str, str] | None:

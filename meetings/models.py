@@ -1,11 +1,13 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
 
 from members.models import ContactPerson
 
@@ -43,6 +45,19 @@ class MeetingSeries(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.year}"
+
+
+# Paths under /meetings/ that a meeting's slug would hide.
+RESERVED_SLUGS = frozenset({"overview", "registrations"})
+
+
+def validate_not_reserved_slug(value: str) -> None:
+    if value in RESERVED_SLUGS:
+        raise ValidationError(
+            _("“%(slug)s” is used by the portal itself; choose another slug."),
+            params={"slug": value},
+            code="reserved",
+        )
 
 
 class MeetingQuerySet(models.QuerySet):
@@ -124,6 +139,7 @@ class Meeting(models.Model):
         _("slug"),
         max_length=100,
         unique=True,
+        validators=[validate_not_reserved_slug],
         help_text=_(
             "Part of the meeting's web and calendar addresses; do not change it once published."
         ),
@@ -150,6 +166,19 @@ class Meeting(models.Model):
         help_text=_("Number of seats. Leave empty for no limit."),
     )
     programme_url = models.URLField(_("programme link"), blank=True)
+    reminders_enabled = models.BooleanField(
+        _("send reminders"),
+        default=True,
+        help_text=_(
+            "Remind invitees who have not answered before the deadline, and participants "
+            "the day before the meeting."
+        ),
+    )
+    reminder_days_before_deadline = models.PositiveSmallIntegerField(
+        _("reminder, days before the deadline"),
+        default=3,
+        help_text=_("Invitees who have not answered are reminded this many days before."),
+    )
     sequence = models.PositiveIntegerField(
         _("calendar sequence"),
         default=0,
@@ -160,6 +189,7 @@ class Meeting(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = MeetingQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("meeting")
@@ -353,6 +383,7 @@ class Registration(models.Model):
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
 
     objects = RegistrationQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("registration")
@@ -390,3 +421,129 @@ class Registration(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status != self.Status.CANCELLED
+
+
+class Mailing(models.Model):
+    """An e-mail about a meeting to a set of recipients: an invitation written by county
+    staff, or a reminder made by `send_reminders`. Each recipient is mailed at most once."""
+
+    class Kind(models.TextChoices):
+        INVITATION = "invitation", _("Invitation")
+        REMINDER = "reminder", _("Reminder to those who have not answered")
+        PARTICIPANT_REMINDER = "participant_reminder", _("Reminder to participants")
+
+    # Placeholders staff may use in the subject and body.
+    PLACEHOLDERS = ("name", "meeting", "when", "place", "deadline", "link", "decline_link")
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.PROTECT, related_name="mailings"
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind, default=Kind.INVITATION)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(
+        _("text"),
+        help_text=_(
+            "Placeholders: {name}, {meeting}, {when}, {place}, {deadline}, {link} (personal "
+            "registration link) and {decline_link} (“cannot attend” link)."
+        ),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    queued_at = models.DateTimeField(
+        _("queued for sending"),
+        null=True,
+        blank=True,
+        help_text=_("Empty while the mailing is a draft."),
+    )
+
+    class Meta:
+        verbose_name = _("mailing")
+        verbose_name_plural = _("mailings")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # The reminder job makes each kind of reminder once per meeting.
+            models.UniqueConstraint(
+                fields=["meeting", "kind"],
+                condition=~Q(kind="invitation"),
+                name="mailing_one_reminder_of_each_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+    @property
+    def is_draft(self) -> bool:
+        return self.queued_at is None
+
+
+class MailingRecipientQuerySet(models.QuerySet):
+    def due(self, now=None):
+        now = now or timezone.now()
+        return self.filter(status=MailingRecipient.Status.QUEUED).filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+        )
+
+
+class MailingRecipient(models.Model):
+    """One address a mailing goes to, with its delivery state and the answer it gave."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", pgettext_lazy("delivery status", "Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    mailing = models.ForeignKey(
+        Mailing, verbose_name=_("mailing"), on_delete=models.CASCADE, related_name="recipients"
+    )
+    email = models.EmailField(_("e-mail address"))
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    municipality = models.ForeignKey(
+        "members.Municipality",
+        verbose_name=_("municipality"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    contact_person = models.ForeignKey(
+        ContactPerson,
+        verbose_name=_("contact person"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="mailings_received",
+        help_text=_("Empty for a municipality's official mailbox."),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    declined_at = models.DateTimeField(_("declined"), null=True, blank=True)
+
+    objects = MailingRecipientQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+        ordering = ["mailing", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                "mailing",
+                Lower("email"),
+                name="mailingrecipient_once_per_mailing",
+                violation_error_message=_("This address is already a recipient."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>" if self.name else self.email

@@ -1,8 +1,15 @@
 """Reads that the public meeting pages need."""
 
-from django.db.models import Prefetch
+from dataclasses import dataclass
 
-from .models import AgendaItem, Meeting, Registration
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.models import Municipality
+
+from .charts import BarChart, BarItem, horizontal_bar_chart
+from .models import AgendaItem, Meeting, MeetingSeries, Registration
 
 
 def meetings_for_listing():
@@ -36,3 +43,165 @@ def personal_calendar_meetings(person):
     return meetings.filter(
         pk__in=Registration.objects.active().filter(contact_person=person).values("meeting")
     )
+
+
+# --- Participation overview (county staff) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegistrationCount:
+    """Active registrations: confirmed, and on the waiting list. Cancelled ones never count."""
+
+    confirmed: int = 0
+    waitlisted: int = 0
+
+    @property
+    def active(self) -> int:
+        return self.confirmed + self.waitlisted
+
+    def __add__(self, other: "RegistrationCount") -> "RegistrationCount":
+        return RegistrationCount(
+            self.confirmed + other.confirmed, self.waitlisted + other.waitlisted
+        )
+
+    def __str__(self):
+        # As in the overview's table: confirmed, with the waiting list in brackets.
+        if self.waitlisted:
+            return f"{self.confirmed} ({self.waitlisted})"
+        return str(self.confirmed)
+
+
+NO_REGISTRATIONS = RegistrationCount()
+
+
+@dataclass(frozen=True)
+class ParticipationRow:
+    """A municipality's registrations for each meeting of the series. `municipality` is None
+    for people not (yet) linked to a municipality."""
+
+    municipality: Municipality | None
+    is_member: bool
+    counts: tuple[RegistrationCount, ...]
+    total: RegistrationCount
+
+
+@dataclass(frozen=True)
+class ParticipationOverview:
+    series: MeetingSeries
+    meetings: tuple[Meeting, ...]
+    rows: tuple[ParticipationRow, ...]
+    # (municipality pk or None, meeting pk) -> counts; a missing pair means no registrations.
+    matrix: dict[tuple[int | None, int], RegistrationCount]
+    meeting_totals: tuple[RegistrationCount, ...]
+    total: RegistrationCount
+    next_meeting: Meeting | None
+    members_without_registration: tuple[Municipality, ...]
+    chart: BarChart
+
+    def count(self, municipality, meeting) -> RegistrationCount:
+        key = (municipality.pk if municipality else None, meeting.pk)
+        return self.matrix.get(key, NO_REGISTRATIONS)
+
+
+def meeting_series_for_overview():
+    """Every series, the latest year first (the overview's default)."""
+    return MeetingSeries.objects.order_by("-year", "name", "pk")
+
+
+def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationOverview:
+    """Who registered for which meeting of a series, per municipality, in three queries
+    whatever the number of municipalities, meetings and registrations.
+
+    Counted are active registrations, confirmed and waitlisted apart; cancelled ones are not.
+    The rows are the current network members and any municipality with a registration in the
+    series. The next meeting is the first dated, not cancelled meeting still ahead.
+    """
+    now = now or timezone.now()
+    # Dated meetings first, tentative ones after; `is_ahead` reuses the meaning of upcoming().
+    meetings = tuple(
+        Meeting.objects.filter(series=series)
+        .annotate(is_ahead=Exists(Meeting.objects.upcoming(now).filter(pk=OuterRef("pk"))))
+        .chronological()
+    )
+    matrix = {
+        (row["contact_person__municipality"], row["meeting"]): RegistrationCount(
+            row["confirmed"], row["waitlisted"]
+        )
+        for row in Registration.objects.active()
+        .filter(meeting__series=series)
+        .order_by()
+        .values("contact_person__municipality", "meeting")
+        .annotate(
+            confirmed=Count("pk", filter=Q(status=Registration.Status.CONFIRMED)),
+            waitlisted=Count("pk", filter=Q(status=Registration.Status.WAITLISTED)),
+        )
+    }
+    registered_ids = {municipality_id for municipality_id, _meeting_id in matrix}
+    municipalities = list(
+        Municipality.objects.annotate(
+            is_current_member=Exists(
+                Municipality.objects.current(timezone.localdate(now))
+                .network_members()
+                .filter(pk=OuterRef("pk"))
+            )
+        )
+        .filter(Q(is_current_member=True) | Q(pk__in=registered_ids - {None}))
+        .order_by("name", "number")
+    )
+    row_keys = [(m, m.is_current_member) for m in municipalities]
+    if None in registered_ids:
+        row_keys.append((None, False))
+
+    rows = []
+    for municipality, is_member in row_keys:
+        municipality_id = municipality.pk if municipality else None
+        counts = tuple(
+            matrix.get((municipality_id, meeting.pk), NO_REGISTRATIONS) for meeting in meetings
+        )
+        rows.append(ParticipationRow(municipality, is_member, counts, sum_counts(counts)))
+    meeting_totals = tuple(
+        sum_counts(row.counts[index] for row in rows) for index in range(len(meetings))
+    )
+
+    next_meeting = next(
+        (
+            meeting
+            for meeting in meetings
+            if meeting.is_ahead
+            and meeting.starts_at is not None
+            and meeting.status != Meeting.Status.CANCELLED
+        ),
+        None,
+    )
+    members_without_registration = ()
+    if next_meeting is not None:
+        members_without_registration = tuple(
+            row.municipality
+            for row in rows
+            if row.is_member
+            and matrix.get((row.municipality.pk, next_meeting.pk), NO_REGISTRATIONS).active == 0
+        )
+
+    chart = horizontal_bar_chart(
+        BarItem(
+            label=row.municipality.name if row.municipality else _("No municipality"),
+            confirmed=row.total.confirmed,
+            waitlisted=row.total.waitlisted,
+        )
+        for row in rows
+    )
+    return ParticipationOverview(
+        series=series,
+        meetings=meetings,
+        rows=tuple(rows),
+        matrix=matrix,
+        meeting_totals=meeting_totals,
+        total=sum_counts(meeting_totals),
+        next_meeting=next_meeting,
+        members_without_registration=members_without_registration,
+        chart=chart,
+    )
+
+
+def sum_counts(counts) -> RegistrationCount:
+    return sum(counts, NO_REGISTRATIONS)

@@ -17,9 +17,10 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import ContactPerson
 from members.services import contact_person_add_colleague
+from projects.services import presentations_set
 
-from . import emails
-from .models import Meeting, Registration
+from . import emails, invitations, tasks
+from .models import Mailing, MailingRecipient, Meeting, Registration
 
 
 class RegistrationClosed(Exception):
@@ -36,6 +37,8 @@ class RegistrationAnswers:
     dietary_needs: str = ""
     presenting_project_idea: bool = False
     comment: str = ""
+    # The municipality's project ideas the registrant will present.
+    presented_ideas: tuple = ()
 
 
 def meeting_save(*, meeting: Meeting) -> Meeting:
@@ -181,6 +184,7 @@ def registration_create(
         except IntegrityError:
             # The constraint caught a double registration that slipped past the check above.
             return existing.get(), False
+        presentations_set(registration=registration, ideas=answers.presented_ideas)
         kind = "confirmed" if has_seat else "waitlisted"
         _mail_after_commit(registration, kind)
     return registration, True
@@ -224,6 +228,7 @@ def registration_update(
         _check_answers(meeting, answers)
         _apply_answers(registration, answers)
         registration.save()
+        presentations_set(registration=registration, ideas=answers.presented_ideas)
     return registration
 
 
@@ -303,3 +308,150 @@ def _promote_from_waitlist(meeting: Meeting) -> list[Registration]:
 
 def _mail_after_commit(registration: Registration, kind: str) -> None:
     transaction.on_commit(functools.partial(emails.send_registration_email, registration.pk, kind))
+
+
+# --- Mailings ----------------------------------------------------------------------------------
+
+
+class MailingError(Exception):
+    """A mailing that cannot be made or sent; `message` says why, for staff."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def mailing_create(
+    *,
+    meeting: Meeting,
+    kind: str,
+    subject: str,
+    body: str,
+    recipients: list,
+    created_by=None,
+) -> Mailing:
+    """A draft mailing with its recipients (each address once). Refuses an empty recipient
+    list and unknown placeholders."""
+    if not recipients:
+        raise MailingError(_("The mailing has no recipients."))
+    for text in (subject, body):
+        try:
+            invitations.placeholders_in(text)
+        except invitations.UnknownPlaceholder as error:
+            raise MailingError(
+                _("Unknown placeholder {%(name)s}.") % {"name": error.args[0]}
+            ) from error
+        except ValueError as error:
+            raise MailingError(_("A { or } in the text has no partner.")) from error
+    with transaction.atomic():
+        mailing = Mailing.objects.create(
+            meeting=meeting, kind=kind, subject=subject, body=body, created_by=created_by
+        )
+        seen = set()
+        rows = []
+        for recipient in recipients:
+            if recipient.email.lower() in seen:
+                continue
+            seen.add(recipient.email.lower())
+            rows.append(
+                MailingRecipient(
+                    mailing=mailing,
+                    email=recipient.email.lower(),
+                    name=recipient.name,
+                    municipality_id=recipient.municipality_id,
+                    contact_person_id=recipient.contact_person_id,
+                )
+            )
+        MailingRecipient.objects.bulk_create(rows, batch_size=500)
+    return mailing
+
+
+def mailing_send(*, mailing: Mailing, now: dt.datetime | None = None) -> Mailing:
+    """Queue a draft mailing; the background task sends it after the commit. Sending again is
+    a no-op: nobody is mailed twice by the same mailing."""
+    with transaction.atomic():
+        mailing = Mailing.objects.select_for_update().get(pk=mailing.pk)
+        if mailing.queued_at is not None:
+            return mailing
+        if not mailing.recipients.exists():
+            raise MailingError(_("The mailing has no recipients."))
+        mailing.queued_at = now or timezone.now()
+        mailing.save(update_fields=["queued_at"])
+        transaction.on_commit(functools.partial(tasks.send_mailing.enqueue, mailing.pk))
+    return mailing
+
+
+def invitation_decline(*, recipient: MailingRecipient, now: dt.datetime | None = None):
+    """Record "cannot attend" for an invited address. Idempotent."""
+    MailingRecipient.objects.filter(pk=recipient.pk, declined_at__isnull=True).update(
+        declined_at=now or timezone.now()
+    )
+    recipient.refresh_from_db(fields=["declined_at"])
+    return recipient
+
+
+def reminders_send(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Make and queue the reminders that are due. Safe to run every hour: each meeting gets
+    each kind of reminder once (a unique constraint makes sure of it)."""
+    now = now or timezone.now()
+    made = {"reminder": 0, "participant_reminder": 0}
+    scheduled = Meeting.objects.filter(
+        status=Meeting.Status.SCHEDULED, reminders_enabled=True, starts_at__gt=now
+    ).select_related("series")
+    for meeting in scheduled.filter(
+        registration_deadline__gt=now,
+        mailings__kind=Mailing.Kind.INVITATION,
+        mailings__queued_at__isnull=False,
+    ).distinct():
+        due_at = meeting.registration_deadline - dt.timedelta(
+            days=meeting.reminder_days_before_deadline
+        )
+        if now >= due_at and _reminder(meeting, Mailing.Kind.REMINDER, now):
+            made["reminder"] += 1
+    # "The day before": from 36 hours ahead, so an hourly job never misses it.
+    for meeting in scheduled.filter(starts_at__lte=now + dt.timedelta(hours=36)):
+        if _reminder(meeting, Mailing.Kind.PARTICIPANT_REMINDER, now):
+            made["participant_reminder"] += 1
+    return made
+
+
+def _reminder(meeting: Meeting, kind: str, now: dt.datetime) -> bool:
+    if Mailing.objects.filter(meeting=meeting, kind=kind).exists():
+        return False
+    if kind == Mailing.Kind.REMINDER:
+        recipients = [
+            invitations.Recipient(r.email, r.name, r.municipality_id, r.contact_person_id)
+            for r in invitations.unanswered_recipients(meeting)
+        ]
+    else:
+        recipients = [
+            invitations.Recipient(p.email, p.name, p.municipality_id, p.pk)
+            for p in ContactPerson.objects.filter(
+                registrations__meeting=meeting,
+                registrations__status=Registration.Status.CONFIRMED,
+            ).order_by("pk")
+        ]
+    if not recipients:
+        return False
+    subject, body = emails.default_mailing_text(meeting, kind)
+    try:
+        with transaction.atomic():
+            mailing = mailing_create(
+                meeting=meeting, kind=kind, subject=subject, body=body, recipients=recipients
+            )
+            mailing_send(mailing=mailing, now=now)
+    except IntegrityError:
+        # Another run made it at the same moment.
+        return False
+    return True
+
+
+def mailing_retry_failed(*, mailings) -> int:
+    """Queue the failed deliveries of sent mailings again, with a fresh count of attempts."""
+    ids = [m.pk for m in mailings if m.queued_at is not None]
+    count = MailingRecipient.objects.filter(
+        mailing_id__in=ids, status=MailingRecipient.Status.FAILED
+    ).update(status=MailingRecipient.Status.QUEUED, attempts=0, next_attempt_at=None)
+    for mailing_id in ids:
+        transaction.on_commit(functools.partial(tasks.send_mailing.enqueue, mailing_id))
+    return count

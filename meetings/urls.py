@@ -6,6 +6,8 @@ app_name = "meetings"
 
 urlpatterns = [
     path("", views.MeetingListView.as_view(), name="list"),
+    # Before the slug patterns, so "overview" is not taken for a meeting's slug.
+    path("overview/", views.ParticipationOverviewView.as_view(), name="overview"),
     path("<slug:slug>/", views.MeetingDetailView.as_view(), name="detail"),
     path("<slug:slug>/calendar.ics", views.meeting_calendar, name="calendar"),
     path("<slug:slug>/register/", views.RegistrationCreateView.as_view(), name="register"),

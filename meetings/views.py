@@ -1,33 +1,39 @@
 import datetime
 import hashlib
+from urllib.parse import urlencode
 
 from allauth.account.decorators import verified_email_required
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.db.models import F, Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
 from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header, quote_etag
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import View
 from django.views.decorators.http import require_safe
 from django.views.generic import FormView, ListView, TemplateView
 
 from members.models import ContactPerson
 from members.selectors import contact_person_for_user
+from projects.selectors import ideas_presented_at, ideas_seeking_partners_by_sector
 
-from . import ics, services
+from . import ics, invitations, services
 from .forms import RegistrationForm
 from .models import Meeting, Registration
 from .selectors import (
     calendar_meetings,
     meeting_for_detail_queryset,
+    meeting_series_for_overview,
     meetings_for_listing,
+    participation_overview,
     personal_calendar_meetings,
 )
 
@@ -82,6 +88,10 @@ class MeetingPageMixin:
         context["meeting"] = meeting
         context["person"] = person
         context["registration_open"] = meeting.registration_is_open()
+        if self.request.user.is_authenticated:
+            context["presented_ideas"] = ideas_presented_at(meeting)
+            if meeting.kind == Meeting.Kind.PROJECT_IDENTIFICATION:
+                context["ideas_seeking_partners"] = ideas_seeking_partners_by_sector()
         if person is not None:
             registrations = (
                 Registration.objects.active()
@@ -207,6 +217,7 @@ class RegistrationUpdateView(ActorRegistrationMixin, FormView):
                 "dietary_needs": registration.dietary_needs,
                 "presenting_project_idea": registration.presenting_project_idea,
                 "comment": registration.comment,
+                "ideas": [p.idea_id for p in registration.presentations.all()],
             },
             meeting=registration.meeting,
             actor=self.get_person(),
@@ -347,3 +358,93 @@ def personal_feed(request, token):
         deadlines_after=timezone.now(),
     )
     return calendar_response(request, body, filename=None, private=True)
+
+
+class InvitationView(View):
+    """A personal invitation link: on to the meeting's registration form, through sign-up or
+    login with the address filled in."""
+
+    def get(self, request, token):
+        recipient = invitations.recipient_from_token(token)
+        if recipient is None:
+            return invalid_invitation(request)
+        meeting = recipient.mailing.meeting
+        register_url = reverse("meetings:register", kwargs={"slug": meeting.slug})
+        if request.user.is_authenticated:
+            return HttpResponseRedirect(register_url)
+        query = urlencode({"next": register_url})
+        if recipient.contact_person_id is None:
+            # An official mailbox is shared: whoever reads it signs up with their own address.
+            return HttpResponseRedirect(f"{reverse('account_signup')}?{query}")
+        if get_user_model().objects.filter(email__iexact=recipient.email).exists():
+            return HttpResponseRedirect(f"{reverse('account_login')}?{query}")
+        # The address is filled in, but still verified by mail: a forwarded link must not let
+        # someone else take the recipient's address.
+        query = urlencode({"next": register_url, "email": recipient.email})
+        return HttpResponseRedirect(f"{reverse('account_signup')}?{query}")
+
+
+class InvitationDeclineView(TemplateView):
+    """ "Cannot attend", without login. GET asks, POST records, so that link checkers and
+    e-mail scanners that open links record nothing."""
+
+    template_name = "meetings/invitation_decline.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.recipient = invitations.recipient_from_token(kwargs["token"])
+        if self.recipient is None:
+            return invalid_invitation(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "recipient": self.recipient,
+            "meeting": self.recipient.mailing.meeting,
+        }
+
+    def post(self, request, *args, **kwargs):
+        services.invitation_decline(recipient=self.recipient)
+        return self.render_to_response(self.get_context_data(declined=True))
+
+
+def invalid_invitation(request):
+    return render(request, "meetings/invitation_invalid.html", status=400)
+
+
+class ParticipationOverviewView(PermissionRequiredMixin, TemplateView):
+    """County staff's overview of a meeting series: registrations per municipality and
+    meeting, the members nobody has registered from for the next meeting, and a chart.
+
+    Like the admin it serves, it needs staff status; and it shows registrations, so it needs
+    the permission to view them. Visitors who are not signed in go to the admin's sign-in
+    page; signed-in users without both get a 403 (Django's `staff_member_required` would send
+    them to the sign-in page again instead).
+    """
+
+    template_name = "meetings/overview.html"
+    permission_required = "meetings.view_registration"
+    login_url = reverse_lazy("admin:login")
+
+    def has_permission(self):
+        user = self.request.user
+        return user.is_active and user.is_staff and super().has_permission()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        series_list = list(meeting_series_for_overview())
+        series = self.chosen_series(series_list)
+        context["series_list"] = series_list
+        context["series"] = series
+        context["overview"] = participation_overview(series) if series else None
+        return context
+
+    def chosen_series(self, series_list):
+        """The series in ?series=<pk>, by default the latest year's; an unknown one is a 404."""
+        wanted = self.request.GET.get("series")
+        if not wanted:
+            return series_list[0] if series_list else None
+        series = next((s for s in series_list if str(s.pk) == wanted), None)
+        if series is None:
+            raise Http404
+        return series

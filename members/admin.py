@@ -1,10 +1,17 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportMixin
+from import_export.formats import base_formats
+from simple_history.admin import SimpleHistoryAdmin
 
-from .models import ContactPerson, EmailDomain, Municipality, User
+from .models import ContactPerson, EmailDomain, Municipality, Sector, User
+from .resources import CSV, ContactPersonResource
 
 
 @admin.register(User)
@@ -60,7 +67,7 @@ class IsNetworkMemberFilter(admin.SimpleListFilter):
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(admin.ModelAdmin):
+class MunicipalityAdmin(SimpleHistoryAdmin):
     list_display = [
         "number",
         "name",
@@ -115,7 +122,7 @@ class NeedsMunicipalityFilter(admin.SimpleListFilter):
 
 
 @admin.register(ContactPerson)
-class ContactPersonAdmin(admin.ModelAdmin):
+class ContactPersonAdmin(ImportMixin, SimpleHistoryAdmin):
     list_display = ["name", "email", "municipality", "sector", "role", "is_active", "has_account"]
     list_filter = [
         NeedsMunicipalityFilter,
@@ -136,7 +143,38 @@ class ContactPersonAdmin(admin.ModelAdmin):
         (_("Account"), {"fields": ["user", "preferred_language"]}),
         (_("History"), {"fields": ["created_at", "updated_at"]}),
     ]
+    resource_classes = [ContactPersonResource]
+    import_formats = [CSV, base_formats.XLSX]
+    import_template_name = "admin/members/contactperson/import.html"
 
     @admin.display(description=_("account"), boolean=True)
     def has_account(self, obj):
         return obj.user_id is not None
+
+    def has_import_permission(self, request):
+        # An import adds and changes people, so it needs both permissions.
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def get_import_context_data(self, **kwargs):
+        return {
+            **super().get_import_context_data(**kwargs),
+            "choice_columns": [("sector", Sector.choices), ("role", ContactPerson.Role.choices)],
+        }
+
+    def get_import_data_kwargs(self, **kwargs):
+        # The confirmed import reads the file again. Should the register have changed since
+        # the preview so that a row now fails, nothing is imported, not just the good rows.
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            self.message_user(
+                request,
+                gettext(
+                    "Nothing was imported: the file no longer passes the checks. Upload it "
+                    "again to see which rows fail."
+                ),
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(reverse("admin:members_contactperson_import"))
+        return super().process_result(result, request)

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 kommunenummer_validator = RegexValidator(
     r"^[0-9]{4}\Z", _("A municipality number has exactly four digits, for example 1201.")
@@ -120,6 +121,7 @@ class Municipality(models.Model):
     )
 
     objects = MunicipalityQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("municipality")
@@ -279,6 +281,8 @@ class ContactPerson(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = ContactPersonQuerySet.as_manager()
+    # The feed key is a secret: it stays out of the history tables.
+    history = HistoricalRecords(excluded_fields=["calendar_token"])
 
     class Meta:
         verbose_name = _("contact person")

@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from meetings.models import AgendaItem, Meeting, MeetingSeries, Registration
 from members.models import ContactPerson, EmailDomain, Municipality, Sector
+from projects.models import EUProgramme, Interest, ProjectIdea
+from projects.services import idea_create
 
 OSLO = ZoneInfo("Europe/Oslo")
 COUNTY = "Hordaland"
@@ -100,6 +102,20 @@ STAFF_PASSWORD = "kommunenettverk-demo"  # noqa: S105 - local demo only, stated 
 MEMBER_PASSWORD = "kommunenettverk-demo"  # noqa: S105 - local demo only, stated in the README
 
 
+def upsert(model, defaults: dict, **lookup):
+    """Like update_or_create, but saves only what changed, so a second run writes nothing
+    (and adds no rows to the change history)."""
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        return model.objects.create(**lookup, **defaults), True
+    changed = [name for name, value in defaults.items() if getattr(obj, name) != value]
+    for name in changed:
+        setattr(obj, name, defaults[name])
+    if changed:
+        obj.save()
+    return obj, False
+
+
 def ascii_fold(name: str) -> str:
     return name.lower().replace("æ", "ae").replace("ø", "o").replace("å", "a").replace(" ", "")
 
@@ -117,10 +133,12 @@ def seed_demo(*, today: dt.date | None = None) -> dict[str, int]:
     _seed_staff_user()
     series_2018 = _seed_2018_series(people)
     coming = _seed_coming_series(today.year + 1)
+    ideas = _seed_ideas(people)
     return {
         "municipalities": len(municipalities),
         "contact persons": len(people),
         "meetings": Meeting.objects.filter(series__in=[series_2018, coming]).count(),
+        "project ideas": len(ideas),
     }
 
 
@@ -135,7 +153,8 @@ def _seed_municipalities() -> dict[str, Municipality]:
     result = {}
     for number, name in MUNICIPALITIES_2018:
         domain = f"{ascii_fold(name)}.kommune.no"
-        municipality, _ = Municipality.objects.update_or_create(
+        municipality, _ = upsert(
+            Municipality,
             number=number,
             defaults={
                 "name": name,
@@ -166,7 +185,8 @@ def _seed_people(municipalities) -> list[ContactPerson]:
         EmailAddress.objects.update_or_create(
             user=user, email=email, defaults={"verified": True, "primary": True}
         )
-        person, _ = ContactPerson.objects.update_or_create(
+        person, _ = upsert(
+            ContactPerson,
             email=email,
             defaults={
                 "name": name,
@@ -197,14 +217,15 @@ def _seed_staff_user():
 
 
 def _meeting(slug: str, agenda: list[str] = (), **fields) -> Meeting:
-    meeting, _ = Meeting.objects.update_or_create(slug=slug, defaults=fields)
+    meeting, _ = upsert(Meeting, slug=slug, defaults=fields)
     for order, title in enumerate(agenda, start=1):
         AgendaItem.objects.update_or_create(meeting=meeting, order=order, defaults={"title": title})
     return meeting
 
 
 def _seed_2018_series(people) -> MeetingSeries:
-    series, _ = MeetingSeries.objects.update_or_create(
+    series, _ = upsert(
+        MeetingSeries,
         name=SERIES_NAME,
         year=2018,
         defaults={
@@ -267,7 +288,8 @@ def _seed_2018_series(people) -> MeetingSeries:
 
 
 def _seed_coming_series(year: int) -> MeetingSeries:
-    series, _ = MeetingSeries.objects.update_or_create(
+    series, _ = upsert(
+        MeetingSeries,
         name=SERIES_NAME,
         year=year,
         defaults={
@@ -320,3 +342,69 @@ def _seed_coming_series(year: int) -> MeetingSeries:
         tentative_period="haust/vinter",
     )
     return series
+
+
+# Fictional ideas: (author index in DEMO_PEOPLE, title, need, sectors, programmes, stage).
+DEMO_IDEAS = [
+    (
+        0,
+        "Unge gründarar i distriktet",
+        "Få unge startar eigne verksemder i kommunen, og mange flyttar ut etter vidaregåande.",
+        [Sector.BUSINESS, Sector.EDUCATION],
+        ["Erasmus+", "Interreg North Sea"],
+        ProjectIdea.Stage.SEEKING_PARTNERS,
+    ),
+    (
+        2,
+        "Velferdsteknologi i heimetenesta",
+        "Fleire eldre bur heime lenger, og heimetenesta manglar folk.",
+        [Sector.HEALTH_CARE],
+        ["Interreg North Sea", "Digital Europe"],
+        ProjectIdea.Stage.SEEKING_PARTNERS,
+    ),
+    (
+        3,
+        "Skuleutveksling om klima",
+        "Elevane vil lære om klimatilpassing av skular i andre land.",
+        [Sector.EDUCATION],
+        ["Erasmus+"],
+        ProjectIdea.Stage.LEARNING,
+    ),
+    (
+        4,
+        "Frivilligsentral for inkludering",
+        "Nye innbyggjarar finn ikkje vegen inn i lag og foreiningar.",
+        [Sector.VOLUNTARY, Sector.CULTURE],
+        ["CERV"],
+        ProjectIdea.Stage.IDEA,
+    ),
+]
+
+
+def _seed_ideas(people) -> list[ProjectIdea]:
+    programmes = {p.name: p for p in EUProgramme.objects.all()}
+    ideas = []
+    for index, title, need, sectors, programme_names, stage in DEMO_IDEAS:
+        author = people[index]
+        idea = ProjectIdea.objects.filter(
+            title=title, lead_municipality=author.municipality
+        ).first()
+        if idea is None:
+            idea = idea_create(
+                author=author,
+                fields={"title": title, "local_need": need, "stage": stage},
+                sectors=sectors,
+                programmes=[programmes[name] for name in programme_names if name in programmes],
+            )
+        ideas.append(idea)
+    # Askøy is interested in Bergen's first idea.
+    Interest.objects.get_or_create(
+        idea=ideas[0],
+        contact_person=people[2],
+        withdrawn_at=None,
+        defaults={
+            "municipality": people[2].municipality,
+            "message": "Vi har same utfordring og vil gjerne samarbeide.",
+        },
+    )
+    return ideas

@@ -66,6 +66,10 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",
+    "django_tasks",
+    "django_tasks_db",
+    "import_export",
+    "simple_history",
     "network_portal",
     "members",
     "meetings",
@@ -83,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 TEMPLATES = [
@@ -188,6 +193,34 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT") or "30")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "kommunenettverk@example.org"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Background tasks (django-tasks) -------------------------------------------------------
+
+# Mailings and reminders are sent by `manage.py db_worker` in production. Without a worker
+# (development, tests) set TASKS_BACKEND=immediate and they run at once, in the request.
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[os.environ.get("TASKS_BACKEND") or ("immediate" if DEBUG else "database")],
+        "QUEUES": ["default"],
+    }
+}
+# How many e-mails one background task sends over one SMTP connection.
+MAILING_BATCH_SIZE = int(os.environ.get("MAILING_BATCH_SIZE") or "200")
+
+# --- Change history (django-simple-history) -----------------------------------------------
+
+# History is for reading: reverting a registration or meeting to an old version would bypass
+# the seat and deadline rules.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# --- Import and export (django-import-export) ----------------------------------------------
+
+# An import with any bad row imports nothing.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # --- Security ------------------------------------------------------------------------------
 

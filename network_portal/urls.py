@@ -19,8 +19,15 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("meetings/", include("meetings.urls")),
+    path("projects/", include("projects.urls")),
     path("my-meetings/", meeting_views.MyMeetingsView.as_view(), name="my_meetings"),
     path("calendar/network.ics", meeting_views.network_feed, name="network_feed"),
+    path("invitations/<str:token>/", meeting_views.InvitationView.as_view(), name="invitation"),
+    path(
+        "invitations/<str:token>/decline/",
+        meeting_views.InvitationDeclineView.as_view(),
+        name="invitation_decline",
+    ),
     path(
         "calendar/<calendar_token:token>.ics",
         meeting_views.personal_feed,

@@ -181,3 +181,67 @@ def ics_attachment():
         return content.encode() if isinstance(content, str) else content
 
     return attachment
+
+
+@pytest.fixture
+def mailing_factory():
+    return factories.MailingFactory
+
+
+@pytest.fixture
+def mailing_recipient_factory():
+    return factories.MailingRecipientFactory
+
+
+@pytest.fixture
+def send_invitation(django_capture_on_commit_callbacks):
+    """Make an invitation for a meeting to the given contact persons and municipalities'
+    official mailboxes through the services, send it (the immediate task backend runs the
+    queue at the commit), and return the mailing."""
+
+    def send(meeting, *, persons=(), mailboxes=(), subject=None, body=None):
+        from meetings import emails, invitations, services
+        from meetings.models import Mailing
+
+        recipients = [
+            invitations.Recipient(m.official_email, m.name, m.pk, None) for m in mailboxes
+        ] + [invitations.Recipient(p.email, p.name, p.municipality_id, p.pk) for p in persons]
+        default_subject, default_body = emails.default_mailing_text(
+            meeting, Mailing.Kind.INVITATION
+        )
+        mailing = services.mailing_create(
+            meeting=meeting,
+            kind=Mailing.Kind.INVITATION,
+            subject=subject or default_subject,
+            body=body or default_body,
+            recipients=recipients,
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            services.mailing_send(mailing=mailing)
+        mailing.refresh_from_db()
+        return mailing
+
+    return send
+
+
+@pytest.fixture
+def project_idea_factory():
+    return factories.ProjectIdeaFactory
+
+
+@pytest.fixture
+def interest_factory():
+    return factories.InterestFactory
+
+
+@pytest.fixture
+def presentation_factory():
+    return factories.PresentationFactory
+
+
+@pytest.fixture
+def programme():
+    """A programme seeded by the projects migration, by name: `programme("Erasmus+")`."""
+    from projects.models import EUProgramme
+
+    return lambda name: EUProgramme.objects.get(name=name)

@@ -140,3 +140,78 @@ class LinkedContactPersonFactory(ContactPersonFactory):
         first_name="",
         last_name=factory.SelfAttribute("..name"),
     )
+
+
+class MailingFactory(factory.django.DjangoModelFactory):
+    """A draft invitation with a short text that uses the personal links."""
+
+    class Meta:
+        model = "meetings.Mailing"
+
+    meeting = factory.SubFactory(MeetingFactory)
+    kind = "invitation"
+    subject = "Invitasjon: {meeting}"
+    body = "Hei {name},\n\nMeld deg på her: {link}\nKan ikkje kome: {decline_link}\n"
+
+
+class MailingRecipientFactory(factory.django.DjangoModelFactory):
+    """An address of a mailing, queued. Give `contact_person` or `municipality` to tie it to
+    a person or a municipality's official mailbox."""
+
+    class Meta:
+        model = "meetings.MailingRecipient"
+
+    mailing = factory.SubFactory(MailingFactory)
+    email = factory.Sequence(lambda n: f"mottakar{n}@example.org")
+    name = factory.Sequence(lambda n: f"Mottakar {n}")
+
+
+class ProjectIdeaFactory(factory.django.DjangoModelFactory):
+    """An idea of the contact person's municipality, at the "idea" stage, without history.
+    Pass `sectors=["health_care", ...]` and `programmes=[programme, ...]` to tag it."""
+
+    class Meta:
+        model = "projects.ProjectIdea"
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Prosjektidé {n}")
+    contact_person = factory.SubFactory(ContactPersonFactory)
+    lead_municipality = factory.LazyAttribute(lambda o: o.contact_person.municipality)
+    local_need = "Fleire eldre treng betre tenester heime."
+    stage = "idea"
+
+    @factory.post_generation
+    def sectors(obj, create, extracted, **kwargs):
+        if create and extracted:
+            from projects.models import IdeaSector
+
+            IdeaSector.objects.bulk_create(
+                [IdeaSector(idea=obj, sector=sector) for sector in extracted]
+            )
+
+    @factory.post_generation
+    def programmes(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.programmes.set(extracted)
+
+
+class InterestFactory(factory.django.DjangoModelFactory):
+    """An active interest from a contact person of another municipality than the idea's."""
+
+    class Meta:
+        model = "projects.Interest"
+
+    idea = factory.SubFactory(ProjectIdeaFactory)
+    contact_person = factory.SubFactory(ContactPersonFactory)
+    municipality = factory.LazyAttribute(lambda o: o.contact_person.municipality)
+    message = "Vi vil gjerne vere med."
+
+
+class PresentationFactory(factory.django.DjangoModelFactory):
+    """An idea on a meeting's programme, added by staff unless `registration` is given."""
+
+    class Meta:
+        model = "projects.Presentation"
+
+    idea = factory.SubFactory(ProjectIdeaFactory)
+    meeting = factory.SubFactory(MeetingFactory)

@@ -50,6 +50,8 @@ def meeting_form(meeting: Meeting, **overrides) -> dict:
         "online_url": meeting.online_url,
         "capacity": "" if meeting.capacity is None else meeting.capacity,
         "programme_url": meeting.programme_url,
+        "reminder_days_before_deadline": meeting.reminder_days_before_deadline,
+        **({"reminders_enabled": "on"} if meeting.reminders_enabled else {}),
         **split_datetime("starts_at", meeting.starts_at),
         **split_datetime("ends_at", meeting.ends_at),
         **split_datetime("registration_deadline", meeting.registration_deadline),

@@ -251,6 +251,21 @@ COUNTY_STAFF_PERMISSIONS = (
         for action in ("add", "change", "delete", "view")
     }
     | {("members", "view_user")}
+    | {("meetings", f"{action}_mailing") for action in ("add", "change", "delete", "view")}
+    | {("meetings", f"{action}_mailingrecipient") for action in ("change", "view")}
+    | {
+        ("projects", f"{action}_{model}")
+        for model in (
+            "euprogramme",
+            "projectidea",
+            "ideasector",
+            "europeanpartner",
+            "stagechange",
+            "interest",
+            "presentation",
+        )
+        for action in ("add", "change", "delete", "view")
+    }
 )
 
 

@@ -1,0 +1,239 @@
+"""Reads about invitations: whom a mailing goes to, who answered, and the personal links.
+
+An invitation goes to municipalities (their official mailbox and/or their contact persons) and
+to hand-picked people. Answers are tracked per address and per municipality: registered (an
+active registration for the meeting), declined (the "cannot attend" link), or no answer.
+"""
+
+import hashlib
+import string
+from dataclasses import dataclass, field
+
+from django.core import signing
+from django.db.models import Count, Q
+from django.db.models.functions import Lower
+
+from members.models import ContactPerson, Municipality
+
+from .models import Mailing, MailingRecipient, Meeting, Registration
+
+TOKEN_SALT = "meetings.invitation"  # noqa: S105 - a signing namespace, not a secret
+
+
+# --- Personal links ----------------------------------------------------------------------------
+
+
+def _address_digest(email: str) -> str:
+    # Binds the token to the address without putting the address in the URL.
+    return hashlib.sha256(email.lower().encode()).hexdigest()[:16]
+
+
+def recipient_token(recipient: MailingRecipient) -> str:
+    """A signed, URL-safe token naming one recipient. It cannot be guessed or altered, and it
+    only ever acts for the address it was sent to."""
+    return signing.dumps([recipient.pk, _address_digest(recipient.email)], salt=TOKEN_SALT)
+
+
+def recipient_from_token(token: str) -> MailingRecipient | None:
+    """The recipient a token names, or None for a forged, altered or stale token."""
+    try:
+        pk, digest = signing.loads(token, salt=TOKEN_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    recipient = (
+        MailingRecipient.objects.select_related("mailing__meeting", "municipality")
+        .filter(pk=pk)
+        .first()
+    )
+    if recipient is None or _address_digest(recipient.email) != digest:
+        return None
+    return recipient
+
+
+# --- Placeholders ------------------------------------------------------------------------------
+
+
+class UnknownPlaceholder(ValueError):
+    pass
+
+
+def placeholders_in(text: str) -> set[str]:
+    """The {placeholders} a text uses. Raises UnknownPlaceholder for anything but a plain name
+    from Mailing.PLACEHOLDERS (attribute or index look-ups such as {name.upper} included),
+    and ValueError for unbalanced braces."""
+    names = set()
+    for _literal, name, spec, conversion in string.Formatter().parse(text):
+        if name is None:
+            continue
+        # A format spec or conversion ({name:d}, {name!r}) could fail when filled in.
+        if name not in Mailing.PLACEHOLDERS or spec or conversion:
+            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise UnknownPlaceholder(shown)
+        names.add(name)
+    return names
+
+
+def fill_placeholders(text: str, values: dict[str, str]) -> str:
+    placeholders_in(text)  # refuses anything that is not a known plain name
+    return text.format_map(values)
+
+
+# --- Recipients --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecipientSpec:
+    """The choice staff make: which municipalities, which of their addresses, which people."""
+
+    municipalities: tuple[int, ...] = ()  # empty: every current municipality
+    membership: str = "members"  # "members", "non_members" or "all"
+    official_mailbox: bool = True
+    contact_persons: bool = True
+    sectors: tuple[str, ...] = ()  # empty: every sector
+    persons: tuple[int, ...] = ()  # hand-picked contact persons, whatever the rest says
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str
+    municipality_id: int | None
+    contact_person_id: int | None
+
+
+def recipients_for(spec: RecipientSpec) -> list[Recipient]:
+    """Every address the spec covers, each once (compared case-insensitively)."""
+    municipalities = Municipality.objects.current()
+    if spec.municipalities:
+        municipalities = municipalities.filter(pk__in=spec.municipalities)
+    if spec.membership == "members":
+        municipalities = municipalities.network_members()
+    elif spec.membership == "non_members":
+        municipalities = municipalities.filter(member_since__isnull=True)
+    result: dict[str, Recipient] = {}
+
+    def add(email, name, municipality_id, person_id):
+        # A person listed under the mailbox's address gets the personal link, not the shared one.
+        existing = result.get(email.lower()) if email else None
+        if email and (existing is None or (existing.contact_person_id is None and person_id)):
+            result[email.lower()] = Recipient(email.lower(), name, municipality_id, person_id)
+
+    municipalities = list(municipalities.order_by("name"))
+    if spec.official_mailbox:
+        for municipality in municipalities:
+            add(municipality.official_email, municipality.name, municipality.pk, None)
+    people = ContactPerson.objects.none()
+    if spec.contact_persons:
+        people = ContactPerson.objects.active().filter(municipality__in=municipalities)
+        if spec.sectors:
+            people = people.filter(sector__in=spec.sectors)
+    if spec.persons:
+        people = people | ContactPerson.objects.active().filter(pk__in=spec.persons)
+    for person in people.order_by("municipality__name", "name"):
+        add(person.email, person.name, person.municipality_id, person.pk)
+    return list(result.values())
+
+
+# --- Answers -----------------------------------------------------------------------------------
+
+
+class Answer:
+    REGISTERED = "registered"
+    DECLINED = "declined"
+    NONE = "none"
+
+
+@dataclass
+class InvitationSummary:
+    """Delivery and answers for a meeting's invitations, per address and per municipality."""
+
+    delivery: dict[str, int] = field(default_factory=dict)
+    recipients: int = 0
+    answers: dict[str, int] = field(default_factory=dict)
+    municipality_answers: dict[str, list[Municipality]] = field(default_factory=dict)
+
+    @property
+    def waiting(self) -> int:
+        return self.delivery.get(MailingRecipient.Status.QUEUED, 0) + self.delivery.get(
+            MailingRecipient.Status.SENDING, 0
+        )
+
+
+def invitation_summary(meeting: Meeting) -> InvitationSummary:
+    """Counts for the meeting's admin page. A constant number of queries."""
+    invitations = MailingRecipient.objects.filter(
+        mailing__meeting=meeting,
+        mailing__kind=Mailing.Kind.INVITATION,
+        mailing__queued_at__isnull=False,
+    )
+    every_mailing = MailingRecipient.objects.filter(
+        mailing__meeting=meeting, mailing__queued_at__isnull=False
+    )
+    summary = InvitationSummary()
+    summary.delivery = dict(
+        every_mailing.order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    active = Registration.objects.active().filter(meeting=meeting)
+    registered_emails = set(active.values_list(Lower("contact_person__email"), flat=True))
+    registered_municipalities = set(active.values_list("contact_person__municipality", flat=True))
+    declined = every_mailing.filter(declined_at__isnull=False)
+    declined_emails = set(declined.values_list(Lower("email"), flat=True))
+    declined_municipalities = set(declined.values_list("municipality", flat=True))
+
+    rows = list(invitations.values_list(Lower("email"), "municipality", "contact_person"))
+    addresses = {}
+    for email, municipality_id, person_id in rows:
+        if email in registered_emails or (
+            person_id is None and municipality_id in registered_municipalities
+        ):
+            addresses[email] = Answer.REGISTERED
+        elif email in declined_emails:
+            addresses.setdefault(email, Answer.DECLINED)
+        else:
+            addresses.setdefault(email, Answer.NONE)
+    summary.recipients = len(addresses)
+    summary.answers = {
+        answer: sum(1 for value in addresses.values() if value == answer)
+        for answer in (Answer.REGISTERED, Answer.DECLINED, Answer.NONE)
+    }
+    invited = Municipality.objects.filter(
+        pk__in={municipality_id for _e, municipality_id, _p in rows if municipality_id}
+    ).order_by("name")
+    summary.municipality_answers = {Answer.REGISTERED: [], Answer.DECLINED: [], Answer.NONE: []}
+    for municipality in invited:
+        if municipality.pk in registered_municipalities:
+            answer = Answer.REGISTERED
+        elif municipality.pk in declined_municipalities:
+            answer = Answer.DECLINED
+        else:
+            answer = Answer.NONE
+        summary.municipality_answers[answer].append(municipality)
+    return summary
+
+
+def unanswered_recipients(meeting: Meeting) -> list[MailingRecipient]:
+    """Invitation recipients to remind: neither they nor their municipality have answered."""
+    active = Registration.objects.active().filter(meeting=meeting)
+    every_mailing = MailingRecipient.objects.filter(
+        mailing__meeting=meeting, mailing__queued_at__isnull=False
+    )
+    answered_municipalities = set(
+        active.values_list("contact_person__municipality", flat=True)
+    ) | set(every_mailing.filter(declined_at__isnull=False).values_list("municipality", flat=True))
+    answered_emails = set(active.values_list(Lower("contact_person__email"), flat=True)) | set(
+        every_mailing.filter(declined_at__isnull=False).values_list(Lower("email"), flat=True)
+    )
+    result = {}
+    for recipient in (
+        every_mailing.filter(mailing__kind=Mailing.Kind.INVITATION)
+        .exclude(status=MailingRecipient.Status.FAILED)
+        .filter(~Q(municipality__in=[m for m in answered_municipalities if m]))
+        .order_by("pk")
+    ):
+        email = recipient.email.lower()
+        if email not in answered_emails and email not in result:
+            result[email] = recipient
+    return list(result.values())

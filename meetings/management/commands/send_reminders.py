@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+
+from meetings import services, tasks
+
+
+class Command(BaseCommand):
+    help = (
+        "Queue due reminders (invitees who have not answered, N days before the deadline; "
+        "participants the day before) and re-queue mail waiting for a retry. Idempotent: run "
+        "it every hour from cron."
+    )
+
+    def handle(self, *args, **options):
+        made = services.reminders_send()
+        stale = tasks.requeue_stale()
+        self.stdout.write(
+            f"Reminders queued: {made['reminder']} to invitees, "
+            f"{made['participant_reminder']} to participants; "
+            f"{stale} stale deliveries given back."
+        )

@@ -1,0 +1,111 @@
+from django import forms
+from django.forms import formset_factory
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Municipality, Sector
+from network_portal.validators import validate_no_control_characters
+
+from .models import EUProgramme, ProjectIdea
+
+
+class ProjectIdeaForm(forms.ModelForm):
+    sectors = forms.MultipleChoiceField(
+        label=_("Sectors"),
+        choices=Sector.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = ProjectIdea
+        fields = [
+            "title",
+            "local_need",
+            "description",
+            "sectors",
+            "programmes",
+            "stage",
+            "partner_municipalities",
+            "call_deadline",
+        ]
+        widgets = {
+            "local_need": forms.Textarea(attrs={"rows": 4}),
+            "description": forms.Textarea(attrs={"rows": 6}),
+            "programmes": forms.CheckboxSelectMultiple,
+            "partner_municipalities": forms.SelectMultiple(attrs={"size": 8}),
+            "call_deadline": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("title", "local_need", "description"):
+            self.fields[name].validators.append(validate_no_control_characters)
+        self.fields["programmes"].queryset = EUProgramme.objects.order_by("name")
+        self.fields["partner_municipalities"].queryset = Municipality.objects.current().order_by(
+            "name"
+        )
+        if self.instance.pk:
+            self.fields["sectors"].initial = self.instance.sector_values
+
+
+class EuropeanPartnerForm(forms.Form):
+    organisation = forms.CharField(
+        label=_("Organisation"),
+        max_length=200,
+        required=False,
+        validators=[validate_no_control_characters],
+    )
+    country = forms.CharField(
+        label=_("Country"),
+        max_length=100,
+        required=False,
+        validators=[validate_no_control_characters],
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        if bool(cleaned.get("organisation")) != bool(cleaned.get("country")):
+            raise forms.ValidationError(_("Give both the organisation and its country."))
+        return cleaned
+
+
+EuropeanPartnerFormSet = formset_factory(
+    EuropeanPartnerForm, extra=2, max_num=20, validate_max=True
+)
+
+
+class IdeaFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    sector = forms.ChoiceField(
+        label=_("Sector"), choices=[("", _("All sectors")), *Sector.choices], required=False
+    )
+    programme = forms.ModelChoiceField(
+        label=_("EU programme"),
+        queryset=EUProgramme.objects.order_by("name"),
+        required=False,
+        empty_label=_("All programmes"),
+    )
+    stage = forms.ChoiceField(
+        label=_("Stage"),
+        choices=[("", _("All stages")), *ProjectIdea.Stage.choices],
+        required=False,
+    )
+    municipality = forms.ModelChoiceField(
+        label=_("Municipality"),
+        queryset=Municipality.objects.order_by("name"),
+        required=False,
+        empty_label=_("All municipalities"),
+    )
+    seeking_partners = forms.BooleanField(label=_("Only ideas seeking partners"), required=False)
+
+
+class InterestForm(forms.Form):
+    message = forms.CharField(
+        label=_("Message to the idea's contact person"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[validate_no_control_characters],
+    )

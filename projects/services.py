@@ -1,0 +1,182 @@
+"""Writes to project ideas. Views call these; they check who may do what and own the
+transactions."""
+
+import functools
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from meetings.models import Registration
+from members.models import ContactPerson
+
+from . import emails
+from .models import EuropeanPartner, IdeaSector, Interest, Presentation, ProjectIdea, StageChange
+
+
+class InterestError(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def can_edit(person: ContactPerson | None, idea: ProjectIdea) -> bool:
+    """The author and their municipality's coordinators edit an idea."""
+    if person is None:
+        return False
+    if idea.contact_person_id == person.pk:
+        return True
+    return (
+        person.is_coordinator
+        and person.municipality_id is not None
+        and person.municipality_id == idea.lead_municipality_id
+    )
+
+
+def idea_create(
+    *,
+    author: ContactPerson,
+    fields: dict,
+    sectors: Iterable[str] = (),
+    programmes: Iterable = (),
+    partner_municipalities: Iterable = (),
+    european_partners: Iterable[tuple[str, str]] = (),
+    user=None,
+) -> ProjectIdea:
+    """A new idea of the author's municipality, with the author as contact person."""
+    if author.municipality_id is None:
+        raise PermissionDenied("Only people linked to a municipality present ideas.")
+    with transaction.atomic():
+        idea = ProjectIdea(lead_municipality_id=author.municipality_id, contact_person=author)
+        for name, value in fields.items():
+            setattr(idea, name, value)
+        idea.full_clean()
+        idea.save()
+        _set_relations(idea, sectors, programmes, partner_municipalities, european_partners)
+        StageChange.objects.create(idea=idea, stage=idea.stage, changed_by=user)
+    return idea
+
+
+def idea_update(
+    *,
+    idea: ProjectIdea,
+    actor: ContactPerson,
+    fields: dict,
+    sectors: Iterable[str] = (),
+    programmes: Iterable = (),
+    partner_municipalities: Iterable = (),
+    european_partners: Iterable[tuple[str, str]] = (),
+    user=None,
+) -> ProjectIdea:
+    """Change an idea; a new stage is kept in its history."""
+    if not can_edit(actor, idea):
+        raise PermissionDenied("Not allowed to edit this idea.")
+    with transaction.atomic():
+        idea = ProjectIdea.objects.select_for_update().get(pk=idea.pk)
+        old_stage = idea.stage
+        for name, value in fields.items():
+            setattr(idea, name, value)
+        idea.full_clean()
+        idea.save()
+        _set_relations(idea, sectors, programmes, partner_municipalities, european_partners)
+        if idea.stage != old_stage:
+            StageChange.objects.create(idea=idea, stage=idea.stage, changed_by=user)
+    return idea
+
+
+def idea_delete(*, idea: ProjectIdea, actor: ContactPerson) -> None:
+    if not can_edit(actor, idea):
+        raise PermissionDenied("Not allowed to delete this idea.")
+    idea.delete()
+
+
+def _set_relations(idea, sectors, programmes, partner_municipalities, european_partners):
+    IdeaSector.objects.filter(idea=idea).exclude(sector__in=list(sectors)).delete()
+    existing = set(IdeaSector.objects.filter(idea=idea).values_list("sector", flat=True))
+    IdeaSector.objects.bulk_create(
+        [IdeaSector(idea=idea, sector=s) for s in dict.fromkeys(sectors) if s not in existing]
+    )
+    idea.programmes.set(programmes)
+    # The lead municipality is not its own partner.
+    idea.partner_municipalities.set(
+        [m for m in partner_municipalities if m.pk != idea.lead_municipality_id]
+    )
+    EuropeanPartner.objects.filter(idea=idea).delete()
+    EuropeanPartner.objects.bulk_create(
+        [
+            EuropeanPartner(idea=idea, organisation=organisation, country=country)
+            for organisation, country in european_partners
+        ]
+    )
+
+
+def interest_mark(*, idea: ProjectIdea, person: ContactPerson, message: str = "") -> Interest:
+    """Another municipality wants to cooperate; the idea's contact person is told by e-mail."""
+    if person.municipality_id is None:
+        raise InterestError(_("Your account is not linked to a municipality yet."))
+    if person.municipality_id == idea.lead_municipality_id:
+        raise InterestError(_("This idea is your own municipality's."))
+    try:
+        with transaction.atomic():
+            interest = Interest.objects.create(
+                idea=idea,
+                contact_person=person,
+                municipality_id=person.municipality_id,
+                message=message,
+            )
+            transaction.on_commit(functools.partial(emails.send_interest_email, interest.pk))
+    except IntegrityError as error:
+        raise InterestError(_("You have already marked your interest.")) from error
+    return interest
+
+
+def interest_withdraw(*, interest: Interest, person: ContactPerson) -> Interest:
+    if interest.contact_person_id != person.pk:
+        raise PermissionDenied("Only the person who marked the interest withdraws it.")
+    Interest.objects.filter(pk=interest.pk, withdrawn_at__isnull=True).update(
+        withdrawn_at=timezone.now()
+    )
+    interest.refresh_from_db(fields=["withdrawn_at"])
+    return interest
+
+
+def presentations_set(*, registration: Registration, ideas: Iterable[ProjectIdea]) -> None:
+    """The ideas a registrant will present at the meeting (their municipality's only)."""
+    ideas = list(ideas)
+    municipality_id = registration.contact_person.municipality_id
+    if any(idea.lead_municipality_id != municipality_id for idea in ideas):
+        raise PermissionDenied("Only your own municipality's ideas can be presented.")
+    with transaction.atomic():
+        Presentation.objects.filter(registration=registration).exclude(idea__in=ideas).delete()
+        for idea in ideas:
+            presentation, created = Presentation.objects.select_related(
+                "registration"
+            ).get_or_create(
+                idea=idea,
+                meeting_id=registration.meeting_id,
+                defaults={"registration": registration},
+            )
+            # A colleague takes over the presentation of someone who cancelled.
+            if (
+                not created
+                and presentation.registration is not None
+                and not presentation.registration.is_active
+            ):
+                presentation.registration = registration
+                presentation.save(update_fields=["registration"])
+
+
+def idea_staff_save(*, idea: ProjectIdea, user) -> ProjectIdea:
+    """Save an idea edited by county staff in the admin, keeping the stage history."""
+    with transaction.atomic():
+        old_stage = (
+            ProjectIdea.objects.filter(pk=idea.pk).values_list("stage", flat=True).first()
+            if idea.pk
+            else None
+        )
+        idea.save()
+        if idea.stage != old_stage:
+            StageChange.objects.create(idea=idea, stage=idea.stage, changed_by=user)
+    return idea

@@ -1,0 +1,268 @@
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import DetailView, ListView, TemplateView
+
+from members.models import Municipality
+from members.selectors import contact_person_for_user
+
+from . import exports, selectors, services
+from .forms import EuropeanPartnerFormSet, IdeaFilterForm, InterestForm, ProjectIdeaForm
+from .models import Interest, ProjectIdea
+
+
+class PersonMixin(LoginRequiredMixin):
+    def get_person(self):
+        if not hasattr(self, "person"):
+            self.person = contact_person_for_user(self.request.user)
+        return self.person
+
+
+class IdeaListView(PersonMixin, ListView):
+    """Every signed-in member reads all ideas; filters and search narrow them down."""
+
+    template_name = "projects/projectidea_list.html"
+    context_object_name = "ideas"
+    paginate_by = 20
+
+    def get_queryset(self):
+        self.filter_form = IdeaFilterForm(self.request.GET or None)
+        queryset = selectors.ideas_for_listing()
+        if self.filter_form.is_valid():
+            data = self.filter_form.cleaned_data
+            queryset = selectors.filter_ideas(
+                queryset,
+                q=data["q"],
+                sector=data["sector"],
+                programme=data["programme"],
+                stage=data["stage"],
+                municipality=data["municipality"],
+                seeking_partners=data["seeking_partners"],
+            )
+        return queryset.order_by("-updated_at", "-pk")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            filter_form=self.filter_form, query=query.urlencode(), person=self.get_person()
+        )
+        return context
+
+
+class IdeaDetailView(PersonMixin, DetailView):
+    template_name = "projects/projectidea_detail.html"
+    context_object_name = "idea"
+
+    def get_queryset(self):
+        return selectors.idea_for_detail_queryset()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        idea = self.object
+        person = self.get_person()
+        own_interest = next(
+            (i for i in idea.active_interests if person and i.contact_person_id == person.pk),
+            None,
+        )
+        context.update(
+            person=person,
+            can_edit=services.can_edit(person, idea),
+            own_interest=own_interest,
+            can_mark_interest=bool(
+                person
+                and person.municipality_id
+                and person.municipality_id != idea.lead_municipality_id
+                and own_interest is None
+            ),
+            interest_form=InterestForm(),
+            suggestions=selectors.partner_suggestions(idea),
+        )
+        return context
+
+
+class IdeaFormMixin(PersonMixin):
+    template_name = "projects/projectidea_form.html"
+
+    def forms(self, instance=None):
+        data = self.request.POST if self.request.method == "POST" else None
+        form = ProjectIdeaForm(data, instance=instance)
+        initial = [
+            {"organisation": p.organisation, "country": p.country}
+            for p in (instance.european_partners.all() if instance else [])
+        ]
+        partners = EuropeanPartnerFormSet(data, initial=initial, prefix="partners")
+        return form, partners
+
+    def render_forms(self, form, partners, **extra):
+        return self.response_class(
+            request=self.request,
+            template=[self.template_name],
+            context={"form": form, "partners": partners, "person": self.get_person(), **extra},
+            status=200,
+        )
+
+    @staticmethod
+    def relations(form, partners):
+        data = form.cleaned_data
+        return {
+            "fields": {
+                name: data[name]
+                for name in ("title", "local_need", "description", "stage", "call_deadline")
+            },
+            "sectors": data["sectors"],
+            "programmes": data["programmes"],
+            "partner_municipalities": data["partner_municipalities"],
+            "european_partners": [
+                (p["organisation"], p["country"])
+                for p in partners.cleaned_data
+                if p.get("organisation")
+            ],
+        }
+
+    response_class = TemplateView.response_class
+
+
+class IdeaCreateView(IdeaFormMixin, View):
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            person = self.get_person()
+            if person is None or person.municipality_id is None:
+                raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request):
+        form, partners = self.forms()
+        return self.render_forms(form, partners, next=request.GET.get("next", ""))
+
+    def post(self, request):
+        form, partners = self.forms()
+        if not (form.is_valid() and partners.is_valid()):
+            return self.render_forms(form, partners, next=request.POST.get("next", ""))
+        idea = services.idea_create(
+            author=self.get_person(), user=request.user, **self.relations(form, partners)
+        )
+        messages.success(request, _("The idea has been saved."))
+        next_url = request.POST.get("next", "")
+        if next_url and url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return HttpResponseRedirect(next_url)
+        return HttpResponseRedirect(idea.get_absolute_url())
+
+
+class EditableIdeaMixin(PersonMixin):
+    """Another municipality's idea by URL: 403, and nothing changes."""
+
+    def get_idea(self) -> ProjectIdea:
+        idea = get_object_or_404(
+            ProjectIdea.objects.prefetch_related("european_partners", "sectors"),
+            pk=self.kwargs["pk"],
+        )
+        if not services.can_edit(self.get_person(), idea):
+            raise PermissionDenied
+        return idea
+
+
+class IdeaUpdateView(EditableIdeaMixin, IdeaFormMixin, View):
+    def get(self, request, pk):
+        idea = self.get_idea()
+        form, partners = self.forms(instance=idea)
+        return self.render_forms(form, partners, idea=idea)
+
+    def post(self, request, pk):
+        idea = self.get_idea()
+        form, partners = self.forms(instance=idea)
+        if not (form.is_valid() and partners.is_valid()):
+            return self.render_forms(form, partners, idea=idea)
+        services.idea_update(
+            idea=idea, actor=self.get_person(), user=request.user, **self.relations(form, partners)
+        )
+        messages.success(request, _("The idea has been saved."))
+        return HttpResponseRedirect(idea.get_absolute_url())
+
+
+class IdeaDeleteView(EditableIdeaMixin, TemplateView):
+    template_name = "projects/projectidea_confirm_delete.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "idea": self.get_idea()}
+
+    def post(self, request, pk):
+        services.idea_delete(idea=self.get_idea(), actor=self.get_person())
+        messages.success(request, _("The idea has been deleted."))
+        return HttpResponseRedirect(reverse("projects:list"))
+
+
+class InterestCreateView(PersonMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        idea = get_object_or_404(ProjectIdea, pk=pk)
+        form = InterestForm(request.POST)
+        person = self.get_person()
+        if person is None:
+            raise PermissionDenied
+        if not form.is_valid():
+            for error in form.errors.get("message", []):
+                messages.error(request, error)
+            return HttpResponseRedirect(idea.get_absolute_url())
+        try:
+            services.interest_mark(idea=idea, person=person, message=form.cleaned_data["message"])
+        except services.InterestError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, _("Your interest has been sent to the idea's contact person.")
+            )
+        return HttpResponseRedirect(idea.get_absolute_url())
+
+
+class InterestWithdrawView(PersonMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        person = self.get_person()
+        interest = get_object_or_404(
+            Interest.objects.filter(withdrawn_at__isnull=True),
+            pk=pk,
+            contact_person=person,
+        )
+        services.interest_withdraw(interest=interest, person=person)
+        messages.success(request, _("Your interest has been withdrawn."))
+        return HttpResponseRedirect(interest.idea.get_absolute_url())
+
+
+class MunicipalityDetailView(PersonMixin, DetailView):
+    template_name = "projects/municipality_detail.html"
+    context_object_name = "municipality"
+    slug_field = "number"
+    slug_url_kwarg = "number"
+    queryset = Municipality.objects.prefetch_related("email_domains")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        people, ideas, participation = selectors.municipality_page(self.object)
+        context.update(people=people, ideas=ideas, participation=participation)
+        return context
+
+
+class IdeaExportView(PersonMixin, View):
+    """All ideas as CSV, for county staff."""
+
+    def get(self, request):
+        if not request.user.has_perm("projects.view_projectidea"):
+            raise PermissionDenied
+        response = HttpResponse(
+            exports.ideas_csv(selectors.ideas_for_listing().order_by("pk")),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = 'attachment; filename="project-ideas.csv"'
+        return response

@@ -1,0 +1,559 @@
+"""The participation overview for county staff: the selector, the chart and the page."""
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import resolve, reverse
+from django.utils import timezone, translation
+
+from meetings import views
+from meetings.charts import BarItem, horizontal_bar_chart
+from meetings.models import Meeting, Registration
+from meetings.selectors import RegistrationCount, participation_overview
+
+pytestmark = pytest.mark.django_db
+
+OVERVIEW_URL = "/meetings/overview/"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
+def nynorsk(message: str) -> str:
+    with translation.override("nn"):
+        return translation.gettext(message)
+
+
+def chart_svg(response) -> ET.Element:
+    """The overview's chart, parsed as XML (which also proves it is well-formed)."""
+    found = re.findall(r"<svg\b.*?</svg>", html(response), re.S)
+    assert len(found) == 1, f"{len(found)} <svg> elements on the page"
+    return ET.fromstring(found[0])  # noqa: S314 - our own page, not untrusted input
+
+
+def chart_bars(svg: ET.Element) -> list[dict]:
+    """Each bar's label, figure and drawn width (confirmed plus waiting-list parts)."""
+    bars = []
+    for group in svg.iter(f"{SVG}g"):
+        if group.get("class") != "chart-bar":
+            continue
+        texts = {t.get("class"): t.text for t in group.iter(f"{SVG}text")}
+        width = sum(float(rect.get("width")) for rect in group.iter(f"{SVG}rect"))
+        bars.append({"label": texts["chart-label"], "value": texts["chart-value"], "width": width})
+    return bars
+
+
+def table_rows(response) -> dict[str, list[str]]:
+    """The table's body and footer: row header -> the cells' text."""
+    table = re.search(
+        r'<table class="table table-sm participation-table">(.*?)</table>', html(response), re.S
+    )
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", table.group(1), re.S):
+        header = re.search(r'<th scope="row">(.*?)</th>', row, re.S)
+        if header:
+            name = re.sub(r"<.*?>.*", "", header.group(1), flags=re.S).strip()
+            rows[name] = [cell.strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    return rows
+
+
+@pytest.fixture
+def add_registration(contact_person_factory, registration_factory):
+    """Register a new person of `municipality` for `meeting` with the given status."""
+
+    def add(meeting, municipality, status=Registration.Status.CONFIRMED):
+        person = contact_person_factory(municipality=municipality)
+        return registration_factory(
+            meeting=meeting,
+            contact_person=person,
+            status=status,
+            cancelled_at=timezone.now() if status == Registration.Status.CANCELLED else None,
+        )
+
+    return add
+
+
+@pytest.fixture
+def network(meeting_series_factory, meeting_factory, municipality_factory, add_registration):
+    """A series with a held meeting, the next meeting, a later one and a tentative one, and
+    registrations from three members (Bergen, Voss, Askøy has none) and one non-member."""
+    now = timezone.now().replace(microsecond=0)
+    series = meeting_series_factory(name="Kommunenettverket", year=timezone.localdate().year)
+    held = meeting_factory(
+        series=series,
+        title="Oppstart",
+        status=Meeting.Status.HELD,
+        starts_at=now - dt.timedelta(days=40),
+    )
+    upcoming = meeting_factory(
+        series=series, title="Prosjektmøte", starts_at=now + dt.timedelta(days=10)
+    )
+    later = meeting_factory(series=series, title="Haustmøte", starts_at=now + dt.timedelta(days=90))
+    tentative = meeting_factory(series=series, title="Søknadsverkstad", tentative=True)
+
+    bergen = municipality_factory(name="Bergen")
+    voss = municipality_factory(name="Voss")
+    askoy = municipality_factory(name="Askøy")
+    fedje = municipality_factory(name="Fedje", member_since=None)
+    municipality_factory(name="Modalen", member_since=None)  # neither member nor registered
+    # A former member, merged away: no longer current, so not a row unless it registered.
+    municipality_factory(name="Fusa", valid_to=timezone.localdate() - dt.timedelta(days=1))
+
+    for _ in range(3):
+        add_registration(held, bergen)
+    add_registration(held, voss)
+    add_registration(upcoming, bergen)
+    add_registration(upcoming, bergen, Registration.Status.WAITLISTED)
+    add_registration(upcoming, bergen, Registration.Status.CANCELLED)
+    add_registration(upcoming, fedje)
+    add_registration(upcoming, voss, Registration.Status.CANCELLED)
+    add_registration(later, askoy, Registration.Status.CANCELLED)
+    add_registration(tentative, voss)
+
+    return {
+        "series": series,
+        "held": held,
+        "upcoming": upcoming,
+        "later": later,
+        "tentative": tentative,
+        "bergen": bergen,
+        "voss": voss,
+        "askoy": askoy,
+        "fedje": fedje,
+    }
+
+
+# --- The selector ----------------------------------------------------------------------------
+
+
+def test_meetings_in_order_dated_first_then_tentative(network):
+    overview = participation_overview(network["series"])
+
+    assert [m.title for m in overview.meetings] == [
+        "Oppstart",
+        "Prosjektmøte",
+        "Haustmøte",
+        "Søknadsverkstad",
+    ]
+
+
+def test_rows_are_current_members_and_municipalities_with_registrations(network):
+    overview = participation_overview(network["series"])
+
+    names = [row.municipality.name for row in overview.rows]
+    # Modalen is neither a member nor registered, Fusa no longer exists.
+    assert names == ["Askøy", "Bergen", "Fedje", "Voss"]
+    assert {row.municipality.name: row.is_member for row in overview.rows} == {
+        "Askøy": True,
+        "Bergen": True,
+        "Fedje": False,
+        "Voss": True,
+    }
+
+
+def test_matrix_counts_confirmed_and_waitlisted_apart(network):
+    overview = participation_overview(network["series"])
+    n = network
+
+    assert overview.count(n["bergen"], n["held"]) == RegistrationCount(3, 0)
+    assert overview.count(n["bergen"], n["upcoming"]) == RegistrationCount(1, 1)
+    assert overview.count(n["voss"], n["held"]) == RegistrationCount(1, 0)
+    assert overview.count(n["voss"], n["tentative"]) == RegistrationCount(1, 0)
+    assert overview.count(n["fedje"], n["upcoming"]) == RegistrationCount(1, 0)
+    assert overview.count(n["askoy"], n["held"]) == RegistrationCount(0, 0)
+
+
+def test_cancelled_registrations_are_not_counted(network):
+    overview = participation_overview(network["series"])
+    n = network
+
+    # Voss cancelled for the next meeting, Askøy for the later one: nothing is left.
+    assert overview.count(n["voss"], n["upcoming"]).active == 0
+    assert overview.count(n["askoy"], n["later"]).active == 0
+    assert (n["voss"].pk, n["upcoming"].pk) not in overview.matrix
+    assert overview.meeting_totals[1] == RegistrationCount(2, 1)  # not 4 with cancellations
+
+
+def test_totals_per_municipality_and_per_meeting(network):
+    overview = participation_overview(network["series"])
+
+    totals = {row.municipality.name: row.total for row in overview.rows}
+    assert totals == {
+        "Askøy": RegistrationCount(0, 0),
+        "Bergen": RegistrationCount(4, 1),
+        "Fedje": RegistrationCount(1, 0),
+        "Voss": RegistrationCount(2, 0),
+    }
+    assert overview.meeting_totals == (
+        RegistrationCount(4, 0),
+        RegistrationCount(2, 1),
+        RegistrationCount(0, 0),
+        RegistrationCount(1, 0),
+    )
+    assert overview.total == RegistrationCount(7, 1)
+    assert overview.total.active == 8
+
+
+def test_next_meeting_and_members_with_nobody_registered(network):
+    overview = participation_overview(network["series"])
+
+    assert overview.next_meeting == network["upcoming"]
+    # Voss cancelled and Askøy never registered; Fedje registered but is not a member.
+    assert [m.name for m in overview.members_without_registration] == ["Askøy", "Voss"]
+
+
+def test_a_waitlisted_registration_counts_as_somebody_registered(network, add_registration):
+    add_registration(network["upcoming"], network["askoy"], Registration.Status.WAITLISTED)
+
+    overview = participation_overview(network["series"])
+
+    assert [m.name for m in overview.members_without_registration] == ["Voss"]
+
+
+def test_next_meeting_skips_cancelled_and_past_meetings(network):
+    Meeting.objects.filter(pk=network["upcoming"].pk).update(status=Meeting.Status.CANCELLED)
+
+    overview = participation_overview(network["series"])
+
+    assert overview.next_meeting == network["later"]
+    assert [m.name for m in overview.members_without_registration] == [
+        "Askøy",
+        "Bergen",
+        "Voss",
+    ]
+
+
+def test_no_next_meeting_when_only_tentative_ones_are_ahead(network):
+    Meeting.objects.filter(pk__in=[network["upcoming"].pk, network["later"].pk]).update(
+        status=Meeting.Status.CANCELLED
+    )
+
+    overview = participation_overview(network["series"])
+
+    assert overview.next_meeting is None
+    assert overview.members_without_registration == ()
+
+
+def test_registrations_of_people_without_a_municipality_get_their_own_row(
+    network, add_registration
+):
+    add_registration(network["upcoming"], None)
+
+    overview = participation_overview(network["series"])
+
+    assert overview.rows[-1].municipality is None
+    assert overview.rows[-1].total == RegistrationCount(1, 0)
+    assert overview.meeting_totals[1] == RegistrationCount(3, 1)
+
+
+def test_a_former_member_with_registrations_is_a_row(
+    network, municipality_factory, add_registration
+):
+    os = municipality_factory(name="Os", valid_to=timezone.localdate() - dt.timedelta(days=1))
+    add_registration(network["held"], os)
+
+    overview = participation_overview(network["series"])
+
+    row = next(row for row in overview.rows if row.municipality == os)
+    assert row.is_member is False
+    assert os not in overview.members_without_registration
+
+
+# --- The chart geometry ----------------------------------------------------------------------
+
+
+def test_chart_sorts_by_total_then_name_and_leaves_out_zeros():
+    chart = horizontal_bar_chart(
+        [
+            BarItem("Voss", 2),
+            BarItem("Askøy", 0),
+            BarItem("Bergen", 4, 1),
+            BarItem("Austevoll", 2),
+        ]
+    )
+
+    assert [bar.label for bar in chart.bars] == ["Bergen", "Austevoll", "Voss"]
+    assert [bar.value_text for bar in chart.bars] == ["4 (1)", "2", "2"]
+
+
+def test_chart_bar_widths_are_proportional_and_the_longest_fills_the_plot():
+    chart = horizontal_bar_chart([BarItem("A", 10), BarItem("B", 5), BarItem("C", 3, 2)])
+
+    a, b, c = chart.bars
+    assert a.width == pytest.approx(2 * b.width)
+    assert c.width == pytest.approx(b.width)
+    assert c.confirmed_width == pytest.approx(3 / 2 * c.waitlisted_width)
+    assert c.waitlisted_x == pytest.approx(chart.bar_x + c.confirmed_width)
+    # The longest bar and its figure fit inside the chart.
+    assert a.value_x + 40 < chart.width
+    assert [bar.y for bar in chart.bars] == sorted(bar.y for bar in chart.bars)
+    assert chart.height > chart.bars[-1].y + chart.bar_height
+
+
+def test_chart_without_registrations_has_no_bars():
+    chart = horizontal_bar_chart([BarItem("A", 0)])
+
+    assert chart.bars == ()
+    assert not chart.has_waitlisted
+
+
+def test_long_labels_are_shortened():
+    chart = horizontal_bar_chart([BarItem("Ein svært lang namn på ein kommune som ikkje finst", 1)])
+
+    assert chart.bars[0].label.endswith("…")
+    assert chart.label_x <= 240 + 8
+
+
+# --- Access ----------------------------------------------------------------------------------
+
+
+def test_url_is_not_taken_for_a_meeting_slug():
+    assert reverse("meetings:overview") == OVERVIEW_URL
+    assert resolve(OVERVIEW_URL).func.view_class is views.ParticipationOverviewView
+
+
+def test_anonymous_visitors_are_sent_to_the_admin_login(client):
+    response = client.get(OVERVIEW_URL)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('admin:login')}?next={OVERVIEW_URL}"
+
+
+def test_users_who_are_not_staff_are_forbidden(client, user_factory):
+    # Even with the permission: the page belongs to the admin.
+    user = user_factory()
+    user.user_permissions.add(Permission.objects.get(codename="view_registration"))
+    client.force_login(user)
+
+    assert client.get(OVERVIEW_URL).status_code == 403
+
+
+def test_staff_without_the_permission_are_forbidden(client, user_factory):
+    client.force_login(user_factory(is_staff=True))
+
+    assert client.get(OVERVIEW_URL).status_code == 403
+
+
+def test_county_staff_see_the_overview(staff_en_client, network):
+    response = staff_en_client.get(OVERVIEW_URL)
+
+    assert response.status_code == 200
+    assert "<h1>Participation overview</h1>" in html(response)
+
+
+def test_without_any_series(staff_en_client):
+    response = staff_en_client.get(OVERVIEW_URL)
+
+    assert response.status_code == 200
+    assert "There are no meeting series yet." in html(response)
+    assert "<svg" not in html(response)
+
+
+# --- The page --------------------------------------------------------------------------------
+
+
+def test_table_shows_counts_and_totals(staff_en_client, network):
+    response = staff_en_client.get(OVERVIEW_URL)
+    page = html(response)
+
+    assert "<caption" in page
+    assert page.count('<th scope="col">') == 1 + 4 + 1  # municipality, meetings, total
+    assert table_rows(response) == {
+        "Askøy": ["0", "0", "0", "0", "0"],
+        "Bergen": ["3", "1 (1)", "0", "0", "4 (1)"],
+        "Fedje": ["0", "1", "0", "0", "1"],
+        "Voss": ["1", "0", "0", "1", "2"],
+        "Total": ["4", "2 (1)", "0", "1", "7 (1)"],
+    }
+    assert "not a current member" in page  # Fedje
+
+
+def test_members_with_nobody_registered_are_listed(staff_en_client, network):
+    page = html(staff_en_client.get(OVERVIEW_URL))
+
+    section = re.search(r'<section aria-labelledby="next-meeting-heading".*?</section>', page, re.S)
+    assert section, "no section on the next meeting"
+    assert "Prosjektmøte" in section.group(0)
+    assert "2 member municipalities have nobody registered for it:" in section.group(0)
+    items = re.findall(r"<li>(.*?)</li>", section.group(0))
+    assert items == ["Askøy", "Voss"]
+
+
+def test_default_series_is_the_latest_year_and_the_select_switches(
+    staff_en_client, network, meeting_series_factory, meeting_factory, add_registration
+):
+    old = meeting_series_factory(name="Kommunenettverket", year=2018)
+    kickoff = meeting_factory(
+        series=old,
+        title="Oppstartsmøte 2018",
+        status=Meeting.Status.HELD,
+        starts_at=dt.datetime(2018, 3, 7, 10, tzinfo=dt.UTC),
+    )
+    add_registration(kickoff, network["bergen"])
+
+    default = html(staff_en_client.get(OVERVIEW_URL))
+    assert "Prosjektmøte" in default
+    assert "Oppstartsmøte 2018" not in default
+    assert f'<option value="{network["series"].pk}" selected>' in default
+    assert f'<option value="{old.pk}">' in default
+    assert '<label for="overview-series"' in default
+    assert re.search(r'<button type="submit"[^>]*>Show</button>', default)
+
+    switched = staff_en_client.get(OVERVIEW_URL, {"series": old.pk})
+    page = html(switched)
+    assert switched.status_code == 200
+    assert "Oppstartsmøte 2018" in page
+    assert "Prosjektmøte" not in page
+    assert f'<option value="{old.pk}" selected>' in page
+    # The old series has no meeting ahead, so nobody is missing from one.
+    assert "No meeting with a date lies ahead in this series." in page
+    assert [bar["label"] for bar in chart_bars(chart_svg(switched))] == ["Bergen"]
+
+
+@pytest.mark.parametrize("series", ["999999", "latest", "1 OR 1=1"])
+def test_unknown_series_is_a_404(staff_en_client, network, series):
+    assert staff_en_client.get(OVERVIEW_URL, {"series": series}).status_code == 404
+
+
+def test_chart_is_an_accessible_svg(staff_en_client, network):
+    svg = chart_svg(staff_en_client.get(OVERVIEW_URL))
+
+    assert svg.get("role") == "img"
+    title = svg.find(f"{SVG}title")
+    desc = svg.find(f"{SVG}desc")
+    assert title is not None and desc is not None
+    assert svg.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
+    assert title.text == "Registrations per municipality, Kommunenettverket " + str(
+        network["series"].year
+    )
+    assert "The same figures are in the table above." in desc.text
+    assert "waiting list" in desc.text  # Bergen has a waitlisted registration
+
+
+def test_chart_has_one_proportional_bar_per_municipality_with_registrations(
+    staff_en_client, network
+):
+    bars = chart_bars(chart_svg(staff_en_client.get(OVERVIEW_URL)))
+
+    # Askøy only cancelled: no bar. Sorted by registrations, most first.
+    assert [(bar["label"], bar["value"]) for bar in bars] == [
+        ("Bergen", "4 (1)"),
+        ("Voss", "2"),
+        ("Fedje", "1"),
+    ]
+    bergen, voss, fedje = (bar["width"] for bar in bars)
+    assert bergen == pytest.approx(5 * fedje, rel=1e-3)
+    assert voss == pytest.approx(2 * fedje, rel=1e-3)
+
+
+def test_no_chart_without_registrations(staff_en_client, meeting_factory, municipality_factory):
+    municipality_factory(name="Bergen")
+    meeting_factory()
+
+    page = html(staff_en_client.get(OVERVIEW_URL))
+
+    assert "<svg" not in page
+    assert "Nobody has registered for the meetings in this series yet." in page
+
+
+def test_page_has_no_inline_styles_or_scripts(staff_en_client, network):
+    page = html(staff_en_client.get(OVERVIEW_URL))
+
+    assert "style=" not in page
+    assert "<script" not in page
+
+
+def test_page_in_nynorsk_by_default(staff_client, network):
+    response = staff_client.get(OVERVIEW_URL)
+    page = html(response)
+
+    assert '<html lang="nn">' in page
+    heading = nynorsk("Participation overview")
+    assert heading != "Participation overview", "no Nynorsk translation compiled"
+    assert f"<h1>{heading}</h1>" in page
+    assert nynorsk("The same figures are in the table above.") in page
+    # Numbers in SVG attributes stay unlocalised: a decimal comma would break the geometry.
+    assert chart_svg(response).get("viewBox").startswith("0 0 640 ")
+    assert not re.search(r'(?:width|x|y)="\d+,\d', page)
+
+
+def test_page_in_english(staff_en_client, network):
+    page = html(staff_en_client.get(OVERVIEW_URL))
+
+    assert '<html lang="en">' in page
+    assert "<h1>Participation overview</h1>" in page
+    assert "Registrations per municipality and meeting" in page
+
+
+# --- Query count -----------------------------------------------------------------------------
+
+
+def build_network(size, series, meeting_factory, municipality_factory, add_registration):
+    meetings = [meeting_factory(series=series) for _ in range(2)]
+    for _ in range(size):
+        municipality = municipality_factory()
+        add_registration(meetings[0], municipality)
+        add_registration(meetings[1], municipality, Registration.Status.WAITLISTED)
+
+
+# Session, user, the user's and the group's permissions, the series, the meetings, the
+# registration counts and the municipalities.
+OVERVIEW_QUERIES = 8
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_query_count_does_not_grow_with_the_data(
+    staff_client,
+    meeting_series_factory,
+    meeting_factory,
+    municipality_factory,
+    add_registration,
+    django_assert_num_queries,
+    size,
+):
+    series = meeting_series_factory()
+    build_network(size, series, meeting_factory, municipality_factory, add_registration)
+
+    with django_assert_num_queries(OVERVIEW_QUERIES):
+        response = staff_client.get(OVERVIEW_URL)
+
+    assert response.status_code == 200
+    assert len(response.context["overview"].rows) == size
+    assert len(chart_bars(chart_svg(response))) == size
+
+
+# --- Reachable from the admin ----------------------------------------------------------------
+
+
+def test_admin_index_links_to_the_overview(staff_en_client):
+    page = html(staff_en_client.get(reverse("admin:index")))
+
+    assert f'<a href="{OVERVIEW_URL}">Participation overview</a>' in page
+    # The admin's own list of models is still there.
+    assert 'id="content-main"' in page
+
+
+def test_admin_index_without_the_permission_has_no_link(client, user_factory):
+    user = user_factory(is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_meeting"))
+    client.force_login(user)
+
+    page = html(client.get(reverse("admin:index")))
+
+    assert OVERVIEW_URL not in page
+
+
+def test_series_change_page_links_to_its_overview(staff_en_client, meeting_series_factory):
+    series = meeting_series_factory()
+
+    page = html(
+        staff_en_client.get(reverse("admin:meetings_meetingseries_change", args=[series.pk]))
+    )
+
+    assert f'<a href="{OVERVIEW_URL}?series={series.pk}">Participation overview</a>' in page
+    assert "historylink" in page  # the admin's own object tools are kept

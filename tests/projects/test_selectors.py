@@ -1,0 +1,414 @@
+"""Reads for the project pages: filters and search, partner suggestions, a municipality's
+page, and the ideas a meeting page lists."""
+
+import pytest
+from django.utils import timezone, translation
+
+from meetings.models import Registration
+from projects import selectors
+from projects.models import ProjectIdea
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def voss(municipality_factory):
+    return municipality_factory(name="Voss")
+
+
+@pytest.fixture
+def kvam(municipality_factory):
+    return municipality_factory(name="Kvam")
+
+
+@pytest.fixture
+def bergen(municipality_factory):
+    return municipality_factory(name="Bergen")
+
+
+@pytest.fixture
+def idea_in(project_idea_factory, contact_person_factory):
+    """An idea led by the given municipality."""
+
+    def make(municipality, **kwargs):
+        return project_idea_factory(
+            contact_person=contact_person_factory(municipality=municipality), **kwargs
+        )
+
+    return make
+
+
+def titles(queryset) -> list[str]:
+    return sorted(idea.title for idea in queryset)
+
+
+def filtered(**kwargs) -> list[str]:
+    return titles(selectors.filter_ideas(selectors.ideas_for_listing(), **kwargs))
+
+
+# --- filter_ideas -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def catalogue(idea_in, voss, kvam, programme):
+    idea_in(
+        voss,
+        title="Velferdsteknologi",
+        local_need="Fleire eldre",
+        description="Sensorar i heimen",
+        sectors=["health_care", "planning"],
+        programmes=[programme("Interreg North Sea"), programme("Horizon Europe")],
+        stage="seeking_partners",
+    )
+    idea_in(
+        kvam,
+        title="Kulturskule for alle",
+        local_need="Born utan tilbod",
+        sectors=["culture", "education"],
+        programmes=[programme("Erasmus+"), programme("Creative Europe")],
+        stage="idea",
+    )
+    idea_in(
+        kvam,
+        title="Frivilligsentral",
+        local_need="Einsemd blant eldre",
+        sectors=["voluntary"],
+        programmes=[programme("CERV")],
+        stage="seeking_partners",
+    )
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_no_filter_gives_every_idea_once():
+    assert filtered() == ["Frivilligsentral", "Kulturskule for alle", "Velferdsteknologi"]
+
+
+@pytest.mark.usefixtures("catalogue")
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("velferd", ["Velferdsteknologi"]),  # title, any case
+        ("ELDRE", ["Frivilligsentral", "Velferdsteknologi"]),  # local need
+        ("sensor", ["Velferdsteknologi"]),  # description
+        ("kvam", ["Frivilligsentral", "Kulturskule for alle"]),  # lead municipality
+        ("ingenting", []),
+    ],
+)
+def test_search(q, expected):
+    assert filtered(q=q) == expected
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_filter_by_sector():
+    assert filtered(sector="health_care") == ["Velferdsteknologi"]
+    assert filtered(sector="education") == ["Kulturskule for alle"]
+    assert filtered(sector="business") == []
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_filter_by_programme(programme):
+    assert filtered(programme=programme("Erasmus+")) == ["Kulturskule for alle"]
+    assert filtered(programme=programme("LIFE")) == []
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_filter_by_stage_and_seeking_partners():
+    assert filtered(stage="idea") == ["Kulturskule for alle"]
+    assert filtered(seeking_partners=True) == ["Frivilligsentral", "Velferdsteknologi"]
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_filter_by_municipality(kvam, voss, bergen):
+    assert filtered(municipality=voss) == ["Velferdsteknologi"]
+    assert filtered(municipality=bergen) == []
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_filters_combine(kvam, programme):
+    assert filtered(municipality=kvam, seeking_partners=True) == ["Frivilligsentral"]
+    assert filtered(q="eldre", sector="voluntary", programme=programme("CERV")) == [
+        "Frivilligsentral"
+    ]
+    assert filtered(q="eldre", sector="culture") == []
+
+
+def test_listing_counts_only_active_interests_and_survives_filters(
+    idea_in, interest_factory, contact_person_factory, voss, kvam, bergen
+):
+    idea = idea_in(voss, sectors=["culture", "education"], title="Kulturskule")
+    interest_factory(idea=idea, contact_person=contact_person_factory(municipality=kvam))
+    interest_factory(
+        idea=idea,
+        contact_person=contact_person_factory(municipality=bergen),
+        withdrawn_at=timezone.now(),
+    )
+    for ideas in (
+        selectors.ideas_for_listing(),
+        selectors.filter_ideas(selectors.ideas_for_listing(), sector="culture", q="kultur"),
+    ):
+        [listed] = ideas
+        assert listed.interest_count == 1
+
+
+def test_interested_municipalities_are_counted_once_each(
+    idea_in, interest_factory, contact_person_factory, voss, kvam
+):
+    """The listing (and the CSV) says "N interested municipalities": two colleagues from
+    Kvam are one municipality."""
+    idea = idea_in(voss)
+    for _ in range(2):
+        interest_factory(idea=idea, contact_person=contact_person_factory(municipality=kvam))
+    [listed] = selectors.ideas_for_listing()
+    assert listed.interest_count == 1
+
+
+# --- partner_suggestions ------------------------------------------------------------------
+
+
+@pytest.fixture
+def suggestions_for(idea_in, voss, kvam, bergen, municipality_factory, programme):
+    """An idea of Voss in health and care and planning, under Interreg North Sea and
+    Erasmus+, and ideas of other municipalities that share more or less of it."""
+    idea = idea_in(
+        voss,
+        title="Velferdsteknologi",
+        sectors=["health_care", "planning"],
+        programmes=[programme("Interreg North Sea"), programme("Erasmus+")],
+    )
+    idea_in(
+        kvam,
+        title="Tre felles",
+        sectors=["health_care", "planning", "culture"],
+        programmes=[programme("Erasmus+")],
+    )
+    idea_in(bergen, title="Berre programmet", programmes=[programme("Interreg North Sea")])
+    idea_in(
+        bergen,
+        title="To felles",
+        sectors=["health_care"],
+        programmes=[programme("Interreg North Sea"), programme("LIFE")],
+    )
+    idea_in(municipality_factory(name="Odda"), title="Ingenting felles", sectors=["business"])
+    idea_in(voss, title="Same kommune", sectors=["health_care", "planning"])
+    return idea
+
+
+def test_suggestions_rank_by_overlap_with_the_reasons_in_words(suggestions_for):
+    with translation.override("en"):
+        suggestions = selectors.partner_suggestions(suggestions_for)
+    assert [(s.idea.title, s.score, s.reasons) for s in suggestions] == [
+        (
+            "Tre felles",
+            3,
+            [
+                "same sector: health and care",
+                "same sector: planning and community development",
+                "same programme: Erasmus+",
+            ],
+        ),
+        (
+            "To felles",
+            2,
+            ["same sector: health and care", "same programme: Interreg North Sea"],
+        ),
+        ("Berre programmet", 1, ["same programme: Interreg North Sea"]),
+    ]
+
+
+def test_suggestions_leave_out_the_own_municipality_and_ideas_with_nothing_in_common(
+    suggestions_for,
+):
+    suggested = {s.idea.title for s in selectors.partner_suggestions(suggestions_for)}
+    assert "Same kommune" not in suggested
+    assert "Ingenting felles" not in suggested
+    assert suggestions_for.title not in suggested
+
+
+def test_suggestions_break_ties_by_the_latest_change(idea_in, voss, kvam, bergen):
+    idea = idea_in(voss, sectors=["culture"])
+    older = idea_in(kvam, sectors=["culture"], title="Eldre")
+    newer = idea_in(bergen, sectors=["culture"], title="Nyare")
+    ProjectIdea.objects.filter(pk=older.pk).update(
+        updated_at=timezone.now() - timezone.timedelta(days=3)
+    )
+    assert [s.idea for s in selectors.partner_suggestions(idea)] == [newer, older]
+
+
+def test_suggestions_are_limited(idea_in, voss, municipality_factory):
+    idea = idea_in(voss, sectors=["culture"])
+    for _ in range(4):
+        idea_in(municipality_factory(), sectors=["culture"])
+    assert len(selectors.partner_suggestions(idea, limit=3)) == 3
+    assert len(selectors.partner_suggestions(idea)) == 4
+
+
+def test_an_idea_without_sectors_or_programmes_gets_no_suggestions(idea_in, voss, kvam):
+    idea_in(kvam, sectors=["culture"])
+    assert selectors.partner_suggestions(idea_in(voss)) == []
+
+
+def test_suggestion_reasons_follow_the_language(suggestions_for):
+    with translation.override("nn"):
+        reasons = selectors.partner_suggestions(suggestions_for)[0].reasons
+        label = translation.gettext("Health and care").lower()
+        expected = translation.gettext("same sector: %(sector)s") % {"sector": label}
+    assert reasons[0] == expected
+
+
+def test_suggestions_take_a_constant_number_of_queries(
+    suggestions_for, idea_in, municipality_factory, count_queries
+):
+    idea = ProjectIdea.objects.prefetch_related("sectors", "programmes").get(pk=suggestions_for.pk)
+    few, _ = count_queries(lambda: selectors.partner_suggestions(idea))
+    for _ in range(6):
+        idea_in(municipality_factory(), sectors=["planning", "health_care"])
+    many, suggestions = count_queries(lambda: selectors.partner_suggestions(idea))
+    assert len(suggestions) == 9
+    assert few == many == 3
+
+
+# --- municipality_page ------------------------------------------------------------------
+
+
+def test_municipality_page(
+    project_idea_factory,
+    voss,
+    kvam,
+    idea_in,
+    contact_person_factory,
+    registration_factory,
+    meeting_factory,
+):
+    anne = contact_person_factory(name="Anne", municipality=voss)
+    bjørn = contact_person_factory(name="Bjørn", municipality=voss)
+    contact_person_factory(name="Gammal", municipality=voss, is_active=False)
+    contact_person_factory(name="Kvamming", municipality=kvam)
+    own = project_idea_factory(contact_person=anne, title="Vossaidé")
+    idea_in(kvam, title="Kvamsidé")
+    spring = meeting_factory(title="Vår")
+    autumn = meeting_factory(
+        title="Haust", starts_at=spring.starts_at + timezone.timedelta(days=100)
+    )
+    registration_factory(meeting=spring, contact_person=anne)
+    registration_factory(meeting=spring, contact_person=bjørn)
+    registration_factory(meeting=autumn, contact_person=anne)
+    registration_factory(
+        meeting=autumn,
+        contact_person=bjørn,
+        status=Registration.Status.CANCELLED,
+        cancelled_at=timezone.now(),
+    )
+
+    people, ideas, participation = selectors.municipality_page(voss)
+
+    assert [p.name for p in people] == ["Anne", "Bjørn"]
+    assert list(ideas) == [own]
+    assert [(row["meeting__title"], row["count"]) for row in participation] == [
+        ("Haust", 1),
+        ("Vår", 2),
+    ]
+
+
+# --- ideas at meetings --------------------------------------------------------------------
+
+
+def test_ideas_presented_at_a_meeting(
+    idea_in, voss, kvam, meeting_factory, registration_factory, presentation_factory
+):
+    meeting = meeting_factory()
+    by_registrant = idea_in(voss, title="B frå registrert")
+    by_staff = idea_in(kvam, title="A frå fylket")
+    cancelled = idea_in(voss, title="C avmeld")
+    elsewhere = idea_in(voss, title="D anna møte")
+    presentation_factory(
+        idea=by_registrant,
+        meeting=meeting,
+        registration=registration_factory(
+            meeting=meeting, contact_person=by_registrant.contact_person
+        ),
+    )
+    presentation_factory(idea=by_staff, meeting=meeting)
+    presentation_factory(
+        idea=cancelled,
+        meeting=meeting,
+        registration=registration_factory(
+            meeting=meeting,
+            contact_person=cancelled.contact_person,
+            status=Registration.Status.CANCELLED,
+            cancelled_at=timezone.now(),
+        ),
+    )
+    presentation_factory(idea=elsewhere)
+
+    # Ordered by municipality, then title.
+    assert list(selectors.ideas_presented_at(meeting)) == [by_staff, by_registrant]
+
+
+@pytest.fixture
+def present(presentation_factory, registration_factory):
+    """Put the idea on the meeting's programme: by its contact person's registration with
+    the given status, or by staff (status None)."""
+
+    def make(idea, meeting, status=None):
+        registration = None
+        if status is not None:
+            registration = registration_factory(
+                meeting=meeting,
+                contact_person=idea.contact_person,
+                status=status,
+                cancelled_at=timezone.now() if status == Registration.Status.CANCELLED else None,
+            )
+        return presentation_factory(idea=idea, meeting=meeting, registration=registration)
+
+    return make
+
+
+def test_a_cancellation_for_one_meeting_does_not_hide_the_idea_at_another(
+    idea_in, voss, meeting_factory, present
+):
+    """A registration cancelled for the autumn meeting says nothing about June."""
+    idea = idea_in(voss)
+    june, autumn = meeting_factory(), meeting_factory()
+    present(idea, june, Registration.Status.CONFIRMED)
+    present(idea, autumn, Registration.Status.CANCELLED)
+
+    assert list(selectors.ideas_presented_at(autumn)) == []
+    assert list(selectors.ideas_presented_at(june)) == [idea]
+
+
+def test_staff_adding_the_idea_to_another_meeting_does_not_bring_back_a_cancelled_one(
+    idea_in, voss, meeting_factory, present
+):
+    idea = idea_in(voss)
+    autumn, winter = meeting_factory(), meeting_factory()
+    present(idea, autumn, Registration.Status.CANCELLED)
+    present(idea, winter)
+
+    assert list(selectors.ideas_presented_at(winter)) == [idea]
+    assert list(selectors.ideas_presented_at(autumn)) == []
+
+
+def test_ideas_seeking_partners_grouped_by_sector(idea_in, voss, kvam):
+    both = idea_in(
+        voss, title="Begge", sectors=["culture", "health_care"], stage="seeking_partners"
+    )
+    care = idea_in(kvam, title="Omsorg", sectors=["health_care"], stage="seeking_partners")
+    untagged = idea_in(kvam, title="Utan sektor", stage="seeking_partners")
+    idea_in(voss, title="Ikkje enno", sectors=["culture"], stage="idea")
+
+    with translation.override("en"):
+        groups = [
+            (str(label), ideas) for label, ideas in selectors.ideas_seeking_partners_by_sector()
+        ]
+
+    # In the order of the sector choices, each idea under each of its sectors.
+    assert groups == [
+        ("Health and care", [both, care]),
+        ("Culture", [both]),
+        ("Other", [untagged]),
+    ]
+
+
+def test_no_ideas_seeking_partners_gives_no_groups(idea_in, voss):
+    idea_in(voss, sectors=["culture"], stage="funded")
+    assert selectors.ideas_seeking_partners_by_sector() == []
