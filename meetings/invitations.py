@@ -31,13 +31,16 @@ def _address_digest(email: str) -> str:
 def recipient_token(recipient: MailingRecipient) -> str:
     """A signed, URL-safe token naming one recipient. It cannot be guessed or altered, and it
     only ever acts for the address it was sent to."""
-    return signing.dumps([recipient.pk, _address_digest(recipient.email)], salt=TOKEN_SALT)
+    # No timestamp: the link stays the same however often it is made, and never expires.
+    return signing.Signer(salt=TOKEN_SALT).sign_object(
+        [recipient.pk, _address_digest(recipient.email)]
+    )
 
 
 def recipient_from_token(token: str) -> MailingRecipient | None:
     """The recipient a token names, or None for a forged, altered or stale token."""
     try:
-        pk, digest = signing.loads(token, salt=TOKEN_SALT)
+        pk, digest = signing.Signer(salt=TOKEN_SALT).unsign_object(token)
     except (signing.BadSignature, ValueError, TypeError):
         return None
     recipient = (

@@ -67,7 +67,7 @@ def meeting_save(*, meeting: Meeting) -> Meeting:
         meeting.save()
         if changes:
             transaction.on_commit(
-                functools.partial(emails.send_meeting_changed_emails, meeting.pk, changes)
+                functools.partial(tasks.send_meeting_change_notices.enqueue, meeting.pk, changes)
             )
         if meeting.status == Meeting.Status.SCHEDULED and not meeting.has_started():
             _promote_from_waitlist(meeting)

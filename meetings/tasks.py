@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from .emails import build_mailing_email
+from .emails import build_mailing_email, send_meeting_changed_emails
 from .models import MailingRecipient
 
 logger = logging.getLogger(__name__)
@@ -188,3 +188,10 @@ def requeue_stale(now: dt.datetime | None = None) -> int:
     ):
         send_mailing.enqueue(mailing_id)
     return stale
+
+
+@task()
+def send_meeting_change_notices(meeting_id: int, changes: list[str]) -> int:
+    """Tell the registrants that a meeting moved, changed place, got its date or was
+    cancelled; in the background, so saving the meeting in the admin answers at once."""
+    return send_meeting_changed_emails(meeting_id, changes)

@@ -376,11 +376,11 @@ class InvitationView(View):
         if recipient.contact_person_id is None:
             # An official mailbox is shared: whoever reads it signs up with their own address.
             return HttpResponseRedirect(f"{reverse('account_signup')}?{query}")
-        if get_user_model().objects.filter(email__iexact=recipient.email).exists():
-            return HttpResponseRedirect(f"{reverse('account_login')}?{query}")
         # The address is filled in, but still verified by mail: a forwarded link must not let
         # someone else take the recipient's address.
         query = urlencode({"next": register_url, "email": recipient.email})
+        if get_user_model().objects.filter(email__iexact=recipient.email).exists():
+            return HttpResponseRedirect(f"{reverse('account_login')}?{query}")
         return HttpResponseRedirect(f"{reverse('account_signup')}?{query}")
 
 

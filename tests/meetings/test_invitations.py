@@ -237,6 +237,15 @@ def test_a_person_with_an_account_goes_to_login(client, invited, meeting, verifi
     assert register_url(meeting).replace("/", "%2F") in response.url
     # Nothing is taken as verified on the way to a login.
     assert client.session.get("account_verified_email") is None
+    # The login form has the address filled in.
+    login_page = client.get(response.url)
+    assert login_page.context["form"]["login"].value() == "kari@voss.kommune.no"
+
+
+def test_the_login_form_ignores_a_malformed_address_in_the_link(client):
+    page = client.get(reverse("account_login") + "?email=not-an-address")
+    assert page.status_code == 200
+    assert page.context["form"]["login"].value() is None
 
 
 def test_a_signed_in_person_goes_straight_to_the_registration_form(
