@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
 from django.views.i18n import set_language
 
 from meetings import views as meeting_views
@@ -18,6 +19,12 @@ admin.site.index_title = _("County staff")
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path(
+        "accessibility/",
+        TemplateView.as_view(template_name="accessibility.html"),
+        name="accessibility",
+    ),
+    path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
     path("meetings/", include("meetings.urls")),
     path("projects/", include("projects.urls")),
     path("my-meetings/", meeting_views.MyMeetingsView.as_view(), name="my_meetings"),

@@ -145,3 +145,19 @@ def test_language_switcher_switches_to_english(page, meetings, assert_accessible
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect_h1(page, "Meetings")
     assert_accessible(page)
+
+
+@pytest.mark.parametrize(
+    ("path", "heading"),
+    [("/accessibility/", "Accessibility statement"), ("/privacy/", "Privacy")],
+)
+def test_statement_pages_are_reachable_from_the_footer(
+    page, path, heading, assert_stylesheets_loaded, assert_accessible
+):
+    open_page(page, "/")
+    page.locator(f'footer a[href="{path}"]').click()
+    page.wait_for_url(re.compile(re.escape(path) + "$"))
+
+    expect_h1(page, nynorsk(heading))
+    assert_stylesheets_loaded(page)
+    assert_accessible(page)
