@@ -175,20 +175,7 @@ class MeetingAdmin(SimpleHistoryAdmin):
         )
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                confirmed_count=Count(
-                    "registrations",
-                    filter=Q(registrations__status=Registration.Status.CONFIRMED),
-                ),
-                waitlisted_count=Count(
-                    "registrations",
-                    filter=Q(registrations__status=Registration.Status.WAITLISTED),
-                ),
-            )
-        )
+        return super().get_queryset(request).with_seat_counts()
 
     @admin.display(description=_("confirmed"), ordering="confirmed_count")
     def confirmed_count(self, obj):

@@ -162,16 +162,49 @@ class InvitationSummary:
         )
 
 
-def invitation_summary(meeting: Meeting) -> InvitationSummary:
-    """Counts for the meeting's admin page. A constant number of queries."""
-    invitations = MailingRecipient.objects.filter(
-        mailing__meeting=meeting,
-        mailing__kind=Mailing.Kind.INVITATION,
-        mailing__queued_at__isnull=False,
-    )
-    every_mailing = MailingRecipient.objects.filter(
+@dataclass(frozen=True)
+class Answered:
+    """Who has answered a meeting's invitations: registered (an active registration) or
+    declined (the "cannot attend" link), by address and by municipality."""
+
+    registered_emails: set
+    registered_municipalities: set
+    declined_emails: set
+    declined_municipalities: set
+
+    @property
+    def emails(self) -> set:
+        return self.registered_emails | self.declined_emails
+
+    @property
+    def municipalities(self) -> set:
+        return (self.registered_municipalities | self.declined_municipalities) - {None}
+
+
+def _sent_recipients(meeting: Meeting):
+    return MailingRecipient.objects.filter(
         mailing__meeting=meeting, mailing__queued_at__isnull=False
     )
+
+
+def answered(meeting: Meeting) -> Answered:
+    """Four queries, however many recipients and registrations."""
+    active = Registration.objects.active().filter(meeting=meeting)
+    declined = _sent_recipients(meeting).filter(declined_at__isnull=False)
+    return Answered(
+        registered_emails=set(active.values_list(Lower("contact_person__email"), flat=True)),
+        registered_municipalities=set(
+            active.values_list("contact_person__municipality", flat=True)
+        ),
+        declined_emails=set(declined.values_list(Lower("email"), flat=True)),
+        declined_municipalities=set(declined.values_list("municipality", flat=True)),
+    )
+
+
+def invitation_summary(meeting: Meeting) -> InvitationSummary:
+    """Counts for the meeting's admin page. A constant number of queries."""
+    every_mailing = _sent_recipients(meeting)
+    invitations = every_mailing.filter(mailing__kind=Mailing.Kind.INVITATION)
     summary = InvitationSummary()
     summary.delivery = dict(
         every_mailing.order_by()
@@ -179,21 +212,16 @@ def invitation_summary(meeting: Meeting) -> InvitationSummary:
         .annotate(n=Count("pk"))
         .values_list("status", "n")
     )
-    active = Registration.objects.active().filter(meeting=meeting)
-    registered_emails = set(active.values_list(Lower("contact_person__email"), flat=True))
-    registered_municipalities = set(active.values_list("contact_person__municipality", flat=True))
-    declined = every_mailing.filter(declined_at__isnull=False)
-    declined_emails = set(declined.values_list(Lower("email"), flat=True))
-    declined_municipalities = set(declined.values_list("municipality", flat=True))
+    known = answered(meeting)
 
     rows = list(invitations.values_list(Lower("email"), "municipality", "contact_person"))
     addresses = {}
     for email, municipality_id, person_id in rows:
-        if email in registered_emails or (
-            person_id is None and municipality_id in registered_municipalities
+        if email in known.registered_emails or (
+            person_id is None and municipality_id in known.registered_municipalities
         ):
             addresses[email] = Answer.REGISTERED
-        elif email in declined_emails:
+        elif email in known.declined_emails:
             addresses.setdefault(email, Answer.DECLINED)
         else:
             addresses.setdefault(email, Answer.NONE)
@@ -207,9 +235,9 @@ def invitation_summary(meeting: Meeting) -> InvitationSummary:
     ).order_by("name")
     summary.municipality_answers = {Answer.REGISTERED: [], Answer.DECLINED: [], Answer.NONE: []}
     for municipality in invited:
-        if municipality.pk in registered_municipalities:
+        if municipality.pk in known.registered_municipalities:
             answer = Answer.REGISTERED
-        elif municipality.pk in declined_municipalities:
+        elif municipality.pk in known.declined_municipalities:
             answer = Answer.DECLINED
         else:
             answer = Answer.NONE
@@ -219,24 +247,16 @@ def invitation_summary(meeting: Meeting) -> InvitationSummary:
 
 def unanswered_recipients(meeting: Meeting) -> list[MailingRecipient]:
     """Invitation recipients to remind: neither they nor their municipality have answered."""
-    active = Registration.objects.active().filter(meeting=meeting)
-    every_mailing = MailingRecipient.objects.filter(
-        mailing__meeting=meeting, mailing__queued_at__isnull=False
-    )
-    answered_municipalities = set(
-        active.values_list("contact_person__municipality", flat=True)
-    ) | set(every_mailing.filter(declined_at__isnull=False).values_list("municipality", flat=True))
-    answered_emails = set(active.values_list(Lower("contact_person__email"), flat=True)) | set(
-        every_mailing.filter(declined_at__isnull=False).values_list(Lower("email"), flat=True)
-    )
+    known = answered(meeting)
     result = {}
     for recipient in (
-        every_mailing.filter(mailing__kind=Mailing.Kind.INVITATION)
+        _sent_recipients(meeting)
+        .filter(mailing__kind=Mailing.Kind.INVITATION)
         .exclude(status=MailingRecipient.Status.FAILED)
-        .filter(~Q(municipality__in=[m for m in answered_municipalities if m]))
+        .filter(~Q(municipality__in=known.municipalities))
         .order_by("pk")
     ):
         email = recipient.email.lower()
-        if email not in answered_emails and email not in result:
+        if email not in known.emails and email not in result:
             result[email] = recipient
     return list(result.values())

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -102,12 +102,8 @@ class IdeaFormMixin(PersonMixin):
         return form, partners
 
     def render_forms(self, form, partners, **extra):
-        return self.response_class(
-            request=self.request,
-            template=[self.template_name],
-            context={"form": form, "partners": partners, "person": self.get_person(), **extra},
-            status=200,
-        )
+        context = {"form": form, "partners": partners, "person": self.get_person(), **extra}
+        return render(self.request, self.template_name, context)
 
     @staticmethod
     def relations(form, partners):
@@ -126,8 +122,6 @@ class IdeaFormMixin(PersonMixin):
                 if p.get("organisation")
             ],
         }
-
-    response_class = TemplateView.response_class
 
 
 class IdeaCreateView(IdeaFormMixin, View):
