@@ -1,23 +1,21 @@
-"""E-mails to registrants. Rendered in the recipient's language and sent after commit, so a
-rolled-back transaction never mails anyone; a mail that cannot be sent is logged and never
-undoes the registration or the change behind it."""
-
-import logging
+"""E-mails to registrants, rendered in the recipient's language and written to the outbox in
+the transaction of the change they report: a rolled-back transaction mails nobody, and an
+SMTP outage only delays them (the outbox worker delivers and retries)."""
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from outbox.services import email_queue
+
 from . import ics
 from .invitations import fill_placeholders, recipient_token
 from .models import AgendaItem, Mailing, MailingRecipient, Meeting, Registration
 from .templatetags.meeting_tags import local_datetime, meeting_when
-
-logger = logging.getLogger(__name__)
 
 # kind -> whether the message carries the meeting's calendar entry
 REGISTRATION_EMAILS = {
@@ -28,19 +26,17 @@ REGISTRATION_EMAILS = {
 }
 
 
-def send_registration_email(registration_id: int, kind: str) -> bool:
-    """Send one of the registration e-mails; True when it went out."""
-    try:
-        registration = (
-            Registration.objects.select_related("meeting__series", "contact_person")
-            .with_waitlist_position()
-            .get(pk=registration_id)
-        )
-        build_registration_email(registration, kind).send()
-    except Exception:  # any SMTP, network or rendering failure: log, never propagate
-        logger.exception("Could not send the %s e-mail for registration %s", kind, registration_id)
-        return False
-    return True
+def queue_registration_email(registration_id: int, kind: str) -> None:
+    """Write one of the registration e-mails to the outbox; call inside the transaction that
+    made the change."""
+    registration = (
+        Registration.objects.select_related("meeting__series", "contact_person")
+        .with_waitlist_position()
+        .get(pk=registration_id)
+    )
+    email_queue(
+        messages=[build_registration_email(registration, kind)], kind=f"registration.{kind}"
+    )
 
 
 def build_registration_email(registration: Registration, kind: str) -> EmailMultiAlternatives:
@@ -52,9 +48,9 @@ def build_registration_email(registration: Registration, kind: str) -> EmailMult
     )
 
 
-def send_meeting_changed_emails(meeting_id: int, changes: list[str]) -> int:
-    """Tell everyone registered that the meeting got its date, moved, changed place or was
-    cancelled, with the updated calendar entry. Returns how many were sent."""
+def queue_meeting_changed_emails(meeting_id: int, changes: list[str]) -> int:
+    """Write to the outbox, for everyone registered, that the meeting got its date, moved,
+    changed place or was cancelled, with the updated calendar entry. Returns how many."""
     meeting = (
         Meeting.objects.select_related("series")
         .prefetch_related(
@@ -68,24 +64,12 @@ def send_meeting_changed_emails(meeting_id: int, changes: list[str]) -> int:
         .select_related("contact_person")
         .order_by("pk")
     )
-    sent = 0
-    # One SMTP connection for the whole batch.
-    with get_connection() as connection:
-        for registration in registrations:
-            registration.meeting = meeting
-            try:
-                message = build_meeting_changed_email(registration, changes)
-                message.connection = connection
-                message.send()
-            except Exception:  # one failed recipient must not stop the rest
-                logger.exception(
-                    "Could not send the change notice for meeting %s to registration %s",
-                    meeting_id,
-                    registration.pk,
-                )
-            else:
-                sent += 1
-    return sent
+    messages = []
+    for registration in registrations:
+        registration.meeting = meeting
+        messages.append(build_meeting_changed_email(registration, changes))
+    email_queue(messages=messages, kind="meeting.changed")
+    return len(messages)
 
 
 def build_meeting_changed_email(

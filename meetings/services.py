@@ -66,9 +66,9 @@ def meeting_save(*, meeting: Meeting) -> Meeting:
                 changes = calendar_changes(stored, meeting)
         meeting.save()
         if changes:
-            transaction.on_commit(
-                functools.partial(tasks.send_meeting_change_notices.enqueue, meeting.pk, changes)
-            )
+            # Inside the transaction: with the database backend the job commits with the
+            # change, so the notices cannot be lost between the commit and the queue.
+            tasks.send_meeting_change_notices.enqueue(meeting.pk, changes)
         if meeting.status == Meeting.Status.SCHEDULED and not meeting.has_started():
             _promote_from_waitlist(meeting)
     return meeting
@@ -186,7 +186,7 @@ def registration_create(
             return existing.get(), False
         presentations_set(registration=registration, ideas=answers.presented_ideas)
         kind = "confirmed" if has_seat else "waitlisted"
-        _mail_after_commit(registration, kind)
+        _mail(registration, kind)
     return registration, True
 
 
@@ -252,7 +252,7 @@ def registration_cancel(
         registration.status = Registration.Status.CANCELLED
         registration.cancelled_at = now
         registration.save(update_fields=["status", "cancelled_at", "updated_at"])
-        _mail_after_commit(registration, "cancelled")
+        _mail(registration, "cancelled")
         if meeting.status == Meeting.Status.SCHEDULED:
             _promote_from_waitlist(meeting)
     return registration
@@ -302,12 +302,13 @@ def _promote_from_waitlist(meeting: Meeting) -> list[Registration]:
     for registration in promoted:
         registration.status = Registration.Status.CONFIRMED
         registration.save(update_fields=["status", "updated_at"])
-        _mail_after_commit(registration, "promoted")
+        _mail(registration, "promoted")
     return promoted
 
 
-def _mail_after_commit(registration: Registration, kind: str) -> None:
-    transaction.on_commit(functools.partial(emails.send_registration_email, registration.pk, kind))
+def _mail(registration: Registration, kind: str) -> None:
+    """Write the registration e-mail to the outbox, in the caller's transaction."""
+    emails.queue_registration_email(registration.pk, kind)
 
 
 # --- Mailings ----------------------------------------------------------------------------------

@@ -7,55 +7,36 @@ run again at any time: it only sends what is queued and due.
 
 import datetime as dt
 import logging
-import smtplib
-import socket
 
 from django.conf import settings
-from django.core.mail import get_connection
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from .emails import build_mailing_email, send_meeting_changed_emails
+from outbox.delivery import (
+    MAX_ATTEMPTS,
+    STALE_SENDING,
+    error_text,
+    is_temporary,
+    next_attempt,
+    retry_delay,
+    send_batch,
+)
+
+from .emails import build_mailing_email, queue_meeting_changed_emails
 from .models import MailingRecipient
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6
-# 5 min, 10 min, 20 min, 40 min, 80 min: about two and a half hours of retries in all.
-FIRST_RETRY = dt.timedelta(minutes=5)
-# A batch claimed by a worker that died is given back after this long.
-STALE_SENDING = dt.timedelta(hours=1)
-
-TEMPORARY_SMTP_ERRORS = (
-    smtplib.SMTPServerDisconnected,
-    smtplib.SMTPConnectError,
-    smtplib.SMTPHeloError,
-)
-TEMPORARY_ERRORS = (
-    *TEMPORARY_SMTP_ERRORS,
-    ConnectionError,
-    socket.timeout,
-    TimeoutError,
-    OSError,
-)
-
-
-def is_temporary(error: Exception) -> bool:
-    """SMTP 4xx replies and network failures are worth retrying; 5xx replies are not."""
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _message in error.recipients.values()]
-        return bool(codes) and all(400 <= code < 500 for code in codes)
-    if isinstance(error, smtplib.SMTPResponseException):
-        return 400 <= error.smtp_code < 500
-    if isinstance(error, smtplib.SMTPException) and not isinstance(error, TEMPORARY_SMTP_ERRORS):
-        # An SMTP error without a reply code (e.g. a missing extension) will not go away.
-        return False
-    return isinstance(error, TEMPORARY_ERRORS)
-
-
-def retry_delay(attempts: int) -> dt.timedelta:
-    return FIRST_RETRY * (2 ** max(attempts - 1, 0))
+# The delivery rules are the outbox's; re-exported for the mailing queue's callers.
+__all__ = [
+    "MAX_ATTEMPTS",
+    "is_temporary",
+    "requeue_stale",
+    "retry_delay",
+    "send_mailing",
+    "send_meeting_change_notices",
+]
 
 
 @task()
@@ -95,53 +76,29 @@ def _claim_batch(mailing_id: int) -> list[MailingRecipient]:
 
 
 def _send_batch(batch: list[MailingRecipient]) -> dict[str, int]:
-    counts = {"sent": 0, "failed": 0, "retry": 0}
-    connection = get_connection()
-    try:
-        connection.open()
-    except Exception as error:  # the server is not there: the whole batch waits
-        for recipient in batch:
-            counts[_record_failure(recipient, error)] += 1
-        return counts
-    try:
-        for index, recipient in enumerate(batch):
-            try:
-                message = build_mailing_email(recipient)
-                message.connection = connection
-                message.send()
-            except Exception as error:  # decide per error: retry, or give up on this address
-                counts[_record_failure(recipient, error)] += 1
-                if isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError):
-                    # The connection is gone: the rest of the batch waits for the next run.
-                    for rest in batch[index + 1 :]:
-                        counts[_record_failure(rest, error, attempted=False)] += 1
-                    break
-            else:
-                MailingRecipient.objects.filter(pk=recipient.pk).update(
-                    status=MailingRecipient.Status.SENT,
-                    sent_at=timezone.now(),
-                    attempts=recipient.attempts + 1,
-                    last_error="",
-                    next_attempt_at=None,
-                )
-                counts["sent"] += 1
-    finally:
-        try:
-            connection.close()
-        except Exception:  # closing a broken connection may fail too; nothing is lost
-            logger.debug("Closing the SMTP connection failed", exc_info=True)
-    return counts
+    return send_batch(batch, build=build_mailing_email, sent=_sent, failed=_record_failure)
 
 
-def _record_failure(recipient: MailingRecipient, error: Exception, *, attempted=True) -> str:
+def _sent(recipient: MailingRecipient) -> None:
+    MailingRecipient.objects.filter(pk=recipient.pk).update(
+        status=MailingRecipient.Status.SENT,
+        sent_at=timezone.now(),
+        attempts=recipient.attempts + 1,
+        last_error="",
+        next_attempt_at=None,
+    )
+
+
+def _record_failure(recipient: MailingRecipient, error: Exception, attempted=True) -> str:
     attempts = recipient.attempts + (1 if attempted else 0)
-    text = f"{type(error).__name__}: {error}"[:1000]
-    if is_temporary(error) and attempts < MAX_ATTEMPTS:
+    text = error_text(error)
+    retry_at = next_attempt(error, attempts, timezone.now())
+    if retry_at is not None:
         MailingRecipient.objects.filter(pk=recipient.pk).update(
             status=MailingRecipient.Status.QUEUED,
             attempts=attempts,
             last_error=text,
-            next_attempt_at=timezone.now() + retry_delay(attempts),
+            next_attempt_at=retry_at,
         )
         logger.warning("Mail to recipient %s will be retried: %s", recipient.pk, text)
         return "retry"
@@ -192,6 +149,12 @@ def requeue_stale(now: dt.datetime | None = None) -> int:
 
 @task()
 def send_meeting_change_notices(meeting_id: int, changes: list[str]) -> int:
-    """Tell the registrants that a meeting moved, changed place, got its date or was
-    cancelled; in the background, so saving the meeting in the admin answers at once."""
-    return send_meeting_changed_emails(meeting_id, changes)
+    """Write the notices that a meeting moved, changed place, got its date or was cancelled
+    to the outbox, one per registrant.
+
+    Enqueued inside the transaction that changes the meeting, so with the database backend the
+    job commits with the change or not at all; rendering hundreds of e-mails happens here, in
+    the worker, not in the admin's request.
+    """
+    with transaction.atomic():
+        return queue_meeting_changed_emails(meeting_id, changes)

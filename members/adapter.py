@@ -1,5 +1,9 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
+
+from outbox.services import email_queue
 
 from .services import contact_person_link_for_user
 
@@ -22,3 +26,19 @@ class AccountAdapter(DefaultAccountAdapter):
                 samesite="Lax",
             )
         return response
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Account e-mails (address confirmation, password reset, ...) go through the outbox
+        like every other e-mail, so an SMTP outage delays them instead of losing them."""
+        request = allauth_context.request
+        message = self.render_mail(
+            template_prefix,
+            email,
+            {
+                "request": request,
+                "email": email,
+                "current_site": get_current_site(request),
+                **context,
+            },
+        )
+        email_queue(messages=[message], kind="account." + template_prefix.rsplit("/", 1)[-1])

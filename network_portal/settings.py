@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "network_portal",
+    "outbox",
     "members",
     "meetings",
     "projects",

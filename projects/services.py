@@ -1,7 +1,6 @@
 """Writes to project ideas. Views call these; they check who may do what and own the
 transactions."""
 
-import functools
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied
@@ -126,7 +125,7 @@ def interest_mark(*, idea: ProjectIdea, person: ContactPerson, message: str = ""
                 municipality_id=person.municipality_id,
                 message=message,
             )
-            transaction.on_commit(functools.partial(emails.send_interest_email, interest.pk))
+            emails.queue_interest_email(interest)
     except IntegrityError as error:
         raise InterestError(_("You have already marked your interest.")) from error
     return interest

@@ -12,12 +12,14 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from meetings import ics, services
 from meetings.models import Registration
 from meetings.services import RegistrationAnswers
+from outbox.models import OutboxEmail
+from tests.helpers import flush_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -134,6 +136,7 @@ def test_waiting_list_mail_gives_the_position(
     register(meeting, person_factory())
     register(meeting, person_factory())
     person = person_factory(language)
+    flush_outbox()
     with django_capture_on_commit_callbacks(execute=True):
         register(meeting, person)
     [message] = mail.outbox
@@ -202,24 +205,28 @@ def test_rolled_back_registration_mails_nobody(
 
 
 def failing_send(self, fail_silently=False):
-    raise smtplib.SMTPException("421 Service not available")
+    raise smtplib.SMTPResponseException(421, "Service not available")
 
 
-def test_failed_mail_keeps_the_registration_and_is_logged(
+def test_failed_mail_keeps_the_registration_and_waits_in_the_outbox(
     meeting, person_factory, django_capture_on_commit_callbacks, monkeypatch, caplog
 ):
     monkeypatch.setattr(EmailMultiAlternatives, "send", failing_send)
     person = person_factory()
     with (
-        caplog.at_level(logging.ERROR, logger="meetings.emails"),
+        caplog.at_level(logging.WARNING, logger="outbox.tasks"),
         django_capture_on_commit_callbacks(execute=True),
     ):
         registration = register(meeting, person)
     assert Registration.objects.get(pk=registration.pk).status == Registration.Status.CONFIRMED
-    [record] = [r for r in caplog.records if r.name == "meetings.emails"]
-    assert record.levelno == logging.ERROR
-    assert str(registration.pk) in record.getMessage()
-    assert record.exc_info[0] is smtplib.SMTPException
+    [email] = OutboxEmail.objects.filter(to=person.email)
+    assert email.kind == "registration.confirmed"
+    assert (email.status, email.attempts) == (OutboxEmail.Status.QUEUED, 1)
+    assert "421" in email.last_error
+    assert email.next_attempt_at > timezone.now()
+    [record] = [r for r in caplog.records if r.name == "outbox.tasks"]
+    assert record.levelno == logging.WARNING
+    assert mail.outbox == []
 
 
 def test_failed_mail_through_the_page_still_registers(
@@ -228,15 +235,11 @@ def test_failed_mail_through_the_page_still_registers(
     linked_contact_person_factory,
     django_capture_on_commit_callbacks,
     monkeypatch,
-    caplog,
 ):
     monkeypatch.setattr(EmailMultiAlternatives, "send", failing_send)
     person = linked_contact_person_factory()
     client = client_for(person)
-    with (
-        caplog.at_level(logging.ERROR, logger="meetings.emails"),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("meetings:register", kwargs={"slug": meeting.slug}),
             {"attendance_mode": "in_person"},
@@ -244,21 +247,23 @@ def test_failed_mail_through_the_page_still_registers(
     assert response.status_code == 302
     assert [m.level_tag for m in get_messages(response.wsgi_request)] == ["success"]
     assert Registration.objects.get().contact_person == person
-    assert any(r.name == "meetings.emails" and r.exc_info for r in caplog.records)
+    assert OutboxEmail.objects.get(to=person.email).status == OutboxEmail.Status.QUEUED
 
 
 def test_failed_promotion_mail_keeps_the_promotion(
-    meeting, person_factory, django_capture_on_commit_callbacks, monkeypatch, caplog
+    meeting, person_factory, django_capture_on_commit_callbacks, monkeypatch
 ):
     leaving, waiting = person_factory(), person_factory()
     seat = register(meeting, leaving)
     queued = register(meeting, waiting)
+    flush_outbox()
     monkeypatch.setattr(EmailMultiAlternatives, "send", failing_send)
-    with (
-        caplog.at_level(logging.ERROR, logger="meetings.emails"),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    with django_capture_on_commit_callbacks(execute=True):
         services.registration_cancel(registration=seat, actor=leaving)
     queued.refresh_from_db()
     assert queued.status == Registration.Status.CONFIRMED
-    assert len([r for r in caplog.records if r.name == "meetings.emails"]) == 2
+    waiting_mail = OutboxEmail.objects.filter(status=OutboxEmail.Status.QUEUED, attempts=1)
+    assert sorted(waiting_mail.values_list("kind", flat=True)) == [
+        "registration.cancelled",
+        "registration.promoted",
+    ]

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, TestCase
 from django.urls import reverse
 
 from meetings.models import Registration
@@ -37,10 +37,12 @@ def voss(municipality_factory, email_domain_factory):
 
 
 def sign_up(client, *, name, email):
-    response = client.post(
-        reverse("account_signup"),
-        {"name": name, "email": email, "password1": PASSWORD, "password2": PASSWORD},
-    )
+    # The confirmation e-mail leaves the outbox when the sign-up's transaction commits.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(
+            reverse("account_signup"),
+            {"name": name, "email": email, "password1": PASSWORD, "password2": PASSWORD},
+        )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert response.url == reverse("account_email_verification_sent")
 

@@ -253,6 +253,8 @@ COUNTY_STAFF_PERMISSIONS = (
     | {("members", "view_user")}
     | {("meetings", f"{action}_mailing") for action in ("add", "change", "delete", "view")}
     | {("meetings", f"{action}_mailingrecipient") for action in ("change", "view")}
+    # Outgoing e-mail: read, and "change" for sending failed ones again.
+    | {("outbox", f"{action}_outboxemail") for action in ("change", "view")}
     | {
         ("projects", f"{action}_{model}")
         for model in (

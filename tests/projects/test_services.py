@@ -7,7 +7,8 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 
-from projects import emails, services
+from outbox.models import OutboxEmail
+from projects import services
 from projects.models import (
     EuropeanPartner,
     IdeaSector,
@@ -432,18 +433,27 @@ def test_interest_mail_subject_is_plain_text(
 
 
 def test_interest_mail_that_cannot_be_sent_keeps_the_interest(
-    idea, other_coordinator, django_capture_on_commit_callbacks, settings, caplog
+    idea, other_coordinator, django_capture_on_commit_callbacks, settings
 ):
     settings.EMAIL_BACKEND = "tests.projects.test_services.FailingBackend"
     with django_capture_on_commit_callbacks(execute=True):
         interest = services.interest_mark(idea=idea, person=other_coordinator)
     assert Interest.objects.filter(pk=interest.pk).exists()
-    assert "Could not send the interest e-mail" in caplog.text
-    assert emails.send_interest_email(interest.pk) is False
+    [email] = OutboxEmail.objects.filter(kind="project.interest")
+    assert email.to == idea.contact_person.email
+    # The server was away: the e-mail waits for the next attempt.
+    assert (email.status, email.attempts) == (OutboxEmail.Status.QUEUED, 1)
+    assert "SMTP server away" in email.last_error
 
 
 class FailingBackend:
     def __init__(self, *args, **kwargs):
+        pass
+
+    def open(self):
+        raise OSError("SMTP server away")
+
+    def close(self):
         pass
 
     def send_messages(self, messages):

@@ -1,18 +1,20 @@
 from django.core.management.base import BaseCommand
 
 from meetings import services, tasks
+from outbox.services import outbox_requeue_stale
 
 
 class Command(BaseCommand):
     help = (
         "Queue due reminders (invitees who have not answered, N days before the deadline; "
-        "participants the day before) and re-queue mail waiting for a retry. Idempotent: run "
+        "participants the day before) and hand mail waiting for a retry (mailings and the "
+        "outbox) back to the worker. Idempotent: run "
         "it every hour from cron."
     )
 
     def handle(self, *args, **options):
         made = services.reminders_send()
-        stale = tasks.requeue_stale()
+        stale = tasks.requeue_stale() + outbox_requeue_stale()
         self.stdout.write(
             f"Reminders queued: {made['reminder']} to invitees, "
             f"{made['participant_reminder']} to participants; "

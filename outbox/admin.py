@@ -1,0 +1,88 @@
+from django.contrib import admin
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import services
+from .models import OutboxEmail
+
+
+@admin.register(OutboxEmail)
+class OutboxEmailAdmin(admin.ModelAdmin):
+    """Every e-mail the portal sent or will send, with its delivery state. Read-only: the
+    worker writes it; staff can only send failed ones again."""
+
+    list_display = ["to", "subject", "kind", "status", "attempts", "error", "created_at", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["to", "subject"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at", "-pk"]
+    actions = ["retry"]
+    fieldsets = [
+        (None, {"fields": ["to", "from_email", "reply_to", "subject", "kind"]}),
+        (
+            _("Delivery"),
+            {
+                "fields": [
+                    "status",
+                    "attempts",
+                    "next_attempt_at",
+                    "last_error",
+                    "created_at",
+                    "sent_at",
+                ]
+            },
+        ),
+        (_("Content"), {"fields": ["body", "attachment_names"]}),
+    ]
+    readonly_fields = [
+        "to",
+        "from_email",
+        "reply_to",
+        "subject",
+        "kind",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "sent_at",
+        "body",
+        "attachment_names",
+    ]
+
+    @admin.display(description=_("last error"))
+    def error(self, obj):
+        return Truncator(obj.last_error).chars(80)
+
+    @admin.display(description=_("attachments"))
+    def attachment_names(self, obj):
+        return ", ".join(attachment["filename"] for attachment in obj.attachments) or "-"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The record of what was sent to whom stays.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Nothing is edited here; "change" only grants the retry action (see `retry`).
+        return False
+
+    def has_retry_permission(self, request):
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    @admin.action(description=_("Try the selected failed e-mails again"), permissions=["retry"])
+    def retry(self, request, queryset):
+        count = services.email_retry(emails=queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d failed e-mail will be tried again.",
+                "%(count)d failed e-mails will be tried again.",
+                count,
+            )
+            % {"count": count},
+        )

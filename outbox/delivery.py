@@ -1,0 +1,110 @@
+"""How the portal delivers e-mail: which failures are worth retrying, how long to wait, and
+sending a batch over one SMTP connection. Shared by the outbox and the mailing queue, so an
+invitation and a registration confirmation are retried by the same rules."""
+
+import datetime as dt
+import logging
+import smtplib
+import socket
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from django.core.mail import EmailMessage, get_connection
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+# 5 min, 10 min, 20 min, 40 min, 80 min: about two and a half hours of retries in all.
+FIRST_RETRY = dt.timedelta(minutes=5)
+# A batch claimed by a worker that died is given back after this long.
+STALE_SENDING = dt.timedelta(hours=1)
+
+TEMPORARY_SMTP_ERRORS = (
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPHeloError,
+)
+TEMPORARY_ERRORS = (
+    *TEMPORARY_SMTP_ERRORS,
+    ConnectionError,
+    socket.timeout,
+    TimeoutError,
+    OSError,
+)
+
+
+def is_temporary(error: Exception) -> bool:
+    """SMTP 4xx replies and network failures are worth retrying; 5xx replies are not."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in error.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    if isinstance(error, smtplib.SMTPException) and not isinstance(error, TEMPORARY_SMTP_ERRORS):
+        # An SMTP error without a reply code (e.g. a missing extension) will not go away.
+        return False
+    return isinstance(error, TEMPORARY_ERRORS)
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    return FIRST_RETRY * (2 ** max(attempts - 1, 0))
+
+
+def next_attempt(error: Exception, attempts: int, now: dt.datetime) -> dt.datetime | None:
+    """When to try again after `attempts` failed attempts, or None to give up for good."""
+    if is_temporary(error) and attempts < MAX_ATTEMPTS:
+        return now + retry_delay(attempts)
+    return None
+
+
+def error_text(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:1000]
+
+
+Item = TypeVar("Item")
+
+
+def send_batch(
+    items: Sequence[Item],
+    *,
+    build: Callable[[Item], EmailMessage],
+    sent: Callable[[Item], None],
+    failed: Callable[[Item, Exception, bool], str],
+) -> Counter:
+    """Send one message per item over a single SMTP connection.
+
+    `sent(item)` records a delivery; `failed(item, error, attempted)` records a failure and
+    returns the outcome to count ("retry" or "failed"). When the server is unreachable or drops
+    the connection, the items not yet tried are handed to `failed` with attempted=False: they
+    wait for the next run without using up an attempt.
+    """
+    counts = Counter(sent=0, failed=0, retry=0)
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception as error:  # the server is not there: the whole batch waits
+        for item in items:
+            counts[failed(item, error, True)] += 1
+        return counts
+    try:
+        for index, item in enumerate(items):
+            try:
+                message = build(item)
+                message.connection = connection
+                message.send()
+            except Exception as error:  # decide per error: retry, or give up on this address
+                counts[failed(item, error, True)] += 1
+                if isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError):
+                    for rest in items[index + 1 :]:
+                        counts[failed(rest, error, False)] += 1
+                    break
+            else:
+                sent(item)
+                counts["sent"] += 1
+    finally:
+        try:
+            connection.close()
+        except Exception:  # closing a broken connection may fail too; nothing is lost
+            logger.debug("Closing the SMTP connection failed", exc_info=True)
+    return counts

@@ -1,0 +1,104 @@
+"""Writes to the outbox. Other apps hand over finished messages here, inside the transaction of
+the change the message reports; the worker delivers them after the commit."""
+
+import base64
+import logging
+from collections.abc import Iterable
+
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import OutboxEmail
+
+logger = logging.getLogger(__name__)
+
+
+def email_queue(*, messages: Iterable[EmailMessage], kind: str) -> list[OutboxEmail]:
+    """Store messages for delivery, one row per recipient, and start the worker after commit.
+
+    Call it inside the transaction that makes the change the messages report: a rollback then
+    mails nobody, and a commit can no longer lose them.
+    """
+    rows = []
+    for message in messages:
+        if message.cc or message.bcc:
+            # Every person has a delivery state of their own; copies would share one.
+            raise ValueError("Outbox messages have their recipients in `to` only.")
+        html = next(
+            (
+                content
+                for content, mimetype in getattr(message, "alternatives", ())
+                if mimetype == "text/html"
+            ),
+            "",
+        )
+        attachments = [_attachment(attachment) for attachment in message.attachments]
+        rows.extend(
+            OutboxEmail(
+                kind=kind,
+                to=address,
+                from_email=message.from_email,
+                reply_to=list(message.reply_to),
+                subject=message.subject,
+                body=message.body,
+                html=html,
+                attachments=attachments,
+                headers=dict(message.extra_headers),
+            )
+            for address in message.to
+        )
+    if not rows:
+        return []
+    created = OutboxEmail.objects.bulk_create(rows, batch_size=500)
+    transaction.on_commit(deliver_soon)
+    return created
+
+
+def _attachment(attachment) -> dict:
+    filename, content, mimetype = attachment
+    if isinstance(content, bytes):
+        return {
+            "filename": filename,
+            "mimetype": mimetype,
+            "content": base64.b64encode(content).decode("ascii"),
+            "base64": True,
+        }
+    return {"filename": filename, "mimetype": mimetype, "content": content, "base64": False}
+
+
+def deliver_soon() -> None:
+    """Ask the worker to deliver what is due. If the queue cannot be reached now, the mail
+    stays in the outbox and the hourly `send_reminders` run hands it to the worker."""
+    from .tasks import deliver_outbox
+
+    try:
+        deliver_outbox.enqueue()
+    except Exception:  # the e-mails are stored; losing the wake-up call only delays them
+        logger.exception("Could not enqueue outbox delivery; the hourly job will pick it up")
+
+
+def email_retry(*, emails: QuerySet[OutboxEmail]) -> int:
+    """Queue failed deliveries again, with a fresh count of attempts."""
+    with transaction.atomic():
+        count = emails.filter(status=OutboxEmail.Status.FAILED).update(
+            status=OutboxEmail.Status.QUEUED, attempts=0, next_attempt_at=None
+        )
+        if count:
+            transaction.on_commit(deliver_soon)
+    return count
+
+
+def outbox_requeue_stale(*, now=None) -> int:
+    """Give back e-mails a dead worker claimed, and wake the worker if mail is due. Run by the
+    hourly job, so nothing waits forever if a wake-up call was lost."""
+    from .delivery import STALE_SENDING
+
+    now = now or timezone.now()
+    stale = OutboxEmail.objects.filter(
+        status=OutboxEmail.Status.SENDING, next_attempt_at__lt=now - STALE_SENDING
+    ).update(status=OutboxEmail.Status.QUEUED)
+    if OutboxEmail.objects.due(now).exists():
+        deliver_soon()
+    return stale
