@@ -6,37 +6,16 @@ run again at any time: it only sends what is queued and due.
 """
 
 import datetime as dt
-import logging
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from outbox.delivery import (
-    MAX_ATTEMPTS,
-    STALE_SENDING,
-    error_text,
-    is_temporary,
-    next_attempt,
-    retry_delay,
-    send_batch,
-)
+from outbox.delivery import STALE_SENDING, schedule_retry_run, send_batch
 
 from .emails import build_mailing_email, queue_meeting_changed_emails
 from .models import MailingRecipient
-
-logger = logging.getLogger(__name__)
-
-# The delivery rules are the outbox's; re-exported for the mailing queue's callers.
-__all__ = [
-    "MAX_ATTEMPTS",
-    "is_temporary",
-    "requeue_stale",
-    "retry_delay",
-    "send_mailing",
-    "send_meeting_change_notices",
-]
 
 
 @task()
@@ -51,7 +30,9 @@ def send_mailing(mailing_id: int) -> dict[str, int]:
         totals["connections"] += 1
         for key, value in _send_batch(batch).items():
             totals[key] += value
-    _schedule_next_run(mailing_id)
+    schedule_retry_run(
+        MailingRecipient.objects.filter(mailing_id=mailing_id), send_mailing, mailing_id
+    )
     return totals
 
 
@@ -76,58 +57,7 @@ def _claim_batch(mailing_id: int) -> list[MailingRecipient]:
 
 
 def _send_batch(batch: list[MailingRecipient]) -> dict[str, int]:
-    return send_batch(batch, build=build_mailing_email, sent=_sent, failed=_record_failure)
-
-
-def _sent(recipient: MailingRecipient) -> None:
-    MailingRecipient.objects.filter(pk=recipient.pk).update(
-        status=MailingRecipient.Status.SENT,
-        sent_at=timezone.now(),
-        attempts=recipient.attempts + 1,
-        last_error="",
-        next_attempt_at=None,
-    )
-
-
-def _record_failure(recipient: MailingRecipient, error: Exception, attempted=True) -> str:
-    attempts = recipient.attempts + (1 if attempted else 0)
-    text = error_text(error)
-    retry_at = next_attempt(error, attempts, timezone.now())
-    if retry_at is not None:
-        MailingRecipient.objects.filter(pk=recipient.pk).update(
-            status=MailingRecipient.Status.QUEUED,
-            attempts=attempts,
-            last_error=text,
-            next_attempt_at=retry_at,
-        )
-        logger.warning("Mail to recipient %s will be retried: %s", recipient.pk, text)
-        return "retry"
-    MailingRecipient.objects.filter(pk=recipient.pk).update(
-        status=MailingRecipient.Status.FAILED,
-        attempts=attempts,
-        last_error=text,
-        next_attempt_at=None,
-    )
-    logger.error("Mail to recipient %s failed for good: %s", recipient.pk, text)
-    return "failed"
-
-
-def _schedule_next_run(mailing_id: int) -> None:
-    waiting = (
-        MailingRecipient.objects.filter(
-            mailing_id=mailing_id, status=MailingRecipient.Status.QUEUED
-        )
-        .order_by("next_attempt_at")
-        .values_list("next_attempt_at", flat=True)
-        .first()
-    )
-    # Without a deferring backend (the immediate one) `send_reminders` picks retries up.
-    if (
-        waiting is not None
-        and waiting > timezone.now()
-        and send_mailing.get_backend().supports_defer
-    ):
-        send_mailing.using(run_after=waiting).enqueue(mailing_id)
+    return send_batch(batch, build=build_mailing_email)
 
 
 def requeue_stale(now: dt.datetime | None = None) -> int:

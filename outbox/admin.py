@@ -35,21 +35,6 @@ class OutboxEmailAdmin(admin.ModelAdmin):
         ),
         (_("Content"), {"fields": ["body", "attachment_names"]}),
     ]
-    readonly_fields = [
-        "to",
-        "from_email",
-        "reply_to",
-        "subject",
-        "kind",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "last_error",
-        "created_at",
-        "sent_at",
-        "body",
-        "attachment_names",
-    ]
 
     @admin.display(description=_("last error"))
     def error(self, obj):
@@ -58,6 +43,9 @@ class OutboxEmailAdmin(admin.ModelAdmin):
     @admin.display(description=_("attachments"))
     def attachment_names(self, obj):
         return ", ".join(attachment["filename"] for attachment in obj.attachments) or "-"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [name for _title, options in self.fieldsets for name in options["fields"]]
 
     def has_add_permission(self, request):
         return False

@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from django.core.mail import EmailMessage, get_connection
+from django.db import models
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,52 @@ def error_text(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:1000]
 
 
+# A delivery row (an outbox e-mail, a mailing's recipient) has these fields: status (with
+# these values), attempts, next_attempt_at, last_error and sent_at.
+QUEUED, SENT, FAILED = "queued", "sent", "failed"
+
+
+def record_sent(row: models.Model) -> None:
+    type(row)._default_manager.filter(pk=row.pk).update(
+        status=SENT,
+        sent_at=timezone.now(),
+        attempts=row.attempts + 1,
+        last_error="",
+        next_attempt_at=None,
+    )
+
+
+def record_failure(row: models.Model, error: Exception, attempted: bool = True) -> str:
+    """Queue the row again for a later attempt, or give up on it; returns "retry" or
+    "failed". A row that was not even tried keeps its attempts."""
+    attempts = row.attempts + (1 if attempted else 0)
+    text = error_text(error)
+    retry_at = next_attempt(error, attempts, timezone.now())
+    rows = type(row)._default_manager.filter(pk=row.pk)
+    name = f"{row._meta.model_name} {row.pk}"
+    if retry_at is not None:
+        rows.update(status=QUEUED, attempts=attempts, last_error=text, next_attempt_at=retry_at)
+        logger.warning("Delivery to %s will be retried: %s", name, text)
+        return "retry"
+    rows.update(status=FAILED, attempts=attempts, last_error=text, next_attempt_at=None)
+    logger.error("Delivery to %s failed for good: %s", name, text)
+    return "failed"
+
+
+def schedule_retry_run(rows: models.QuerySet, task, *args) -> None:
+    """Enqueue `task(*args)` for when the first of `rows` waiting for a retry comes due.
+    Without a deferring backend (the immediate one) the hourly `send_reminders` picks
+    retries up instead."""
+    waiting = (
+        rows.filter(status=QUEUED, next_attempt_at__isnull=False)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    if waiting is not None and waiting > timezone.now() and task.get_backend().supports_defer:
+        task.using(run_after=waiting).enqueue(*args)
+
+
 Item = TypeVar("Item")
 
 
@@ -69,8 +117,8 @@ def send_batch(
     items: Sequence[Item],
     *,
     build: Callable[[Item], EmailMessage],
-    sent: Callable[[Item], None],
-    failed: Callable[[Item, Exception, bool], str],
+    sent: Callable[[Item], None] = record_sent,
+    failed: Callable[[Item, Exception, bool], str] = record_failure,
 ) -> Counter:
     """Send one message per item over a single SMTP connection.
 

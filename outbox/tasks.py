@@ -7,7 +7,6 @@ in the rows, so running it again, or twice at once, never sends a message twice.
 """
 
 import base64
-import logging
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -15,10 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from .delivery import error_text, next_attempt, send_batch
+from .delivery import schedule_retry_run, send_batch
 from .models import OutboxEmail
-
-logger = logging.getLogger(__name__)
 
 
 @task()
@@ -27,9 +24,9 @@ def deliver_outbox() -> dict[str, int]:
     totals = {"sent": 0, "failed": 0, "retry": 0, "connections": 0}
     while batch := _claim_batch():
         totals["connections"] += 1
-        for key, value in send_batch(batch, build=as_message, sent=_sent, failed=_failed).items():
+        for key, value in send_batch(batch, build=as_message).items():
             totals[key] += value
-    _schedule_next_run()
+    schedule_retry_run(OutboxEmail.objects.all(), deliver_outbox)
     return totals
 
 
@@ -66,50 +63,3 @@ def as_message(email: OutboxEmail) -> EmailMultiAlternatives:
             content = base64.b64decode(content)
         message.attach(attachment["filename"], content, attachment["mimetype"])
     return message
-
-
-def _sent(email: OutboxEmail) -> None:
-    OutboxEmail.objects.filter(pk=email.pk).update(
-        status=OutboxEmail.Status.SENT,
-        sent_at=timezone.now(),
-        attempts=email.attempts + 1,
-        last_error="",
-        next_attempt_at=None,
-    )
-
-
-def _failed(email: OutboxEmail, error: Exception, attempted: bool) -> str:
-    attempts = email.attempts + (1 if attempted else 0)
-    text = error_text(error)
-    retry_at = next_attempt(error, attempts, timezone.now())
-    if retry_at is not None:
-        OutboxEmail.objects.filter(pk=email.pk).update(
-            status=OutboxEmail.Status.QUEUED,
-            attempts=attempts,
-            last_error=text,
-            next_attempt_at=retry_at,
-        )
-        logger.warning("E-mail %s will be retried: %s", email.pk, text)
-        return "retry"
-    OutboxEmail.objects.filter(pk=email.pk).update(
-        status=OutboxEmail.Status.FAILED, attempts=attempts, last_error=text, next_attempt_at=None
-    )
-    logger.error("E-mail %s failed for good: %s", email.pk, text)
-    return "failed"
-
-
-def _schedule_next_run() -> None:
-    waiting = (
-        OutboxEmail.objects.filter(status=OutboxEmail.Status.QUEUED, next_attempt_at__isnull=False)
-        .order_by("next_attempt_at")
-        .values_list("next_attempt_at", flat=True)
-        .first()
-    )
-    # Without a deferring backend (the immediate one) the hourly `send_reminders` picks
-    # retries up.
-    if (
-        waiting is not None
-        and waiting > timezone.now()
-        and deliver_outbox.get_backend().supports_defer
-    ):
-        deliver_outbox.using(run_after=waiting).enqueue()

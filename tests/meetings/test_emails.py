@@ -214,7 +214,7 @@ def test_failed_mail_keeps_the_registration_and_waits_in_the_outbox(
     monkeypatch.setattr(EmailMultiAlternatives, "send", failing_send)
     person = person_factory()
     with (
-        caplog.at_level(logging.WARNING, logger="outbox.tasks"),
+        caplog.at_level(logging.WARNING, logger="outbox.delivery"),
         django_capture_on_commit_callbacks(execute=True),
     ):
         registration = register(meeting, person)
@@ -224,7 +224,7 @@ def test_failed_mail_keeps_the_registration_and_waits_in_the_outbox(
     assert (email.status, email.attempts) == (OutboxEmail.Status.QUEUED, 1)
     assert "421" in email.last_error
     assert email.next_attempt_at > timezone.now()
-    [record] = [r for r in caplog.records if r.name == "outbox.tasks"]
+    [record] = [r for r in caplog.records if r.name == "outbox.delivery"]
     assert record.levelno == logging.WARNING
     assert mail.outbox == []
 

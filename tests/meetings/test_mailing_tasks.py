@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from meetings import tasks
 from meetings.models import MailingRecipient
-from meetings.tasks import MAX_ATTEMPTS, is_temporary, requeue_stale, retry_delay, send_mailing
+from meetings.tasks import requeue_stale, send_mailing
+from outbox.delivery import MAX_ATTEMPTS, is_temporary, retry_delay
 
 pytestmark = pytest.mark.django_db
 
