@@ -2,6 +2,7 @@
 the change the message reports; the worker delivers them after the commit."""
 
 import base64
+import functools
 import logging
 from collections.abc import Iterable
 
@@ -52,7 +53,7 @@ def email_queue(*, messages: Iterable[EmailMessage], kind: str) -> list[OutboxEm
     if not rows:
         return []
     created = OutboxEmail.objects.bulk_create(rows, batch_size=500)
-    transaction.on_commit(deliver_soon)
+    transaction.on_commit(functools.partial(deliver_soon, [row.pk for row in created]))
     return created
 
 
@@ -68,13 +69,14 @@ def _attachment(attachment) -> dict:
     return {"filename": filename, "mimetype": mimetype, "content": content, "base64": False}
 
 
-def deliver_soon() -> None:
-    """Ask the worker to deliver what is due. If the queue cannot be reached now, the mail
-    stays in the outbox and the hourly `send_reminders` run hands it to the worker."""
+def deliver_soon(email_ids: list[int] | None = None) -> None:
+    """Ask the worker to deliver these e-mails (or all that are due). If the queue cannot be
+    reached now, the mail stays in the outbox and the hourly `send_reminders` run hands it to
+    the worker."""
     from .tasks import deliver_outbox
 
     try:
-        deliver_outbox.enqueue()
+        deliver_outbox.enqueue(email_ids)
     except Exception:  # the e-mails are stored; losing the wake-up call only delays them
         logger.exception("Could not enqueue outbox delivery; the hourly job will pick it up")
 
@@ -82,11 +84,13 @@ def deliver_soon() -> None:
 def email_retry(*, emails: QuerySet[OutboxEmail]) -> int:
     """Queue failed deliveries again, with a fresh count of attempts."""
     with transaction.atomic():
-        count = emails.filter(status=OutboxEmail.Status.FAILED).update(
+        failed = emails.filter(status=OutboxEmail.Status.FAILED)
+        ids = list(failed.values_list("pk", flat=True))
+        count = OutboxEmail.objects.filter(pk__in=ids).update(
             status=OutboxEmail.Status.QUEUED, attempts=0, next_attempt_at=None
         )
         if count:
-            transaction.on_commit(deliver_soon)
+            transaction.on_commit(functools.partial(deliver_soon, ids))
     return count
 
 

@@ -19,10 +19,15 @@ from .models import OutboxEmail
 
 
 @task()
-def deliver_outbox() -> dict[str, int]:
-    """Send every due e-mail, batch by batch, then schedule a run for the next retry."""
+def deliver_outbox(email_ids: list[int] | None = None) -> dict[str, int]:
+    """Send the given e-mails if they are due, or every due e-mail when none are given, batch
+    by batch; then schedule a run for the next retry.
+
+    A commit asks for just the e-mails it wrote, so they go out at once without the run
+    sweeping up everything else; the retry runs and the hourly job sweep.
+    """
     totals = {"sent": 0, "failed": 0, "retry": 0, "connections": 0}
-    while batch := _claim_batch():
+    while batch := _claim_batch(email_ids):
         totals["connections"] += 1
         for key, value in send_batch(batch, build=as_message).items():
             totals[key] += value
@@ -30,12 +35,14 @@ def deliver_outbox() -> dict[str, int]:
     return totals
 
 
-def _claim_batch() -> list[OutboxEmail]:
+def _claim_batch(email_ids: list[int] | None) -> list[OutboxEmail]:
     """Mark a batch of due e-mails as being sent, so a second worker does not take them."""
+    due = OutboxEmail.objects.due()
+    if email_ids is not None:
+        due = due.filter(pk__in=email_ids)
     with transaction.atomic():
         ids = list(
-            OutboxEmail.objects.due()
-            .order_by("pk")
+            due.order_by("pk")
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)[: settings.MAILING_BATCH_SIZE]
         )

@@ -33,15 +33,3 @@ def download_url(meeting) -> str:
 
 def feed_url(person) -> str:
     return reverse("personal_feed", kwargs={"token": person.calendar_token})
-
-
-def flush_outbox() -> None:
-    """Deliver what the test's set-up wrote to the outbox, then forget it, so the test sees
-    only the e-mails of the step it is about. (Set-up runs inside the test's transaction,
-    which never commits, so its e-mails are still queued.)"""
-    from django.core import mail
-
-    from outbox.tasks import deliver_outbox
-
-    deliver_outbox.call()
-    mail.outbox.clear()

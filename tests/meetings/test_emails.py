@@ -19,7 +19,6 @@ from meetings import ics, services
 from meetings.models import Registration
 from meetings.services import RegistrationAnswers
 from outbox.models import OutboxEmail
-from tests.helpers import flush_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -136,7 +135,6 @@ def test_waiting_list_mail_gives_the_position(
     register(meeting, person_factory())
     register(meeting, person_factory())
     person = person_factory(language)
-    flush_outbox()
     with django_capture_on_commit_callbacks(execute=True):
         register(meeting, person)
     [message] = mail.outbox
@@ -256,7 +254,6 @@ def test_failed_promotion_mail_keeps_the_promotion(
     leaving, waiting = person_factory(), person_factory()
     seat = register(meeting, leaving)
     queued = register(meeting, waiting)
-    flush_outbox()
     monkeypatch.setattr(EmailMultiAlternatives, "send", failing_send)
     with django_capture_on_commit_callbacks(execute=True):
         services.registration_cancel(registration=seat, actor=leaving)

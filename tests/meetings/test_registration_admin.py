@@ -11,7 +11,6 @@ from django.utils import timezone
 from meetings import services
 from meetings.models import Registration
 from meetings.services import RegistrationAnswers
-from tests.helpers import flush_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +134,6 @@ def test_staff_cancelling_a_seat_promotes_the_first_waiting(
     url = reverse("admin:meetings_registration_change", args=[registrations[0].pk])
     data = admin_form_data(staff_client.get(url))
     data["status"] = Registration.Status.CANCELLED
-    flush_outbox()
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors

@@ -12,7 +12,6 @@ from django.utils.translation import gettext
 from meetings import services
 from meetings.models import Meeting, Registration
 from meetings.services import RegistrationAnswers, RegistrationClosed
-from tests.helpers import flush_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -176,7 +175,6 @@ def test_cancelling_a_seat_promotes_the_first_on_the_waiting_list(
 ):
     bjorn = five_people[1]
     registration = Registration.objects.get(meeting=full_house, contact_person=bjorn)
-    flush_outbox()
     with django_capture_on_commit_callbacks(execute=True):
         services.registration_cancel(registration=registration, actor=bjorn)
     assert queue(full_house) == [
@@ -270,7 +268,6 @@ def test_more_capacity_gives_seats_to_the_waiting_list(
     full_house, five_people, django_capture_on_commit_callbacks
 ):
     full_house.capacity = 4
-    flush_outbox()
     with django_capture_on_commit_callbacks(execute=True):
         services.meeting_save(meeting=full_house)
     assert [status for _name, status, _position in queue(full_house)] == [

@@ -15,7 +15,6 @@ from meetings import services
 from meetings.models import Meeting, Registration
 from meetings.services import RegistrationAnswers
 from members.models import ContactPerson
-from tests.helpers import flush_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -544,7 +543,6 @@ def test_cancelling_a_seat_promotes_the_first_waiting(
         register(meeting, person, now=start + dt.timedelta(minutes=i))
         for i, person in enumerate(people)
     ]
-    flush_outbox()
     with django_capture_on_commit_callbacks(execute=True):
         client_for(people[0]).post(cancel_url(registrations[0]))
     statuses = dict(Registration.objects.values_list("contact_person_id", "status"))

@@ -100,3 +100,13 @@ def test_a_plain_message_without_html_round_trips():
     [row] = email_queue(messages=[plain], kind="t")
     rebuilt = as_message(row)
     assert (rebuilt.subject, rebuilt.body, rebuilt.alternatives) == ("Emne", "Tekst", [])
+
+
+def test_a_commit_delivers_only_what_it_wrote(django_capture_on_commit_callbacks):
+    # Written earlier, by a transaction whose wake-up call was lost: the sweeps deliver it.
+    [earlier] = email_queue(messages=[message(to=["earlier@x.kommune.no"])], kind="t")
+    with django_capture_on_commit_callbacks(execute=True):
+        email_queue(messages=[message(to=["now@x.kommune.no"])], kind="t")
+    assert [m.to for m in mail.outbox] == [["now@x.kommune.no"]]
+    earlier.refresh_from_db()
+    assert earlier.status == OutboxEmail.Status.QUEUED
