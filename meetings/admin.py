@@ -1,15 +1,16 @@
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, F, Q
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import emails, exports, services
@@ -65,14 +66,118 @@ class AgendaItemInline(admin.TabularInline):
     extra = 1
 
 
+class ServiceErrorsAsMessages:
+    """Admin mixin: a ValidationError a service raises while saving (the forms check first,
+    so only a change made by someone else in between gets here) is shown as an error message
+    on the same page, with nothing saved, instead of a server error."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            for message in error.messages:
+                self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+class RegistrationStaffForm(forms.ModelForm):
+    """A registration as staff edit it, checked against the meeting as
+    `services.registration_staff_save` will check it, so what cannot be done shows on the
+    fields."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "status" in self.fields:
+            # The form posts the status it showed: a status staff did not touch is left to
+            # the service, so a page loaded before a promotion cannot undo it.
+            self.fields["status"].show_hidden_initial = True
+
+    def chosen_status(self) -> str | None:
+        """The status staff chose; None when they left an existing registration's alone."""
+        if self.instance._state.adding or "status" in self.changed_data:
+            return self.cleaned_data.get("status")
+        return None
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors or not self.has_changed() or self.instance.meeting_id is None:
+            return
+        try:
+            services.registration_staff_check(
+                registration=self.instance,
+                status=self.chosen_status(),
+                over_capacity=self.cleaned_data.get("over_capacity", False),
+            )
+        except ValidationError as error:
+            errors = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
+            for field, field_errors in errors.items():
+                self.add_error(field if field in self.fields else None, field_errors)
+
+
+def staff_save(model_admin, request, form, registration) -> services.StaffChange:
+    """Save a registration from a staff form through the service and tell staff what came
+    of it."""
+    chosen = form.chosen_status()
+    change = services.registration_staff_save(
+        registration=registration,
+        status=chosen,
+        over_capacity=form.cleaned_data.get("over_capacity", False),
+    )
+    name = registration.contact_person.name
+    Status = Registration.Status
+    if chosen == Status.CONFIRMED and registration.status == Status.WAITLISTED:
+        position = (
+            Registration.objects.with_waitlist_position()
+            .values_list("waitlist_position", flat=True)
+            .get(pk=registration.pk)
+        )
+        model_admin.message_user(
+            request,
+            gettext(
+                "The meeting is full, so %(name)s is on the waiting list, in place "
+                "%(position)d. Tick “over capacity” to confirm them anyway."
+            )
+            % {"name": name, "position": position},
+            messages.WARNING,
+        )
+    if change.notice:
+        model_admin.message_user(
+            request, gettext("%(name)s is told about the change by e-mail.") % {"name": name}
+        )
+    elif change.status_changed:
+        model_admin.message_user(
+            request,
+            gettext("The meeting has started, so %(name)s was not e-mailed about the change.")
+            % {"name": name},
+            messages.WARNING,
+        )
+    report_promoted(model_admin, request, len(change.promoted))
+    return change
+
+
+def report_promoted(model_admin, request, count: int) -> None:
+    if count:
+        model_admin.message_user(
+            request,
+            ngettext(
+                "%(count)d person on the waiting list got a seat and is told by e-mail.",
+                "%(count)d people on the waiting list got a seat and are told by e-mail.",
+                count,
+            )
+            % {"count": count},
+        )
+
+
 class RegistrationInline(admin.TabularInline):
     """Existing registrations. The person is shown, not editable: a select or autocomplete
     widget per row would cost a query per registration."""
 
     model = Registration
+    form = RegistrationStaffForm
     fields = [
         "contact_person",
         "status",
+        "over_capacity",
         "attendance_mode",
         "dietary_needs",
         "presenting_project_idea",
@@ -101,7 +206,8 @@ class RegistrationAddInline(admin.TabularInline):
     """New registrations by staff, also after the deadline (they are marked late)."""
 
     model = Registration
-    fields = ["contact_person", "status", "attendance_mode", "dietary_needs"]
+    form = RegistrationStaffForm
+    fields = ["contact_person", "status", "over_capacity", "attendance_mode", "dietary_needs"]
     autocomplete_fields = ["contact_person"]
     extra = 0
     can_delete = False
@@ -118,8 +224,20 @@ class RegistrationAddInline(admin.TabularInline):
         return super().get_queryset(request).none()
 
 
+class MeetingAdminForm(forms.ModelForm):
+    def clean_capacity(self):
+        capacity = self.cleaned_data["capacity"]
+        if self.instance.pk is not None:
+            # The instance still holds the stored capacity here.
+            services.meeting_check_capacity(
+                meeting_id=self.instance.pk, capacity=capacity, previous=self.instance.capacity
+            )
+        return capacity
+
+
 @admin.register(Meeting)
-class MeetingAdmin(SimpleHistoryAdmin):
+class MeetingAdmin(ServiceErrorsAsMessages, SimpleHistoryAdmin):
+    form = MeetingAdminForm
     list_display = [
         "title",
         "series",
@@ -177,6 +295,19 @@ class MeetingAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).with_seat_counts()
 
+    def get_inlines(self, request, obj):
+        # People are registered once the meeting exists, by the rules of its capacity.
+        if obj is None:
+            return [AgendaItemInline]
+        return super().get_inlines(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # A meeting people registered for is cancelled, never deleted: the registrations
+        # are the record of who took part.
+        if obj is not None and obj.registrations.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
     @admin.display(description=_("confirmed"), ordering="confirmed_count")
     def confirmed_count(self, obj):
         return obj.confirmed_count
@@ -188,8 +319,13 @@ class MeetingAdmin(SimpleHistoryAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {
             **(extra_context or {}),
+            # The people a change of time, place or status is mailed to. A held meeting's
+            # changes are mailed to nobody, so the page warns about none.
             "active_registration_count": (
-                Registration.objects.active().filter(meeting_id=object_id).count()
+                Registration.objects.active()
+                .filter(meeting_id=object_id)
+                .exclude(meeting__status=Meeting.Status.HELD)
+                .count()
                 if str(object_id).isdigit()
                 else 0
             ),
@@ -228,9 +364,16 @@ class MeetingAdmin(SimpleHistoryAdmin):
         return response
 
     def save_model(self, request, obj, form, change):
+        stored = (
+            Meeting.objects.filter(pk=obj.pk).values(*Meeting.NOTIFIED_FIELDS).first()
+            if change
+            else None
+        )
         services.meeting_save(meeting=obj)
-        if change and set(form.changed_data) & set(Meeting.NOTIFIED_FIELDS):
-            count = Registration.objects.active().filter(meeting=obj).count()
+        if stored is None or not services.calendar_changes(stored, obj):
+            return
+        count = Registration.objects.active().filter(meeting=obj).count()
+        if count:
             self.message_user(
                 request,
                 ngettext(
@@ -244,25 +387,37 @@ class MeetingAdmin(SimpleHistoryAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not Registration:
             return super().save_formset(request, form, formset, change)
-        # Registrations go through the service so late marking and the waiting list apply.
+        # Registrations go through the service, so seats, the waiting list and mail behave
+        # as they do for members. `save(commit=False)` also records what changed, for the
+        # history entry.
+        rows = {id(row.instance): row for row in formset.forms}
         for registration in formset.save(commit=False):
-            services.registration_staff_save(registration=registration)
+            staff_save(self, request, rows[id(registration)], registration)
         formset.save_m2m()
 
 
 @admin.register(Registration)
-class RegistrationAdmin(SimpleHistoryAdmin):
+class RegistrationAdmin(ServiceErrorsAsMessages, SimpleHistoryAdmin):
+    form = RegistrationStaffForm
     list_display = [
         "contact_person",
         "municipality",
         "meeting",
         "status",
+        "over_capacity",
         "attendance_mode",
         "presenting_project_idea",
         "is_late",
         "created_at",
     ]
-    list_filter = ["status", "attendance_mode", "is_late", "meeting__series", "meeting"]
+    list_filter = [
+        "status",
+        "over_capacity",
+        "attendance_mode",
+        "is_late",
+        "meeting__series",
+        "meeting",
+    ]
     list_select_related = ["contact_person__municipality", "meeting"]
     search_fields = [
         "contact_person__name",
@@ -272,14 +427,68 @@ class RegistrationAdmin(SimpleHistoryAdmin):
     ]
     autocomplete_fields = ["meeting", "contact_person"]
     date_hierarchy = "created_at"
-    readonly_fields = ["updated_at", "cancelled_at"]
+    readonly_fields = ["is_late", "updated_at", "cancelled_at"]
+    actions = ["cancel_selected"]
 
     @admin.display(description=_("municipality"), ordering="contact_person__municipality__name")
     def municipality(self, obj):
         return obj.contact_person.municipality
 
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        # A registration belongs to its meeting and person; moving it would skip the other
+        # meeting's seats. Cancel it and register anew instead.
+        return ["meeting", "contact_person", *self.readonly_fields]
+
+    def has_delete_permission(self, request, obj=None):
+        # Registrations are cancelled, never deleted, not even by superusers: a deleted seat
+        # would skip the waiting list and tell nobody.
+        return False
+
     def save_model(self, request, obj, form, change):
-        services.registration_staff_save(registration=obj)
+        staff_save(self, request, form, obj)
+
+    @admin.action(description=_("Cancel selected registrations"), permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        cancelled = promoted = unmailed = 0
+        for registration in queryset.select_related("meeting").order_by("pk"):
+            change = services.registration_staff_cancel(registration=registration)
+            if change.status_changed:
+                cancelled += 1
+                promoted += len(change.promoted)
+                unmailed += change.notice is None
+        if not cancelled:
+            self.message_user(
+                request,
+                gettext("The selected registrations were cancelled already."),
+                messages.WARNING,
+            )
+            return
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d registration was cancelled.",
+                "%(count)d registrations were cancelled.",
+                cancelled,
+            )
+            % {"count": cancelled},
+            messages.SUCCESS,
+        )
+        report_promoted(self, request, promoted)
+        if unmailed:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d of them was for a meeting that has started; that person was "
+                    "not e-mailed.",
+                    "%(count)d of them were for meetings that have started; those people were "
+                    "not e-mailed.",
+                    unmailed,
+                )
+                % {"count": unmailed},
+                messages.WARNING,
+            )
 
 
 @admin.register(Mailing)

@@ -23,6 +23,8 @@ REGISTRATION_EMAILS = {
     "waitlisted": False,
     "promoted": True,
     "cancelled": False,
+    # County staff took the person off their seat and put them on the waiting list.
+    "moved_to_waitlist": False,
 }
 
 

@@ -48,6 +48,7 @@ COLUMNS = (
     (Registration, "presenting_project_idea"),
     (Registration, "status"),
     (Registration, "created_at"),
+    (Registration, "over_capacity"),
 )
 
 # Cells starting like this are formulas to Excel when it opens a CSV file.
@@ -101,6 +102,7 @@ def participant_row(registration: Registration) -> list[str]:
         gettext("Yes") if registration.presenting_project_idea else gettext("No"),
         str(registration.get_status_display()),
         timezone.localtime(registration.created_at, OSLO).strftime(TIME_FORMAT),
+        gettext("Yes") if registration.over_capacity else gettext("No"),
     ]
 
 

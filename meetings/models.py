@@ -373,6 +373,14 @@ class Registration(models.Model):
         default=False,
         help_text=_("Added by staff after the registration deadline."),
     )
+    over_capacity = models.BooleanField(
+        _("over capacity"),
+        default=False,
+        help_text=_(
+            "Confirmed by staff although the meeting was full. Without this, confirming "
+            "someone in a full meeting puts them on the waiting list."
+        ),
+    )
     created_at = models.DateTimeField(_("registered"), default=timezone.now)
     queued_at = models.DateTimeField(
         _("in the queue since"),
@@ -407,6 +415,11 @@ class Registration(models.Model):
                     "A cancelled registration needs the time it was cancelled."
                 ),
             ),
+            models.CheckConstraint(
+                condition=Q(over_capacity=False) | Q(status="confirmed"),
+                name="registration_over_capacity_is_confirmed",
+                violation_error_message=_("Only a confirmed registration can be over capacity."),
+            ),
         ]
 
     def __str__(self):
@@ -417,6 +430,10 @@ class Registration(models.Model):
         # Staff may cancel in the admin, where the timestamp is not editable.
         if self.status == self.Status.CANCELLED and self.cancelled_at is None:
             self.cancelled_at = timezone.now()
+        # The box may still be ticked from an earlier confirmation when staff move someone
+        # off their seat; only a seat can be over capacity.
+        if self.status != self.Status.CONFIRMED:
+            self.over_capacity = False
 
     @property
     def is_active(self) -> bool:

@@ -10,10 +10,11 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from members.models import ContactPerson
 from members.services import contact_person_add_colleague
@@ -47,7 +48,8 @@ def meeting_save(*, meeting: Meeting) -> Meeting:
     When time, place, status or the deadline changed, the calendar sequence rises in the same
     transaction, so calendars that hold the meeting replace their copy; for time, place and
     status, everyone registered is also told by e-mail with the updated calendar entry. A
-    higher capacity gives seats to the waiting list.
+    higher capacity gives seats to the waiting list; a capacity lowered below the number of
+    people confirmed is refused.
     """
     meeting.full_clean()
     with transaction.atomic():
@@ -56,12 +58,20 @@ def meeting_save(*, meeting: Meeting) -> Meeting:
             stored = (
                 Meeting.objects.select_for_update()
                 .filter(pk=meeting.pk)
-                .values("sequence", *Meeting.CALENDAR_FIELDS)
+                .values("sequence", "capacity", *Meeting.CALENDAR_FIELDS)
                 .first()
             )
             if stored is not None:
+                try:
+                    meeting_check_capacity(
+                        meeting_id=meeting.pk,
+                        capacity=meeting.capacity,
+                        previous=stored["capacity"],
+                    )
+                except ValidationError as error:
+                    raise ValidationError({"capacity": error.error_list}) from error
                 meeting.sequence = stored["sequence"]
-                if any(stored[name] != getattr(meeting, name) for name in Meeting.CALENDAR_FIELDS):
+                if calendar_entry_changed(stored, meeting):
                     meeting.sequence += 1
                 changes = calendar_changes(stored, meeting)
         meeting.save()
@@ -74,9 +84,43 @@ def meeting_save(*, meeting: Meeting) -> Meeting:
     return meeting
 
 
+def meeting_check_capacity(*, meeting_id: int, capacity: int | None, previous: int | None) -> None:
+    """Refuse a capacity lowered below the number of people confirmed: a seat given is not
+    taken back by shrinking the room. Raising it is always allowed, even while staff have
+    confirmed more people than it allows. The admin form asks first; `meeting_save` asks
+    again under the lock."""
+    if capacity is None or (previous is not None and capacity >= previous):
+        return
+    confirmed = Registration.objects.confirmed().filter(meeting_id=meeting_id).count()
+    if capacity < confirmed:
+        raise ValidationError(
+            ngettext(
+                "%(count)d person is confirmed; the capacity cannot be lower than that.",
+                "%(count)d people are confirmed; the capacity cannot be lower than that.",
+                confirmed,
+            ),
+            code="below_confirmed",
+            params={"count": confirmed},
+        )
+
+
+def calendar_entry_changed(stored: dict, meeting: Meeting) -> bool:
+    """Whether the meeting's calendar entry looks different, so its SEQUENCE must rise."""
+    changed = {name for name in Meeting.CALENDAR_FIELDS if stored[name] != getattr(meeting, name)}
+    # A calendar shows a held meeting exactly as a scheduled one (STATUS:CONFIRMED): marking
+    # a meeting held records that it took place, which no calendar needs to fetch again.
+    if {stored["status"], meeting.status} == {Meeting.Status.SCHEDULED, Meeting.Status.HELD}:
+        changed.discard("status")
+    return bool(changed)
+
+
 def calendar_changes(stored: dict, meeting: Meeting) -> list[str]:
     """What changed for people who hold the meeting in their calendar: any of "cancelled",
-    "scheduled" (a date was fixed), "time", "place", "status"."""
+    "scheduled" (a date was fixed), "time", "place", "status". Nothing for a held meeting:
+    it is over, and telling its participants that it took place, or where it did, would only
+    be noise in their inboxes and calendars."""
+    if meeting.status == Meeting.Status.HELD:
+        return []
     changed = {name for name in Meeting.NOTIFIED_FIELDS if stored[name] != getattr(meeting, name)}
     if not changed:
         return []
@@ -177,6 +221,7 @@ def registration_create(
         )
         registration.queued_at = now
         registration.cancelled_at = None
+        registration.over_capacity = False
         _apply_answers(registration, answers)
         try:
             with transaction.atomic():
@@ -251,34 +296,234 @@ def registration_cancel(
             raise RegistrationClosed(_("The meeting has started; it is too late to cancel."))
         registration.status = Registration.Status.CANCELLED
         registration.cancelled_at = now
-        registration.save(update_fields=["status", "cancelled_at", "updated_at"])
+        registration.over_capacity = False
+        registration.save(update_fields=["status", "cancelled_at", "over_capacity", "updated_at"])
         _mail(registration, "cancelled")
         if meeting.status == Meeting.Status.SCHEDULED:
             _promote_from_waitlist(meeting)
     return registration
 
 
-def registration_staff_save(*, registration: Registration, now: dt.datetime | None = None):
-    """Save a registration made or changed by county staff in the admin.
+@dataclass(frozen=True)
+class StaffChange:
+    """What a change by county staff did, for the admin to report."""
 
-    Staff may register people after the deadline; such registrations are marked late. A seat
-    freed by staff goes to the waiting list as it would for a member's cancellation.
+    registration: Registration
+    # The status before the change; None for a new registration.
+    status_before: str | None
+    # The e-mail the person gets (a kind in `emails.REGISTRATION_EMAILS`); None when the
+    # status did not change, or the meeting is over.
+    notice: str | None = None
+    # People on the waiting list who got a seat the change freed.
+    promoted: tuple[Registration, ...] = ()
+
+    @property
+    def status_changed(self) -> bool:
+        return self.registration.status != self.status_before
+
+
+# (status before, status after) -> the e-mail the person gets. None stands for "no
+# registration yet".
+_STAFF_NOTICES = {
+    (None, Registration.Status.CONFIRMED): "confirmed",
+    (None, Registration.Status.WAITLISTED): "waitlisted",
+    (Registration.Status.CANCELLED, Registration.Status.CONFIRMED): "confirmed",
+    (Registration.Status.CANCELLED, Registration.Status.WAITLISTED): "waitlisted",
+    (Registration.Status.WAITLISTED, Registration.Status.CONFIRMED): "promoted",
+    (Registration.Status.CONFIRMED, Registration.Status.WAITLISTED): "moved_to_waitlist",
+    (Registration.Status.CONFIRMED, Registration.Status.CANCELLED): "cancelled",
+    (Registration.Status.WAITLISTED, Registration.Status.CANCELLED): "cancelled",
+}
+
+
+def registration_staff_save(
+    *,
+    registration: Registration,
+    status: str | None = None,
+    over_capacity: bool = False,
+    now: dt.datetime | None = None,
+) -> StaffChange:
+    """Save a registration county staff made or changed in the admin, by the rules members
+    follow except the deadline.
+
+    `status` is the status staff chose; None when they left it alone, and then the stored one
+    stands, so a page loaded before someone was promoted cannot undo the promotion. A person
+    confirmed (new, waiting or cancelled before) takes a free seat; in a full meeting they go
+    on the waiting list, unless staff give `over_capacity`, which confirms them anyway and
+    records it. A person moved to the waiting list goes to its end, and their seat to the
+    first in line. Registrations staff add after the deadline are marked late.
+
+    Each change of status mails the person once, after the commit; changed answers mail
+    nobody. Once the meeting has started, changes only correct the record and mail nobody.
+    Raises ValidationError, by field, for what staff must fix first.
     """
-    now = now or timezone.now()
     with transaction.atomic():
         meeting = _lock(registration.meeting)
-        if registration._state.adding:
-            registration.is_late = bool(
-                meeting.registration_deadline and now > meeting.registration_deadline
-            )
-        if registration.status == Registration.Status.CANCELLED and not registration.cancelled_at:
+        now = now or timezone.now()
+        stored = _stored(registration, lock=True)
+        return _staff_save_locked(
+            meeting,
+            registration,
+            stored,
+            _requested(registration, stored, status),
+            over_capacity,
+            now,
+        )
+
+
+def registration_staff_check(
+    *, registration: Registration, status: str | None = None, over_capacity: bool = False
+) -> None:
+    """Raise the ValidationError `registration_staff_save` would, without saving, so a form
+    can show it on its fields. The service checks again under the lock."""
+    meeting = Meeting.objects.get(pk=registration.meeting_id)
+    stored = _stored(registration, lock=False)
+    _staff_decide(
+        meeting, registration, stored, _requested(registration, stored, status), over_capacity
+    )
+
+
+def registration_staff_cancel(
+    *, registration: Registration, now: dt.datetime | None = None
+) -> StaffChange:
+    """Cancel a registration for county staff: like a member's cancellation (the seat goes to
+    the first in line, the people affected are mailed), also after the deadline. Once the
+    meeting has started it corrects the record of who took part, and mails nobody."""
+    with transaction.atomic():
+        meeting = _lock(registration.meeting)
+        now = now or timezone.now()
+        registration = Registration.objects.select_for_update().get(pk=registration.pk)
+        if not registration.is_active:
+            return StaffChange(registration, registration.status)
+        stored = _stored(registration, lock=False)
+        return _staff_save_locked(
+            meeting, registration, stored, Registration.Status.CANCELLED, False, now
+        )
+
+
+def _requested(registration: Registration, stored: dict | None, status: str | None) -> str:
+    if status is not None:
+        return status
+    return stored["status"] if stored else registration.status
+
+
+def _stored(registration: Registration, *, lock: bool) -> dict | None:
+    if registration.pk is None:
+        return None
+    rows = Registration.objects.filter(pk=registration.pk)
+    if lock:
+        rows = rows.select_for_update()
+    return rows.values("status", "attendance_mode", "over_capacity").first()
+
+
+def _staff_save_locked(
+    meeting: Meeting,
+    registration: Registration,
+    stored: dict | None,
+    requested: str,
+    over_capacity: bool,
+    now: dt.datetime,
+) -> StaffChange:
+    before = stored["status"] if stored else None
+    status, registration.over_capacity = _staff_decide(
+        meeting, registration, stored, requested, over_capacity
+    )
+    registration.status = status
+    if status == Registration.Status.CANCELLED:
+        if before != status or registration.cancelled_at is None:
             registration.cancelled_at = now
-        elif registration.status != Registration.Status.CANCELLED:
-            registration.cancelled_at = None
-        registration.save()
-        if meeting.status == Meeting.Status.SCHEDULED and not meeting.has_started(now):
-            _promote_from_waitlist(meeting)
-    return registration
+    else:
+        registration.cancelled_at = None
+    if before in (None, Registration.Status.CANCELLED) and status != before:
+        registration.queued_at = now
+        registration.is_late = bool(
+            meeting.registration_deadline and now > meeting.registration_deadline
+        )
+    elif before == Registration.Status.CONFIRMED and status == Registration.Status.WAITLISTED:
+        # Taken off a seat, the person queues behind those who were already waiting.
+        registration.queued_at = now
+    try:
+        with transaction.atomic():
+            registration.save()
+    except IntegrityError as error:
+        # Someone registered the person at the same moment.
+        raise ValidationError(
+            {"contact_person": _("This person is already registered for the meeting.")}
+        ) from error
+    # Once the meeting has started, a change corrects the record of who took part: telling
+    # people about seats and waiting lists then would only confuse them.
+    over = meeting.has_started(now) or meeting.status == Meeting.Status.HELD
+    promoted = []
+    if meeting.status == Meeting.Status.SCHEDULED and not over:
+        promoted = _promote_from_waitlist(meeting)
+    notice = None
+    if status != before and not over:
+        # After the promotions, so a waiting-list place in the e-mail is the final one.
+        notice = _STAFF_NOTICES[(before, status)]
+        _mail(registration, notice)
+    return StaffChange(registration, before, notice, tuple(promoted))
+
+
+def _staff_decide(
+    meeting: Meeting,
+    registration: Registration,
+    stored: dict | None,
+    requested: str,
+    over_capacity: bool,
+) -> tuple[str, bool]:
+    """The status staff's change leads to, and whether it is a seat over capacity. Raises
+    ValidationError for a change that cannot be made."""
+    Status = Registration.Status
+    before = stored["status"] if stored else None
+    if requested == Status.CANCELLED:
+        if before is None:
+            raise ValidationError({"status": _("A new registration cannot be cancelled.")})
+        return Status.CANCELLED, False
+    if before in (None, Status.CANCELLED):
+        _staff_check_new(meeting, registration.contact_person)
+    if (
+        registration.attendance_mode == Registration.AttendanceMode.ONLINE
+        and not meeting.online_url
+        and (stored is None or stored["attendance_mode"] != registration.attendance_mode)
+    ):
+        raise ValidationError({"attendance_mode": _("This meeting cannot be attended online.")})
+    if requested == before:
+        return requested, bool(stored["over_capacity"])
+    others = Registration.objects.filter(meeting=meeting).exclude(pk=registration.pk)
+    confirmed = others.confirmed().count()
+    free = None if meeting.capacity is None else meeting.capacity - confirmed
+    if requested == Status.CONFIRMED:
+        if free is None or free > 0:
+            return Status.CONFIRMED, False
+        if over_capacity:
+            return Status.CONFIRMED, True
+        return Status.WAITLISTED, False
+    # The waiting list: only if the person would not get a seat at once.
+    if free is None or free > others.waitlisted().count():
+        raise ValidationError(
+            {
+                "status": _(
+                    "There is a free seat for this person, so they cannot wait for one: "
+                    "confirm the registration or cancel it."
+                )
+            }
+        )
+    return Status.WAITLISTED, False
+
+
+def _staff_check_new(meeting: Meeting, person: ContactPerson) -> None:
+    if meeting.status == Meeting.Status.CANCELLED:
+        raise ValidationError(_("The meeting has been cancelled."))
+    if person.municipality_id is None:
+        raise ValidationError(
+            {
+                "contact_person": _(
+                    "This person is not linked to a municipality yet; link them first."
+                )
+            }
+        )
+    if not person.is_active:
+        raise ValidationError({"contact_person": _("This contact person is no longer active.")})
 
 
 def _apply_answers(registration: Registration, answers: RegistrationAnswers) -> None:

@@ -46,6 +46,8 @@ class ContactPersonInline(admin.TabularInline):
     fields = ["name", "email", "phone", "job_title", "sector", "role", "is_active"]
     extra = 0
     show_change_link = True
+    # People who leave are made inactive: their registrations and history stay.
+    can_delete = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("municipality")
@@ -103,6 +105,11 @@ class MunicipalityAdmin(SimpleHistoryAdmin):
     def contact_person_count(self, obj):
         return obj.contact_person_count
 
+    def has_delete_permission(self, request, obj=None):
+        # The register outlives municipal reforms: a municipality's validity ends, and its
+        # people, registrations and interests stay on record.
+        return False
+
 
 class NeedsMunicipalityFilter(admin.SimpleListFilter):
     """Accounts whose e-mail domain matched no municipality wait here for staff to link."""
@@ -150,6 +157,11 @@ class ContactPersonAdmin(ImportMixin, SimpleHistoryAdmin):
     @admin.display(description=_("account"), boolean=True)
     def has_account(self, obj):
         return obj.user_id is not None
+
+    def has_delete_permission(self, request, obj=None):
+        # People who leave are made inactive: deleting them would take their registrations,
+        # interests and history with them.
+        return False
 
     def has_import_permission(self, request):
         # An import adds and changes people, so it needs both permissions.

@@ -61,6 +61,8 @@ class InterestInline(admin.TabularInline):
     fields = ["municipality", "contact_person", "message", "created_at", "withdrawn_at"]
     readonly_fields = ["municipality", "contact_person", "created_at"]
     extra = 0
+    # A municipality's interest is withdrawn (set the date), not deleted.
+    can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -144,3 +146,7 @@ class InterestAdmin(admin.ModelAdmin):
     search_fields = ["idea__title", "municipality__name", "contact_person__name"]
     autocomplete_fields = ["idea", "contact_person", "municipality"]
     date_hierarchy = "created_at"
+
+    def has_delete_permission(self, request, obj=None):
+        # An interest is withdrawn (set the date), so the record of who was interested stays.
+        return False

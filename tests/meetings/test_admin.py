@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings.models import Meeting, Registration
+from meetings.models import AgendaItem, Meeting, Registration
 from tests.helpers import management_form, result_pks
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +84,8 @@ def meeting_form(meeting: Meeting, **overrides) -> dict:
                 f"{prefix}meeting": meeting.pk,
                 f"{prefix}contact_person": registration.contact_person_id,
                 f"{prefix}status": registration.status,
+                # The status the page showed, which the browser posts back alongside.
+                f"initial-{prefix}status": registration.status,
                 f"{prefix}attendance_mode": registration.attendance_mode,
                 f"{prefix}dietary_needs": registration.dietary_needs,
             }
@@ -531,3 +533,89 @@ def test_meeting_change_form_query_count_does_not_grow(
     fill(95)
     many, _ = count_queries(load)
     assert many == few
+
+
+# --- Capacity --------------------------------------------------------------------------------
+
+
+def test_capacity_below_the_confirmed_count_is_a_form_error(
+    staff_en_client, meeting_factory, registration_factory
+):
+    meeting = meeting_factory(capacity=10)
+    registration_factory.create_batch(5, meeting=meeting)
+    registration_factory(meeting=meeting, status=Registration.Status.WAITLISTED)
+    response = staff_en_client.post(change_url(meeting), meeting_form(meeting, capacity=4))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["capacity"] == [
+        "5 people are confirmed; the capacity cannot be lower than that."
+    ]
+    assert Meeting.objects.get(pk=meeting.pk).capacity == 10
+
+
+def test_capacity_below_the_confirmed_count_in_the_singular(
+    staff_en_client, meeting_factory, registration_factory
+):
+    meeting = meeting_factory(capacity=3)
+    registration_factory(meeting=meeting)
+    response = staff_en_client.post(change_url(meeting), meeting_form(meeting, capacity=0))
+    assert response.context["adminform"].form.errors["capacity"] == [
+        "1 person is confirmed; the capacity cannot be lower than that."
+    ]
+
+
+def test_a_limit_on_a_meeting_without_one_counts_the_confirmed(
+    staff_en_client, meeting_factory, registration_factory
+):
+    meeting = meeting_factory(capacity=None)
+    registration_factory.create_batch(3, meeting=meeting)
+    response = staff_en_client.post(change_url(meeting), meeting_form(meeting, capacity=2))
+    assert response.status_code == 200
+    assert "3 people are confirmed" in response.context["adminform"].form.errors["capacity"][0]
+    assert Meeting.objects.get(pk=meeting.pk).capacity is None
+
+
+@pytest.mark.parametrize("capacity", [3, 4])
+def test_capacity_down_to_the_confirmed_count_is_accepted(
+    staff_client, meeting_factory, registration_factory, capacity
+):
+    meeting = meeting_factory(capacity=10)
+    registration_factory.create_batch(3, meeting=meeting)
+    response = staff_client.post(change_url(meeting), meeting_form(meeting, capacity=capacity))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Meeting.objects.get(pk=meeting.pk).capacity == capacity
+
+
+@pytest.mark.parametrize(("capacity", "saved"), [(2, 2), (3, 3)], ids=["unchanged", "raised"])
+def test_a_meeting_confirmed_over_capacity_can_still_be_saved(
+    staff_client, meeting_factory, registration_factory, capacity, saved
+):
+    # Staff confirmed a fourth person over the capacity of two.
+    meeting = meeting_factory(capacity=2)
+    registration_factory.create_batch(2, meeting=meeting)
+    registration_factory.create_batch(2, meeting=meeting, over_capacity=True)
+    data = meeting_form(meeting, title="Nytt namn", capacity=capacity)
+    response = staff_client.post(change_url(meeting), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    stored = Meeting.objects.get(pk=meeting.pk)
+    assert (stored.title, stored.capacity) == ("Nytt namn", saved)
+
+
+def test_meeting_add_page_takes_no_registrations(staff_client):
+    response = staff_client.get(reverse("admin:meetings_meeting_add"))
+    models = [i.formset.model for i in response.context["inline_admin_formsets"]]
+    assert models == [AgendaItem]
+
+
+def test_a_meeting_with_registrations_cannot_be_deleted(
+    staff_client, client, user_factory, registration_factory
+):
+    registration = registration_factory(
+        status=Registration.Status.CANCELLED, cancelled_at=timezone.now()
+    )
+    url = reverse("admin:meetings_meeting_delete", args=[registration.meeting_id])
+    assert staff_client.post(url, {"post": "yes"}).status_code == 403
+    page = staff_client.get(change_url(registration.meeting)).content.decode()
+    assert url not in page
+    client.force_login(user_factory(is_staff=True, is_superuser=True))
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    assert Meeting.objects.filter(pk=registration.meeting_id).exists()

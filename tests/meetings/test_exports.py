@@ -29,6 +29,7 @@ HEADING_MSGIDS = [
     "presents a project idea",
     "status",
     "registered",
+    "over capacity",
 ]
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -111,6 +112,7 @@ def test_values_in_english(kari_registration):
             "Yes",
             "Confirmed",
             "2030-01-15 09:05",
+            "No",
         )
     ]
 
@@ -178,6 +180,13 @@ def test_every_status_in_order_then_by_name(registration_factory, meeting, conta
         ("Berit", "Cancelled"),
         ("Cecilie", "Cancelled"),
     ]
+
+
+def test_a_seat_over_capacity_is_marked(registration_factory, meeting):
+    registration_factory(meeting=meeting, over_capacity=True)
+    with translation.override("en"):
+        (row,) = exports.participants_dataset(meeting)
+    assert (row[8], row[10]) == ("Confirmed", "Yes")
 
 
 def test_only_this_meetings_registrations(registration_factory, meeting):
@@ -271,14 +280,14 @@ def test_download_in_the_staff_members_language(staff_client, kari_registration)
     assert rows[1][7] == "Ja"
 
 
-def test_change_page_links_to_both_downloads(staff_client, meeting):
+def test_change_page_links_to_both_downloads(staff_client, meeting, kari_registration):
     response = staff_client.get(reverse("admin:meetings_meeting_change", args=[meeting.pk]))
     content = response.content.decode()
     assert export_url(meeting, "csv") in content
     assert export_url(meeting, "xlsx") in content
     # The history link of the page is still there.
     assert reverse("admin:meetings_meeting_history", args=[meeting.pk]) in content
-    # The notification warning above the form is kept too.
+    # The notification warning above the form is kept too (someone is registered).
     assert "calendar-warning" in content
 
 

@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -411,9 +412,12 @@ def test_a_time_change_in_the_admin_mails_and_reports_the_count(
     ics_events,
     ics_attachment,
 ):
-    meeting = meeting_factory(
-        starts_at=timezone.now().replace(microsecond=0, second=0) + dt.timedelta(days=20)
+    # At 10:00, so an hour later is the same day whenever the test runs: only the time input
+    # is changed below.
+    starts_at = (timezone.localtime() + dt.timedelta(days=20)).replace(
+        hour=10, minute=0, second=0, microsecond=0
     )
+    meeting = meeting_factory(starts_at=starts_at)
     people = registrants(meeting)
     data = change_form_data(staff_en_client, meeting)
     new_start = timezone.localtime(meeting.starts_at) + dt.timedelta(hours=1)
@@ -458,3 +462,147 @@ def test_a_title_change_in_the_admin_mails_nobody(
     assert meeting.title == "Nytt namn"
     assert meeting.sequence == 0
     assert mail.outbox == []
+
+
+# --- Only real changes notify ----------------------------------------------------------------
+
+
+def test_marking_a_meeting_held_in_the_admin_mails_nobody_and_keeps_the_sequence(
+    staff_en_client, meeting_factory, registrants, django_capture_on_commit_callbacks
+):
+    meeting = meeting_factory(
+        starts_at=timezone.now().replace(microsecond=0) - dt.timedelta(days=2),
+        registration_deadline=None,
+        sequence=3,
+    )
+    registrants(meeting)
+    data = change_form_data(staff_en_client, meeting)
+    data["status"] = Meeting.Status.HELD
+    data["_save"] = "Save"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_en_client.post(change_url(meeting), data, follow=True)
+
+    assert response.status_code == 200
+    messages = [str(m) for m in response.context["messages"]]
+    assert not any("being told" in message for message in messages)
+    meeting.refresh_from_db()
+    assert meeting.status == Meeting.Status.HELD
+    assert meeting.sequence == 3
+    assert mail.outbox == []
+
+
+def test_calendar_changes_are_nothing_for_a_meeting_marked_held(meeting_factory):
+    meeting = meeting_factory()
+    stored = {name: getattr(meeting, name) for name in Meeting.NOTIFIED_FIELDS}
+    meeting.status = Meeting.Status.HELD
+    assert services.calendar_changes(stored, meeting) == []
+    # Nor when the times are put right afterwards: the meeting is over.
+    meeting.ends_at += dt.timedelta(minutes=30)
+    assert services.calendar_changes(stored, meeting) == []
+
+
+def test_marking_a_meeting_held_keeps_the_sequence_and_mails_nobody(
+    meeting_factory, registrants, django_capture_on_commit_callbacks
+):
+    meeting = meeting_factory(sequence=2)
+    registrants(meeting)
+    meeting.status = Meeting.Status.HELD
+    with django_capture_on_commit_callbacks(execute=True):
+        services.meeting_save(meeting=meeting)
+    assert saved_sequence(meeting) == 2
+    assert mail.outbox == []
+
+
+def test_correcting_the_time_of_a_held_meeting_updates_calendars_but_mails_nobody(
+    meeting_factory, registrants, django_capture_on_commit_callbacks
+):
+    meeting = meeting_factory(status=Meeting.Status.HELD, sequence=2)
+    registrants(meeting)
+    meeting.ends_at += dt.timedelta(minutes=30)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.meeting_save(meeting=meeting)
+    assert saved_sequence(meeting) == 3
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("reminders_enabled", False), ("reminder_days_before_deadline", 7)],
+)
+def test_reminder_settings_keep_the_sequence_and_mail_nobody(
+    meeting_factory, registrants, django_capture_on_commit_callbacks, field, value
+):
+    meeting = meeting_factory(sequence=1)
+    registrants(meeting)
+    setattr(meeting, field, value)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.meeting_save(meeting=meeting)
+    assert saved_sequence(meeting) == 1
+    assert mail.outbox == []
+
+
+def test_lowering_the_capacity_below_the_confirmed_is_refused(meeting_factory, registrants):
+    meeting = meeting_factory()
+    registrants(meeting)
+    meeting.capacity = 1
+    with translation.override("en"), pytest.raises(ValidationError) as excinfo:
+        services.meeting_save(meeting=meeting)
+    assert excinfo.value.message_dict == {
+        "capacity": ["2 people are confirmed; the capacity cannot be lower than that."]
+    }
+    assert Meeting.objects.get(pk=meeting.pk).capacity == 2
+
+
+def _turn_reminders_off(data):
+    del data["reminders_enabled"]
+
+
+def _describe(data):
+    data["description"] = "Ny skildring."
+
+
+@pytest.mark.parametrize("edit", [_turn_reminders_off, _describe], ids=["reminders", "text"])
+def test_other_changes_in_the_admin_mail_nobody_and_say_nothing_about_it(
+    staff_en_client, meeting_factory, registrants, django_capture_on_commit_callbacks, edit
+):
+    meeting = meeting_factory()
+    registrants(meeting)
+    data = change_form_data(staff_en_client, meeting)
+    edit(data)
+    data["_save"] = "Save"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_en_client.post(change_url(meeting), data, follow=True)
+    messages = [str(m) for m in response.context["messages"]]
+    assert len(messages) == 1
+    assert "was changed successfully" in messages[0]
+    stored = Meeting.objects.get(pk=meeting.pk)
+    assert (stored.reminders_enabled, stored.description) != (True, meeting.description)
+    assert stored.sequence == 0
+    assert mail.outbox == []
+
+
+def test_a_change_nobody_is_registered_for_says_nothing_about_telling(
+    staff_en_client, meeting_factory, django_capture_on_commit_callbacks
+):
+    meeting = meeting_factory()
+    data = change_form_data(staff_en_client, meeting)
+    data["venue_name"] = "Bergen rådhus"
+    data["_save"] = "Save"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_en_client.post(change_url(meeting), data, follow=True)
+    messages = [str(m) for m in response.context["messages"]]
+    assert not any("told" in message for message in messages)
+    assert saved_sequence(meeting) == 1
+
+
+def test_no_warning_on_a_held_meeting_or_one_nobody_registered_for(
+    staff_en_client, meeting_factory, registrants
+):
+    held = meeting_factory(status=Meeting.Status.HELD)
+    registrants(held)
+    empty = meeting_factory()
+    for meeting in (held, empty):
+        page = staff_en_client.get(change_url(meeting)).content.decode()
+        assert "calendar-warning" not in page
+        assert "registered participant" not in page

@@ -175,3 +175,27 @@ def test_cancellations_and_registrations_at_once_never_overbook(crowd, meeting):
     # The five longest waiting got the seats.
     promoted = set(Registration.objects.confirmed().values_list("contact_person_id", flat=True))
     assert promoted == {person.pk for person in waiting[:5]}
+
+
+def test_staff_and_members_registering_at_once_never_overbook(crowd, meeting):
+    """Staff add ten people (none over capacity) while ten members register themselves: the
+    staff service decides under the same lock, so five get seats and fifteen wait."""
+    by_staff, by_themselves = crowd[:10], crowd[10:20]
+
+    def add(person):
+        return services.registration_staff_save(
+            registration=Registration(meeting=meeting, contact_person=person)
+        )
+
+    def register(person):
+        return services.registration_create(
+            meeting=meeting, person=person, actor=person, answers=RegistrationAnswers()
+        )
+
+    _results, errors = run_at_once(
+        [lambda person=person: add(person) for person in by_staff]
+        + [lambda person=person: register(person) for person in by_themselves]
+    )
+    assert errors == []
+    assert_seats_and_queue(meeting, confirmed=SEATS, waitlisted=15)
+    assert not Registration.objects.filter(over_capacity=True).exists()

@@ -5,13 +5,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from meetings import services
 from meetings.models import Meeting, Registration
 from meetings.services import RegistrationAnswers, RegistrationClosed
+from members.models import ContactPerson
 
 pytestmark = pytest.mark.django_db
 
@@ -563,8 +564,221 @@ def test_staff_registration_after_the_deadline_is_late(
 
 def test_staff_cancelling_a_seat_promotes_the_first_on_the_waiting_list(full_house, five_people):
     registration = Registration.objects.get(meeting=full_house, contact_person=five_people[0])
-    registration.status = Registration.Status.CANCELLED
-    services.registration_staff_save(registration=registration)
+    services.registration_staff_save(
+        registration=registration, status=Registration.Status.CANCELLED
+    )
     registration.refresh_from_db()
     assert registration.cancelled_at is not None
     assert queue(full_house)[2:] == [("Dag", "confirmed", None), ("Eli", "waitlisted", 1)]
+
+
+def staff_add(meeting, person, **kwargs):
+    return services.registration_staff_save(
+        registration=Registration(meeting=meeting, contact_person=person), **kwargs
+    )
+
+
+def staff_set(meeting, person, status, **kwargs):
+    registration = Registration.objects.active().get(meeting=meeting, contact_person=person)
+    return services.registration_staff_save(registration=registration, status=status, **kwargs)
+
+
+def mailed(django_capture_on_commit_callbacks, action):
+    """Run `action`, send what it queued for after the commit, and return the subjects by
+    recipient's name."""
+    with django_capture_on_commit_callbacks(execute=True):
+        result = action()
+    names = {p.email: p.name for p in ContactPerson.objects.all()}
+    return result, sorted((names[m.to[0]], m.subject.split(":")[0]) for m in mail.outbox)
+
+
+@pytest.fixture
+def english_house(full_house, five_people):
+    ContactPerson.objects.filter(pk__in=[p.pk for p in five_people]).update(preferred_language="en")
+    mail.outbox.clear()
+    return full_house
+
+
+def test_staff_adding_to_a_full_meeting_waitlists_at_the_end(
+    english_house, contact_person_factory, municipality, django_capture_on_commit_callbacks
+):
+    frida = contact_person_factory(name="Frida", municipality=municipality, preferred_language="en")
+    change, sent = mailed(
+        django_capture_on_commit_callbacks, lambda: staff_add(english_house, frida)
+    )
+    assert (change.status_before, change.notice, change.promoted) == (None, "waitlisted", ())
+    assert queue(english_house)[3:] == [
+        ("Dag", "waitlisted", 1),
+        ("Eli", "waitlisted", 2),
+        ("Frida", "waitlisted", 3),
+    ]
+    assert sent == [("Frida", "On the waiting list")]
+
+
+def test_staff_adding_over_capacity_is_recorded(
+    english_house, contact_person_factory, municipality, django_capture_on_commit_callbacks
+):
+    frida = contact_person_factory(name="Frida", municipality=municipality, preferred_language="en")
+    change, sent = mailed(
+        django_capture_on_commit_callbacks,
+        lambda: staff_add(english_house, frida, over_capacity=True),
+    )
+    assert (change.registration.status, change.registration.over_capacity) == ("confirmed", True)
+    assert sent == [("Frida", "Registration confirmed")]
+
+
+def seats_and_waiting(meeting) -> tuple[list[str], list[str]]:
+    """Who has a seat and who waits, each in queue order."""
+    rows = queue(meeting)
+    return (
+        [name for name, status, _position in rows if status == "confirmed"],
+        [name for name, status, _position in rows if status == "waitlisted"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "over_capacity", "seats", "waiting", "expected_mail"),
+    [
+        (
+            "Anne",
+            "cancelled",
+            False,
+            ["Bjørn", "Cecilie", "Dag"],
+            ["Eli"],
+            [("Anne", "Registration cancelled"), ("Dag", "You have a seat")],
+        ),
+        (
+            "Anne",
+            "waitlisted",
+            False,
+            ["Bjørn", "Cecilie", "Dag"],
+            ["Eli", "Anne"],
+            [("Anne", "Moved to the waiting list"), ("Dag", "You have a seat")],
+        ),
+        (
+            "Eli",
+            "cancelled",
+            False,
+            ["Anne", "Bjørn", "Cecilie"],
+            ["Dag"],
+            [("Eli", "Registration cancelled")],
+        ),
+        ("Eli", "confirmed", False, ["Anne", "Bjørn", "Cecilie"], ["Dag", "Eli"], []),
+        (
+            "Eli",
+            "confirmed",
+            True,
+            ["Anne", "Bjørn", "Cecilie", "Eli"],
+            ["Dag"],
+            [("Eli", "You have a seat")],
+        ),
+        ("Anne", "confirmed", True, ["Anne", "Bjørn", "Cecilie"], ["Dag", "Eli"], []),
+    ],
+    ids=[
+        "seat-cancelled",
+        "seat-to-waiting-list",
+        "waiting-cancelled",
+        "waiting-confirmed-stays",
+        "waiting-confirmed-over-capacity",
+        "seat-unchanged",
+    ],
+)
+def test_each_staff_change_of_status_mails_the_person_once(
+    english_house,
+    five_people,
+    django_capture_on_commit_callbacks,
+    name,
+    status,
+    over_capacity,
+    seats,
+    waiting,
+    expected_mail,
+):
+    person = next(p for p in five_people if p.name == name)
+    _change, sent = mailed(
+        django_capture_on_commit_callbacks,
+        lambda: staff_set(english_house, person, status, over_capacity=over_capacity),
+    )
+    assert seats_and_waiting(english_house) == (seats, waiting)
+    assert sent == expected_mail
+    # Only a seat given over the capacity is marked so.
+    marked = Registration.objects.filter(over_capacity=True)
+    assert [r.contact_person.name for r in marked] == (
+        ["Eli"] if len(seats) > english_house.capacity else []
+    )
+
+
+def test_a_seat_over_capacity_is_not_given_on_when_it_is_freed(
+    english_house, five_people, django_capture_on_commit_callbacks
+):
+    eli = five_people[4]
+    staff_set(english_house, eli, "confirmed", over_capacity=True)
+    mail.outbox.clear()
+    # Four on three seats: when Anne leaves, Dag still waits, and Eli's mark goes with a cancel.
+    _result, sent = mailed(
+        django_capture_on_commit_callbacks,
+        lambda: services.registration_cancel(
+            registration=Registration.objects.get(contact_person=five_people[0]),
+            actor=five_people[0],
+        ),
+    )
+    assert sent == [("Anne", "Registration cancelled")]
+    assert seats_and_waiting(english_house) == (["Bjørn", "Cecilie", "Eli"], ["Dag"])
+    staff_set(english_house, eli, "cancelled")
+    assert Registration.objects.get(contact_person=eli).over_capacity is False
+
+
+def test_the_database_keeps_over_capacity_to_confirmed_seats(english_house, five_people):
+    from django.db import IntegrityError, transaction
+
+    waiting = Registration.objects.get(contact_person=five_people[3])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Registration.objects.filter(pk=waiting.pk).update(over_capacity=True)
+
+
+def test_staff_changes_after_the_start_mail_nobody_and_promote_nobody(
+    meeting_with_deadline, five_people, django_capture_on_commit_callbacks
+):
+    meeting = meeting_with_deadline(oslo(2027, 3, 1, 12))
+    Meeting.objects.filter(pk=meeting.pk).update(capacity=1)
+    meeting.capacity = 1
+    start = meeting.starts_at
+    register(meeting, five_people[0], now=start - dt.timedelta(days=5))
+    register(meeting, five_people[1], now=start - dt.timedelta(days=4))
+    mail.outbox.clear()
+    change, sent = mailed(
+        django_capture_on_commit_callbacks,
+        lambda: services.registration_staff_cancel(
+            registration=Registration.objects.get(contact_person=five_people[0]),
+            now=start + dt.timedelta(hours=1),
+        ),
+    )
+    assert (change.status_changed, change.notice, change.promoted) == (True, None, ())
+    assert queue(meeting) == [("Bjørn", "waitlisted", 1)]
+    assert sent == []
+
+
+def test_staff_cancel_is_allowed_after_the_deadline(
+    meeting_with_deadline, person, django_capture_on_commit_callbacks
+):
+    deadline = oslo(2027, 3, 1, 12)
+    meeting = meeting_with_deadline(deadline)
+    registration, _created = register(meeting, person, now=deadline - dt.timedelta(days=1))
+    change = services.registration_staff_cancel(
+        registration=registration, now=deadline + dt.timedelta(days=1)
+    )
+    assert (change.registration.status, change.notice) == ("cancelled", "cancelled")
+
+
+@pytest.mark.parametrize(
+    ("status", "field"),
+    [("cancelled", "status"), ("waitlisted", "status")],
+    ids=["new-cancelled", "waiting-with-free-seats"],
+)
+def test_staff_changes_that_cannot_be_made_raise_by_field(meeting_factory, person, status, field):
+    meeting = meeting_factory(capacity=4)
+    registration = Registration(meeting=meeting, contact_person=person, status=status)
+    with pytest.raises(ValidationError) as excinfo:
+        services.registration_staff_save(registration=registration)
+    assert list(excinfo.value.message_dict) == [field]
+    assert not Registration.objects.exists()

@@ -247,9 +247,11 @@ COUNTY_STAFF_PERMISSIONS = (
     }
     | {
         ("meetings", f"{action}_{model}")
-        for model in ("meetingseries", "meeting", "agendaitem", "registration")
+        for model in ("meetingseries", "meeting", "agendaitem")
         for action in ("add", "change", "delete", "view")
     }
+    # Registrations are cancelled, never deleted.
+    | {("meetings", f"{action}_registration") for action in ("add", "change", "view")}
     | {("members", "view_user")}
     | {("meetings", f"{action}_mailing") for action in ("add", "change", "delete", "view")}
     | {("meetings", f"{action}_mailingrecipient") for action in ("change", "view")}
@@ -387,3 +389,61 @@ def test_municipality_change_form_query_count_does_not_grow(
     contact_person_factory.create_batch(95, municipality=municipality)
     many, _ = count_queries(load)
     assert many == few
+
+
+# --- People's data is not deleted --------------------------------------------------------------
+
+
+@pytest.fixture(params=["county staff", "superuser"])
+def admin_client(request, client, staff_user, user_factory):
+    if request.param == "superuser":
+        client.force_login(user_factory(is_staff=True, is_superuser=True))
+    else:
+        client.force_login(staff_user)
+    return client
+
+
+def test_municipalities_cannot_be_deleted(admin_client, municipality_factory):
+    municipality = municipality_factory()
+    url = reverse("admin:members_municipality_delete", args=[municipality.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 403
+    assert Municipality.objects.filter(pk=municipality.pk).exists()
+
+
+def test_contact_persons_cannot_be_deleted(admin_client, contact_person_factory):
+    person = contact_person_factory()
+    url = reverse("admin:members_contactperson_delete", args=[person.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 403
+    changelist_page = admin_client.get(changelist("contactperson")).content.decode()
+    assert 'value="delete_selected"' not in changelist_page
+    assert ContactPerson.objects.filter(pk=person.pk).exists()
+
+
+def test_contact_persons_cannot_be_deleted_from_their_municipality(
+    staff_client, contact_person_factory
+):
+    person = contact_person_factory()
+    url = reverse("admin:members_municipality_change", args=[person.municipality_id])
+    response = staff_client.get(url)
+    [inline] = [
+        i for i in response.context["inline_admin_formsets"] if i.formset.model is ContactPerson
+    ]
+    assert not inline.formset.can_delete
+    # A forged DELETE box is ignored.
+    data = municipality_form(
+        name=person.municipality.name,
+        number=person.municipality.number,
+        **management_form("contact_persons", total=1, initial=1),
+        **{
+            "contact_persons-0-id": person.pk,
+            "contact_persons-0-municipality": person.municipality_id,
+            "contact_persons-0-name": person.name,
+            "contact_persons-0-email": person.email,
+            "contact_persons-0-sector": person.sector,
+            "contact_persons-0-role": person.role,
+            "contact_persons-0-is_active": "on",
+            "contact_persons-0-DELETE": "on",
+        },
+    )
+    assert staff_client.post(url, data).status_code == 302
+    assert ContactPerson.objects.filter(pk=person.pk).exists()

@@ -292,6 +292,20 @@ def test_staff_withdraw_an_interest_in_the_admin(staff_client, idea, interest_fa
     assert not Interest.objects.filter(withdrawn_at__isnull=True).exists()
 
 
+def test_interests_are_withdrawn_not_deleted(staff_client, idea, interest_factory):
+    interest = interest_factory(idea=idea)
+    url = reverse("admin:projects_interest_delete", args=[interest.pk])
+    assert staff_client.post(url, {"post": "yes"}).status_code == 403
+    response = staff_client.get(change_url(idea))
+    [interests] = [
+        inline
+        for inline in response.context["inline_admin_formsets"]
+        if inline.formset.model is Interest
+    ]
+    assert not interests.formset.can_delete
+    assert Interest.objects.filter(pk=interest.pk).exists()
+
+
 # --- export action -----------------------------------------------------------------------
 
 
