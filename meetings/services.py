@@ -172,11 +172,10 @@ def registration_create(
             .order_by("-cancelled_at", "-pk")
             .first()
         ) or Registration(meeting=meeting, contact_person=person, created_at=now)
-        registration.status = (
-            Registration.Status.CONFIRMED if has_seat else Registration.Status.WAITLISTED
+        registration.set_status(
+            Registration.Status.CONFIRMED if has_seat else Registration.Status.WAITLISTED, now=now
         )
         registration.queued_at = now
-        registration.cancelled_at = None
         _apply_answers(registration, answers)
         try:
             with transaction.atomic():
@@ -249,9 +248,10 @@ def registration_cancel(
             return registration
         if meeting.has_started(now) or meeting.status == Meeting.Status.HELD:
             raise RegistrationClosed(_("The meeting has started; it is too late to cancel."))
-        registration.status = Registration.Status.CANCELLED
-        registration.cancelled_at = now
-        registration.save(update_fields=["status", "cancelled_at", "updated_at"])
+        registration.set_status(Registration.Status.CANCELLED, now=now)
+        registration.save(
+            update_fields=["status", "cancelled_at", "calendar_sequence", "updated_at"]
+        )
         _mail_after_commit(registration, "cancelled")
         if meeting.status == Meeting.Status.SCHEDULED:
             _promote_from_waitlist(meeting)
@@ -271,10 +271,13 @@ def registration_staff_save(*, registration: Registration, now: dt.datetime | No
             registration.is_late = bool(
                 meeting.registration_deadline and now > meeting.registration_deadline
             )
-        if registration.status == Registration.Status.CANCELLED and not registration.cancelled_at:
-            registration.cancelled_at = now
-        elif registration.status != Registration.Status.CANCELLED:
-            registration.cancelled_at = None
+        status = registration.status
+        if not registration._state.adding:
+            # The form already set the new status; set_status needs the stored one to compare.
+            registration.status = Registration.objects.values_list("status", flat=True).get(
+                pk=registration.pk
+            )
+        registration.set_status(status, now=now)
         registration.save()
         if meeting.status == Meeting.Status.SCHEDULED and not meeting.has_started(now):
             _promote_from_waitlist(meeting)
@@ -300,8 +303,8 @@ def _promote_from_waitlist(meeting: Meeting) -> list[Registration]:
         waiting = Registration.objects.waitlisted().filter(meeting=meeting).in_queue_order()[:free]
     promoted = list(waiting)
     for registration in promoted:
-        registration.status = Registration.Status.CONFIRMED
-        registration.save(update_fields=["status", "updated_at"])
+        registration.set_status(Registration.Status.CONFIRMED, now=timezone.now())
+        registration.save(update_fields=["status", "calendar_sequence", "updated_at"])
         _mail_after_commit(registration, "promoted")
     return promoted
 
