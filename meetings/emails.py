@@ -17,14 +17,17 @@ from .invitations import fill_placeholders, recipient_token
 from .models import AgendaItem, Mailing, MailingRecipient, Meeting, Registration
 from .templatetags.meeting_tags import local_datetime, meeting_when
 
-# kind -> whether the message carries the meeting's calendar entry
+# kind -> whether the message carries the person's calendar entry for the meeting. On the
+# waiting list it is TENTATIVE, as in the person's feed, so the time is held until the
+# promotion's CONFIRMED entry replaces it; a cancellation carries it CANCELLED, so the entry
+# the person added from an earlier e-mail is cancelled too.
 REGISTRATION_EMAILS = {
     "confirmed": True,
-    "waitlisted": False,
+    "waitlisted": True,
     "promoted": True,
-    "cancelled": False,
+    "cancelled": True,
     # County staff took the person off their seat and put them on the waiting list.
-    "moved_to_waitlist": False,
+    "moved_to_waitlist": True,
 }
 
 
@@ -34,6 +37,7 @@ def queue_registration_email(registration_id: int, kind: str) -> None:
     registration = (
         Registration.objects.select_related("meeting__series", "contact_person")
         .with_waitlist_position()
+        .with_calendar_sequence()
         .get(pk=registration_id)
     )
     email_queue(
@@ -64,6 +68,7 @@ def queue_meeting_changed_emails(meeting_id: int, changes: list[str]) -> int:
         Registration.objects.active()
         .filter(meeting=meeting)
         .select_related("contact_person")
+        .with_calendar_sequence()
         .order_by("pk")
     )
     messages = []
@@ -85,8 +90,11 @@ def build_meeting_changed_email(
 def _build(
     template_prefix: str, registration: Registration, extra: dict, *, attach_calendar: bool
 ) -> EmailMultiAlternatives:
+    """A message to a registrant. With `attach_calendar`, the registration must come from a
+    queryset `with_calendar_sequence()`: the entry is the person's, as in their feed."""
     person = registration.contact_person
     meeting = registration.meeting
+    attach_calendar = attach_calendar and meeting.starts_at is not None
     with translation.override(person.preferred_language):
         context = {
             "registration": registration,
@@ -94,6 +102,7 @@ def _build(
             "person": person,
             "meeting_url": settings.SITE_URL + meeting.get_absolute_url(),
             "my_meetings_url": settings.SITE_URL + reverse("my_meetings"),
+            "calendar_attached": attach_calendar,
             **extra,
         }
         subject = render_to_string(f"{template_prefix}_subject.txt", context)
@@ -107,9 +116,13 @@ def _build(
         message.attach_alternative(
             render_to_string(f"{template_prefix}.html", context), "text/html"
         )
-        if attach_calendar and meeting.starts_at is not None:
+        if attach_calendar:
             calendar = ics.meeting_calendar(
-                meeting, language=person.preferred_language, stamp=meeting.updated_at
+                meeting,
+                language=person.preferred_language,
+                stamp=meeting.updated_at,
+                registration_status=registration.status,
+                sequence_offset=registration.person_calendar_sequence,
             )
             # Django adds the charset parameter itself; method must match the body's METHOD.
             message.attach(ics.meeting_filename(meeting), calendar, "text/calendar; method=PUBLISH")
@@ -197,6 +210,31 @@ def build_mailing_email(recipient: MailingRecipient) -> EmailMultiAlternatives:
             render_to_string("meetings/email/mailing.html", {"body": body}), "text/html"
         )
         if mailing.kind == Mailing.Kind.PARTICIPANT_REMINDER and meeting.starts_at is not None:
-            calendar = ics.meeting_calendar(meeting, language=language, stamp=meeting.updated_at)
-            message.attach(ics.meeting_filename(meeting), calendar, "text/calendar; method=PUBLISH")
+            registration = _participant_registration(recipient)
+            # Someone who cancelled since the reminder was made got a CANCELLED entry; a fresh
+            # entry would contradict it.
+            if registration is not None:
+                calendar = ics.meeting_calendar(
+                    meeting,
+                    language=language,
+                    stamp=meeting.updated_at,
+                    registration_status=registration.status,
+                    sequence_offset=registration.person_calendar_sequence,
+                )
+                message.attach(
+                    ics.meeting_filename(meeting), calendar, "text/calendar; method=PUBLISH"
+                )
     return message
+
+
+def _participant_registration(recipient: MailingRecipient) -> Registration | None:
+    if recipient.contact_person_id is None:
+        return None
+    return (
+        Registration.objects.active()
+        .filter(
+            meeting_id=recipient.mailing.meeting_id, contact_person_id=recipient.contact_person_id
+        )
+        .with_calendar_sequence()
+        .first()
+    )

@@ -2,15 +2,28 @@
 
 One helper makes each UID, so a meeting has the same UID in a download, in every feed and in
 every e-mail attachment, and calendar programs update their copy instead of adding another.
-Times are written with TZID=Europe/Oslo and the matching VTIMEZONE, not in UTC, so a meeting
-stays at 10:00 local time in every client. METHOD:PUBLISH throughout: these are announcements,
-not invitations that pretend to take RSVPs.
+The UID is stored on the meeting when it is made, so moving the site to another host name
+changes none. Times are written with TZID=Europe/Oslo and the matching VTIMEZONE, not in UTC,
+so a meeting stays at 10:00 local time in every client.
+
+METHOD:PUBLISH throughout: these are announcements, not invitations that pretend to take
+RSVPs. That holds for cancellations too: METHOD:CANCEL (RFC 5546 3.2.5) belongs to meeting
+requests, needs an ORGANIZER and ATTENDEEs, and Outlook and Gmail match it against an
+invitation from that organizer, which an entry added from a PUBLISH is not. A PUBLISH of the
+same UID with a higher SEQUENCE and STATUS:CANCELLED is valid RFC 5546 (3.2.1 allows the
+status) and replaces the entry the person added from the earlier attachment; for clients that
+show cancelled entries like others, the description's first line says it is cancelled.
+
+Entries for one person (their feed and their e-mails) say where they stand: on the waiting
+list the entry is TENTATIVE and says so in its summary; after they cancel it is CANCELLED.
+Their SEQUENCE is the meeting's plus the person's registration sequence (see
+`Registration.calendar_sequence`), so each entry a person gets replaces the one before. The
+download and the network feed carry the meeting's own SEQUENCE.
 """
 
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -18,7 +31,7 @@ from django.conf import settings
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
-from .models import Meeting
+from .models import Meeting, Registration
 
 PRODID = "-//Kommunenettverket//Network portal 1.0//NN"
 # A meeting with a start but no end is shown with this length.
@@ -31,17 +44,15 @@ REFRESH_INTERVAL = dt.timedelta(hours=1)
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def uid_domain() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "localhost"
-
-
 def meeting_uid(meeting: Meeting) -> str:
     """The meeting's UID: stable for its whole life, whatever else changes."""
-    return f"meeting-{meeting.pk}@{uid_domain()}"
+    return meeting.calendar_uid
 
 
 def deadline_uid(meeting: Meeting) -> str:
-    return f"meeting-{meeting.pk}-deadline@{uid_domain()}"
+    # "meeting-7@host" gives "meeting-7-deadline@host", the UID deadlines have always had.
+    local_part, at, domain = meeting_uid(meeting).partition("@")
+    return f"{local_part}-deadline{at}{domain}"
 
 
 def clean_text(value: str) -> str:
@@ -56,10 +67,14 @@ def meeting_location(meeting: Meeting) -> str:
     return ", ".join(part for part in (meeting.venue_name, meeting.venue_address) if part)
 
 
-def meeting_description(meeting: Meeting, *, agenda_items: Iterable = ()) -> str:
+def meeting_description(
+    meeting: Meeting, *, agenda_items: Iterable = (), registration_status: str | None = None
+) -> str:
     lines = []
     if meeting.is_cancelled:
         lines += [_("This meeting has been cancelled."), ""]
+    elif registration_status == Registration.Status.CANCELLED:
+        lines += [_("Your registration for this meeting has been cancelled."), ""]
     if meeting.theme:
         lines.append(_("Theme: %(theme)s") % {"theme": meeting.theme})
     if meeting.description:
@@ -79,23 +94,58 @@ def _local(value: dt.datetime) -> dt.datetime:
     return value.astimezone(ZoneInfo(settings.TIME_ZONE))
 
 
-def meeting_event(meeting: Meeting, *, stamp: dt.datetime, agenda_items: Iterable = ()):
-    """A VEVENT for a dated meeting. Raises ValueError for a meeting without a start."""
+def event_status(meeting: Meeting, registration_status: str | None = None) -> str:
+    """The STATUS of a meeting's entry, for a person with a registration of the given status
+    (None for everyone else)."""
+    if meeting.is_cancelled or registration_status == Registration.Status.CANCELLED:
+        return "CANCELLED"
+    if registration_status == Registration.Status.WAITLISTED:
+        return "TENTATIVE"
+    return "CONFIRMED"
+
+
+def meeting_event(
+    meeting: Meeting,
+    *,
+    stamp: dt.datetime,
+    agenda_items: Iterable = (),
+    registration_status: str | None = None,
+    sequence_offset: int = 0,
+):
+    """A VEVENT for a dated meeting. Raises ValueError for a meeting without a start.
+
+    With `registration_status`, the entry is a person's: TENTATIVE with "(waiting list)" in
+    the summary while they wait for a seat, CANCELLED once they cancelled. `sequence_offset`
+    (the person's registration sequence) is added to the meeting's SEQUENCE."""
     if meeting.starts_at is None:
         raise ValueError("A meeting without a start time has no calendar entry.")
+    status = event_status(meeting, registration_status)
+    summary = meeting.title
+    if registration_status == Registration.Status.WAITLISTED:
+        summary = _("%(title)s (waiting list)") % {"title": meeting.title}
     event = icalendar.Event()
     event.add("uid", meeting_uid(meeting))
     event.add("dtstamp", stamp.astimezone(dt.UTC))
     event.add("dtstart", _local(meeting.starts_at))
     event.add("dtend", _local(meeting.ends_at or meeting.starts_at + DEFAULT_DURATION))
-    event.add("summary", clean_text(meeting.title))
-    event.add("description", clean_text(meeting_description(meeting, agenda_items=agenda_items)))
+    event.add("summary", clean_text(summary))
+    event.add(
+        "description",
+        clean_text(
+            meeting_description(
+                meeting, agenda_items=agenda_items, registration_status=registration_status
+            )
+        ),
+    )
     location = meeting_location(meeting)
     if location:
         event.add("location", clean_text(location))
     event.add("url", meeting_url(meeting))
-    event.add("status", "CANCELLED" if meeting.is_cancelled else "CONFIRMED")
-    event.add("sequence", meeting.sequence)
+    event.add("status", status)
+    if status == "TENTATIVE":
+        # Outlook takes free/busy from its own property, not from STATUS.
+        event.add("x-microsoft-cdo-busystatus", icalendar.vText("TENTATIVE"))
+    event.add("sequence", meeting.sequence + sequence_offset)
     event.add("last-modified", meeting.updated_at.astimezone(dt.UTC))
     event.add("categories", [clean_text(str(meeting.get_kind_display()))])
     event.add("transp", "OPAQUE")
@@ -171,10 +221,24 @@ def build_calendar(
     return calendar.to_ical()
 
 
-def meeting_calendar(meeting: Meeting, *, language: str, stamp: dt.datetime) -> bytes:
-    """One meeting as a complete calendar file (download and e-mail attachment)."""
+def meeting_calendar(
+    meeting: Meeting,
+    *,
+    language: str,
+    stamp: dt.datetime,
+    registration_status: str | None = None,
+    sequence_offset: int = 0,
+) -> bytes:
+    """One meeting as a complete calendar file: the download, or with `registration_status`
+    and `sequence_offset` a person's entry in an e-mail (see `meeting_event`)."""
     with translation.override(language):
-        event = meeting_event(meeting, stamp=stamp, agenda_items=meeting.agenda_items.all())
+        event = meeting_event(
+            meeting,
+            stamp=stamp,
+            agenda_items=meeting.agenda_items.all(),
+            registration_status=registration_status,
+            sequence_offset=sequence_offset,
+        )
         return build_calendar([event], name=meeting.title)
 
 
@@ -187,14 +251,24 @@ def feed_calendar(
     deadlines_after: dt.datetime | None = None,
 ) -> bytes:
     """A subscribable feed. Meetings without a date are left out. With `deadlines_after`,
-    each meeting starting after that moment also gets an entry at its registration deadline."""
+    each meeting starting after that moment also gets an entry at its registration deadline.
+
+    Meetings of a person's feed (`selectors.personal_calendar_meetings`) carry the person's
+    `person_registration_status` and `person_calendar_sequence`, and their entries are the
+    person's (see `meeting_event`); other meetings are entries for everyone."""
     with translation.override(language):
         events = []
         for meeting in meetings:
             if meeting.starts_at is None:
                 continue
             events.append(
-                meeting_event(meeting, stamp=stamp, agenda_items=meeting.agenda_items.all())
+                meeting_event(
+                    meeting,
+                    stamp=stamp,
+                    agenda_items=meeting.agenda_items.all(),
+                    registration_status=getattr(meeting, "person_registration_status", None),
+                    sequence_offset=getattr(meeting, "person_calendar_sequence", 0),
+                )
             )
             if (
                 deadlines_after is not None

@@ -1,7 +1,9 @@
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -60,6 +62,12 @@ def validate_not_reserved_slug(value: str) -> None:
         )
 
 
+def new_calendar_uid() -> str:
+    """A UID for a new meeting's calendar entries: a random UUID, as RFC 7986 (5.3)
+    recommends, so that it depends on nothing that may change, such as the site's host name."""
+    return str(uuid.uuid4())
+
+
 class MeetingQuerySet(models.QuerySet):
     def upcoming(self, now=None):
         """Meetings still ahead: dated ones that have not ended, and tentative ones of this
@@ -100,6 +108,7 @@ class Meeting(models.Model):
     A meeting may be tentative, known only by a period such as "juni", until its date is fixed.
     `sequence` is the iCalendar SEQUENCE: it rises whenever time, place or status changes, so
     calendars that already hold the meeting replace it instead of adding a duplicate.
+    `calendar_uid` is the iCalendar UID, fixed when the meeting is made and never changed.
     """
 
     class Kind(models.TextChoices):
@@ -184,6 +193,16 @@ class Meeting(models.Model):
         default=0,
         editable=False,
         help_text=_("Rises on every change of time, place or status."),
+    )
+    # Meetings made before it was stored keep the UID they had: "meeting-<pk>@<host of
+    # SITE_URL>" as it was when the field was added (migration 0004).
+    calendar_uid = models.CharField(
+        _("calendar UID"),
+        max_length=300,
+        unique=True,
+        editable=False,
+        default=new_calendar_uid,
+        help_text=_("Identifies the meeting in calendar programs; never changes."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -309,6 +328,14 @@ class RegistrationQuerySet(models.QuerySet):
     def in_queue_order(self):
         return self.order_by("queued_at", "pk")
 
+    def with_calendar_sequence(self):
+        """Annotate `person_calendar_sequence` (see `person_calendar_sequence`)."""
+        return self.annotate(
+            person_calendar_sequence=person_calendar_sequence(
+                meeting=OuterRef("meeting"), contact_person=OuterRef("contact_person")
+            )
+        )
+
     def with_waitlist_position(self):
         """Annotate `waitlist_position` (1 = next in line) on waitlisted registrations."""
         ahead = (
@@ -389,6 +416,12 @@ class Registration(models.Model):
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    calendar_sequence = models.PositiveIntegerField(
+        _("calendar sequence"),
+        default=0,
+        editable=False,
+        help_text=_("Rises on every change of status."),
+    )
 
     objects = RegistrationQuerySet.as_manager()
     history = HistoricalRecords()
@@ -438,6 +471,42 @@ class Registration(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status != self.Status.CANCELLED
+
+    def set_status(self, status: str, *, now) -> None:
+        """Set the status, with the cancellation time that goes with it.
+
+        Every status change goes through here, so `calendar_sequence` rises with each one (a
+        new registration counts as one). The SEQUENCE of the person's calendar entries is the
+        meeting's plus this (see `person_calendar_sequence`); both only rise, so each entry a
+        person gets, CONFIRMED, TENTATIVE or CANCELLED, replaces the one before, also across
+        cancel, register again and a seat from the waiting list."""
+        if self._state.adding or status != self.status:
+            self.calendar_sequence += 1
+            if status == self.Status.CANCELLED:
+                self.cancelled_at = now
+        self.status = status
+        if status != self.Status.CANCELLED:
+            self.cancelled_at = None
+        elif self.cancelled_at is None:
+            self.cancelled_at = now
+        if status != self.Status.CONFIRMED:
+            # Only a seat can be one over capacity.
+            self.over_capacity = False
+
+
+def person_calendar_sequence(*, meeting, contact_person):
+    """What a person's calendar entries for a meeting add to the meeting's SEQUENCE, as an
+    expression (give values or OuterRefs): the `calendar_sequence` of all the person's
+    registrations for the meeting, summed. Rows are never deleted and each only rises, so the
+    sum only rises, also when staff add a new row next to a cancelled one."""
+    rows = (
+        Registration.objects.filter(meeting=meeting, contact_person=contact_person)
+        .order_by()
+        .values("meeting", "contact_person")
+        .annotate(total=Sum("calendar_sequence"))
+        .values("total")
+    )
+    return Coalesce(Subquery(rows, output_field=models.PositiveIntegerField()), Value(0))
 
 
 class Mailing(models.Model):

@@ -2,14 +2,14 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import Municipality
 
 from .charts import BarChart, BarItem, horizontal_bar_chart
-from .models import AgendaItem, Meeting, MeetingSeries, Registration
+from .models import AgendaItem, Meeting, MeetingSeries, Registration, person_calendar_sequence
 
 
 def meetings_for_listing():
@@ -37,12 +37,30 @@ def calendar_meetings():
 
 
 def personal_calendar_meetings(person):
-    meetings = calendar_meetings()
+    """The meetings of a person's feed, with the person's `person_registration_status` (of
+    the active registration; None without one) and `person_calendar_sequence`.
+
+    A meeting the person cancelled is left out, unless the feed holds all meetings, where it
+    is an ordinary meeting again. Leaving it out rather than sending it as CANCELLED: a
+    subscribed calendar mirrors the feed, so every client drops an entry that is gone, while
+    clients differ on a STATUS:CANCELLED entry in a subscription (some, Google Calendar among
+    them, may show it like any other). The cancellation e-mail told the person the same (its
+    entry is CANCELLED). A cancelled meeting stays in the feed as CANCELLED, as in the
+    network feed: there the person did not cancel and must be told."""
+    registration_status = Subquery(
+        Registration.objects.active()
+        .filter(meeting=OuterRef("pk"), contact_person=person)
+        .values("status")[:1]
+    )
+    meetings = calendar_meetings().annotate(
+        person_registration_status=registration_status,
+        person_calendar_sequence=person_calendar_sequence(
+            meeting=OuterRef("pk"), contact_person=person
+        ),
+    )
     if person.calendar_includes_all:
         return meetings
-    return meetings.filter(
-        pk__in=Registration.objects.active().filter(contact_person=person).values("meeting")
-    )
+    return meetings.filter(person_registration_status__isnull=False)
 
 
 # --- Participation overview (county staff) --------------------------------------------------

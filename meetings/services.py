@@ -216,11 +216,10 @@ def registration_create(
             .order_by("-cancelled_at", "-pk")
             .first()
         ) or Registration(meeting=meeting, contact_person=person, created_at=now)
-        registration.status = (
-            Registration.Status.CONFIRMED if has_seat else Registration.Status.WAITLISTED
+        registration.set_status(
+            Registration.Status.CONFIRMED if has_seat else Registration.Status.WAITLISTED, now=now
         )
         registration.queued_at = now
-        registration.cancelled_at = None
         registration.over_capacity = False
         _apply_answers(registration, answers)
         try:
@@ -294,10 +293,16 @@ def registration_cancel(
             return registration
         if meeting.has_started(now) or meeting.status == Meeting.Status.HELD:
             raise RegistrationClosed(_("The meeting has started; it is too late to cancel."))
-        registration.status = Registration.Status.CANCELLED
-        registration.cancelled_at = now
-        registration.over_capacity = False
-        registration.save(update_fields=["status", "cancelled_at", "over_capacity", "updated_at"])
+        registration.set_status(Registration.Status.CANCELLED, now=now)
+        registration.save(
+            update_fields=[
+                "status",
+                "cancelled_at",
+                "calendar_sequence",
+                "over_capacity",
+                "updated_at",
+            ]
+        )
         _mail(registration, "cancelled")
         if meeting.status == Meeting.Status.SCHEDULED:
             _promote_from_waitlist(meeting)
@@ -425,15 +430,12 @@ def _staff_save_locked(
     now: dt.datetime,
 ) -> StaffChange:
     before = stored["status"] if stored else None
-    status, registration.over_capacity = _staff_decide(
-        meeting, registration, stored, requested, over_capacity
-    )
-    registration.status = status
-    if status == Registration.Status.CANCELLED:
-        if before != status or registration.cancelled_at is None:
-            registration.cancelled_at = now
-    else:
-        registration.cancelled_at = None
+    status, over_capacity = _staff_decide(meeting, registration, stored, requested, over_capacity)
+    if before is not None:
+        # The form already holds the requested status; set_status compares with the stored.
+        registration.status = before
+    registration.set_status(status, now=now)
+    registration.over_capacity = over_capacity
     if before in (None, Registration.Status.CANCELLED) and status != before:
         registration.queued_at = now
         registration.is_late = bool(
@@ -545,8 +547,8 @@ def _promote_from_waitlist(meeting: Meeting) -> list[Registration]:
         waiting = Registration.objects.waitlisted().filter(meeting=meeting).in_queue_order()[:free]
     promoted = list(waiting)
     for registration in promoted:
-        registration.status = Registration.Status.CONFIRMED
-        registration.save(update_fields=["status", "updated_at"])
+        registration.set_status(Registration.Status.CONFIRMED, now=timezone.now())
+        registration.save(update_fields=["status", "calendar_sequence", "updated_at"])
         _mail(registration, "promoted")
     return promoted
 

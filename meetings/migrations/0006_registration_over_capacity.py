@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("meetings", "0003_county_staff_mailing_permissions"),
+        ("meetings", "0004_calendar_uid_and_registration_sequence"),
         ("members", "0004_history"),
     ]
 

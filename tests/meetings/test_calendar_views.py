@@ -258,6 +258,38 @@ def test_personal_feed_holds_the_meetings_the_person_is_registered_for(client, n
     }
 
 
+@pytest.mark.parametrize(
+    ("language", "waiting_list"),
+    [("en", "(waiting list)"), ("nn", "(venteliste)"), ("nb", "(venteliste)")],
+)
+def test_a_meeting_on_the_waiting_list_is_tentative_in_the_personal_feed(
+    client, network, ics_events, language, waiting_list
+):
+    kari, meetings = network
+    kari.preferred_language = language
+    kari.save()
+    events = ics_events(client.get(feed_url(kari)).content)
+    waiting = events[ics.meeting_uid(meetings["waitlisted"])]
+    assert str(waiting["STATUS"]) == "TENTATIVE"
+    assert str(waiting["SUMMARY"]) == f"{meetings['waitlisted'].title} {waiting_list}"
+    confirmed = events[ics.meeting_uid(meetings["confirmed"])]
+    assert str(confirmed["STATUS"]) == "CONFIRMED"
+    assert str(confirmed["SUMMARY"]) == meetings["confirmed"].title
+
+
+def test_a_meeting_on_the_waiting_list_in_the_all_meetings_feed(client, network, ics_events):
+    kari, meetings = network
+    kari.calendar_includes_all = True
+    kari.save()
+    events = ics_events(client.get(feed_url(kari)).content)
+    assert str(events[ics.meeting_uid(meetings["waitlisted"])]["STATUS"]) == "TENTATIVE"
+    # A cancelled registration leaves an ordinary meeting, like one never registered for.
+    for key in ("cancelled_registration", "not_registered", "confirmed"):
+        event = events[ics.meeting_uid(meetings[key])]
+        assert str(event["STATUS"]) == "CONFIRMED"
+        assert str(event["SUMMARY"]) == meetings[key].title
+
+
 def test_personal_feed_with_all_meetings(client, network, ics_events):
     kari, meetings = network
     kari.calendar_includes_all = True
@@ -268,6 +300,48 @@ def test_personal_feed_with_all_meetings(client, network, ics_events):
     assert set(events) == {ics.meeting_uid(m) for m in dated} | {
         ics.deadline_uid(m) for m in upcoming
     }
+
+
+def test_personal_entries_carry_the_persons_sequence(client, network, ics_events):
+    kari, meetings = network
+    Meeting.objects.filter(pk__in=[m.pk for m in meetings.values()]).update(sequence=3)
+    Registration.objects.filter(contact_person=kari).update(calendar_sequence=2)
+    kari.calendar_includes_all = True
+    kari.save()
+    events = ics_events(client.get(feed_url(kari)).content)
+    sequences = {
+        key: events[ics.meeting_uid(m)].decoded("SEQUENCE")
+        for key, m in meetings.items()
+        if key != "tentative"
+    }
+    # The cancelled registration still counts: its e-mail carried 3 + 2, and the entry may
+    # only rise from there. Deadline entries belong to the meeting alone.
+    assert sequences == {
+        "confirmed": 5,
+        "waitlisted": 5,
+        "cancelled_registration": 5,
+        "past": 5,
+        "not_registered": 3,
+    }
+    assert events[ics.deadline_uid(meetings["confirmed"])].decoded("SEQUENCE") == 3
+    # The network feed keeps the meeting's own.
+    network_feed = ics_events(client.get(NETWORK_FEED).content)
+    assert network_feed[ics.meeting_uid(meetings["confirmed"])].decoded("SEQUENCE") == 3
+
+
+def test_cancelling_takes_the_meeting_out_of_the_personal_feed(
+    client, linked_contact_person_factory, meeting_factory, ics_events
+):
+    meeting = meeting_factory()
+    person = linked_contact_person_factory()
+    registration, _created = services.registration_create(
+        meeting=meeting, person=person, actor=person, answers=services.RegistrationAnswers()
+    )
+    assert ics.meeting_uid(meeting) in ics_events(client.get(feed_url(person)).content)
+    services.registration_cancel(registration=registration, actor=person)
+    events = ics_events(client.get(feed_url(person)).content)
+    assert ics.meeting_uid(meeting) not in events
+    assert ics.deadline_uid(meeting) not in events
 
 
 def test_deadline_entry_in_the_personal_feed(client, network, ics_events):
@@ -450,7 +524,10 @@ def test_uid_is_the_same_in_download_feeds_and_e_mail(
     attachment = ics_events(ics_attachment(message))
     for events in (download, network_feed, personal_feed, attachment):
         assert uid in events
-        assert events[uid].decoded("SEQUENCE") == 0
+    # The public entry has the meeting's SEQUENCE; the person's is one higher since they
+    # registered, so their entry replaces a download they may have added before.
+    assert download[uid].decoded("SEQUENCE") == network_feed[uid].decoded("SEQUENCE") == 0
+    assert personal_feed[uid].decoded("SEQUENCE") == attachment[uid].decoded("SEQUENCE") == 1
     assert set(download) == set(attachment) == {uid}
 
 

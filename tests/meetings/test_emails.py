@@ -105,8 +105,7 @@ def test_confirmation_in_the_recipients_language_with_the_calendar_entry(
     assert meeting.get_absolute_url() in html
 
     event = calendar_attachment(message)
-    assert str(event["UID"]) == ics.meeting_uid(meeting)
-    assert str(meeting.pk) in str(event["UID"])
+    assert str(event["UID"]) == ics.meeting_uid(meeting) == meeting.calendar_uid
     assert str(event["SUMMARY"]) == "Søknadsverkstad Interreg"
     assert event.decoded("DTSTART") == meeting.starts_at
     assert event.decoded("DTSTART").utcoffset() == dt.timedelta(hours=2)
@@ -148,7 +147,18 @@ def test_waiting_list_mail_gives_the_position(
         position=2,
     )
     assert intro in message.body
-    assert not message.attachments
+    # The entry holds the time, tentatively, as the person's feed shows it.
+    event = calendar_attachment(message)
+    assert str(event["UID"]) == ics.meeting_uid(meeting)
+    assert str(event["STATUS"]) == "TENTATIVE"
+    assert str(event["SUMMARY"]) == translated(
+        language, "%(title)s (waiting list)", title=meeting.title
+    )
+    attached = translated(
+        language, "The calendar entry is attached, marked tentative until you get a seat."
+    )
+    assert attached in message.body
+    assert attached in html_alternative(message)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -166,15 +176,120 @@ def test_promotion_and_cancellation_mails(
 
     receipt = by_recipient[leaving.email]
     assert receipt.subject == translated(language, SUBJECTS["cancelled"], title=meeting.title)
-    assert not receipt.attachments
+    cancelled = calendar_attachment(receipt)
+    assert str(cancelled["UID"]) == ics.meeting_uid(meeting)
+    assert str(cancelled["STATUS"]) == "CANCELLED"
+    assert str(cancelled["DESCRIPTION"]).startswith(
+        translated(language, "Your registration for this meeting has been cancelled.")
+    )
+    update = translated(
+        language, "Open the attached calendar entry to update the meeting in your calendar."
+    )
+    assert update in receipt.body
     assert html_alternative(receipt)
 
     promoted = by_recipient[waiting.email]
     assert promoted.subject == translated(language, SUBJECTS["promoted"], title=meeting.title)
     event = calendar_attachment(promoted)
     assert str(event["UID"]) == ics.meeting_uid(meeting)
+    assert str(event["STATUS"]) == "CONFIRMED"
+    assert str(event["SUMMARY"]) == meeting.title
     assert event.decoded("DTSTART") == meeting.starts_at
     assert html_alternative(promoted)
+
+
+def test_cancellation_mail_cancels_the_calendar_entry_of_the_confirmation(
+    meeting, person_factory, django_capture_on_commit_callbacks
+):
+    person = person_factory("en")
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = register(meeting, person)
+    confirmation = calendar_attachment(mail.outbox[-1])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.registration_cancel(registration=registration, actor=person)
+    cancellation = calendar_attachment(mail.outbox[-1])
+    assert str(cancellation["UID"]) == str(confirmation["UID"]) == ics.meeting_uid(meeting)
+    assert str(confirmation["STATUS"]) == "CONFIRMED"
+    assert str(cancellation["STATUS"]) == "CANCELLED"
+    # A calendar program applies an update only with a higher SEQUENCE.
+    assert cancellation.decoded("SEQUENCE") > confirmation.decoded("SEQUENCE")
+
+
+def test_each_entry_a_person_gets_replaces_the_one_before(
+    meeting,
+    person_factory,
+    client,
+    django_capture_on_commit_callbacks,
+    ics_events,
+):
+    """Register, cancel, register again onto the waiting list, get a seat, and see the
+    meeting move: every entry has a higher SEQUENCE than the last, and the person's feed
+    always agrees with the latest e-mail."""
+    person = person_factory("en")
+    other = person_factory()
+    feed = reverse("personal_feed", kwargs={"token": person.calendar_token})
+    uid = ics.meeting_uid(meeting)
+    seen = []
+
+    def step(action, status):
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            action()
+        [message] = [m for m in mail.outbox if m.to == [person.email]]
+        event = calendar_attachment(message)
+        assert str(event["STATUS"]) == status
+        seen.append(event.decoded("SEQUENCE"))
+        in_feed = ics_events(client.get(feed).content).get(uid)
+        if status == "CANCELLED":
+            assert in_feed is None
+        else:
+            assert str(in_feed["STATUS"]) == status
+            assert in_feed.decoded("SEQUENCE") == seen[-1]
+
+    def move():
+        moved = type(meeting).objects.get(pk=meeting.pk)
+        moved.starts_at += dt.timedelta(hours=1)
+        moved.ends_at += dt.timedelta(hours=1)
+        services.meeting_save(meeting=moved)
+
+    step(lambda: register(meeting, person), "CONFIRMED")
+    registration = Registration.objects.get(contact_person=person)
+    step(lambda: services.registration_cancel(registration=registration, actor=person), "CANCELLED")
+    register(meeting, other)  # takes the only seat
+    step(lambda: register(meeting, person), "TENTATIVE")
+    other_registration = Registration.objects.get(contact_person=other)
+    step(
+        lambda: services.registration_cancel(registration=other_registration, actor=other),
+        "CONFIRMED",
+    )
+    step(move, "CONFIRMED")
+
+    assert seen == sorted(set(seen)), seen
+    # One row all along: cancelled rows are reactivated, not duplicated.
+    assert Registration.objects.filter(contact_person=person).count() == 1
+    # The public download keeps the meeting's own SEQUENCE.
+    download = ics_events(
+        client.get(reverse("meetings:calendar", kwargs={"slug": meeting.slug})).content
+    )
+    meeting.refresh_from_db()
+    assert download[uid].decoded("SEQUENCE") == meeting.sequence == 1
+
+
+def test_a_registration_staff_add_next_to_a_cancelled_one_keeps_the_sequence_rising(
+    meeting, person_factory, django_capture_on_commit_callbacks, registration_factory
+):
+    person = person_factory("en")
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = register(meeting, person)
+        services.registration_cancel(registration=registration, actor=person)
+    cancelled = calendar_attachment(mail.outbox[-1])
+    added = Registration(meeting=meeting, contact_person=person)
+    services.registration_staff_save(registration=added)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.registration_cancel(registration=added, actor=person)
+    again = calendar_attachment(mail.outbox[-1])
+    assert again.decoded("SEQUENCE") > cancelled.decoded("SEQUENCE")
 
 
 def test_mail_waits_for_the_commit(meeting, person_factory, django_capture_on_commit_callbacks):

@@ -3,6 +3,7 @@ need no database (and saved ones where they read agenda items)."""
 
 import datetime as dt
 import re
+import uuid
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ import vobject
 from django.utils import translation
 
 from meetings import ics
-from meetings.models import Meeting, MeetingSeries
+from meetings.models import Meeting, MeetingSeries, Registration
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +28,12 @@ def site_url(settings):
 
 
 def make_meeting(**fields) -> Meeting:
-    """A meeting in memory with every calendar field set; nothing is saved."""
+    """A meeting in memory with every calendar field set; nothing is saved. Its UID is one
+    from before UIDs were stored: "meeting-<pk>@<host>"."""
+    pk = fields.get("pk", 41)
     values = {
-        "pk": 41,
+        "pk": pk,
+        "calendar_uid": f"meeting-{pk}@kommunenettverk.example.no",
         "series": MeetingSeries(name="Kommunenettverket", year=2031),
         "kind": Meeting.Kind.KICKOFF,
         "title": "Oppstartsmøte",
@@ -71,13 +75,27 @@ def content_lines(body: bytes) -> list[str]:
 # --- UIDs -----------------------------------------------------------------------------------
 
 
-def test_meeting_uid_is_made_of_the_pk_and_the_site_host():
+def test_meeting_uid_is_the_stored_one():
     assert ics.meeting_uid(make_meeting(pk=41)) == "meeting-41@kommunenettverk.example.no"
+    assert ics.meeting_uid(make_meeting(calendar_uid="abc@example.org")) == "abc@example.org"
 
 
-def test_uid_domain_ignores_scheme_port_and_path(settings):
-    settings.SITE_URL = "https://Portal.Example.no:8443/nettverk"
-    assert ics.meeting_uid(make_meeting(pk=7)) == "meeting-7@portal.example.no"
+def test_a_new_meeting_gets_a_random_uid_without_a_host_name(meeting_factory):
+    first, second = meeting_factory(), meeting_factory()
+    assert first.calendar_uid != second.calendar_uid
+    for meeting in (first, second):
+        assert uuid.UUID(ics.meeting_uid(meeting)).version == 4
+        assert "@" not in ics.meeting_uid(meeting)
+        assert ics.deadline_uid(meeting) == ics.meeting_uid(meeting) + "-deadline"
+
+
+def test_the_uid_is_stored_once_and_not_editable(meeting_factory):
+    meeting = meeting_factory()
+    uid = meeting.calendar_uid
+    meeting.title = "Nytt namn"
+    meeting.save()
+    assert Meeting.objects.get(pk=meeting.pk).calendar_uid == uid
+    assert not Meeting._meta.get_field("calendar_uid").editable
 
 
 def test_meeting_uid_survives_every_change_of_the_meeting():
@@ -108,6 +126,23 @@ def test_meetings_and_their_deadlines_have_distinct_uids():
         "meeting-1-deadline@kommunenettverk.example.no",
         "meeting-2-deadline@kommunenettverk.example.no",
     }
+
+
+@pytest.mark.parametrize("migrated", [False, True], ids=["new", "migrated"])
+def test_a_new_site_address_changes_no_uid(settings, meeting_factory, migrated):
+    # Moving the portal to another host name must not give subscribed calendars duplicates.
+    meeting = meeting_factory()
+    if migrated:
+        Meeting.objects.filter(pk=meeting.pk).update(
+            calendar_uid=f"meeting-{meeting.pk}@kommunenettverk.example.no"
+        )
+    meeting.refresh_from_db()
+    uids = (ics.meeting_uid(meeting), ics.deadline_uid(meeting))
+    settings.SITE_URL = "https://portal.vestland.example.no"
+    meeting.refresh_from_db()
+    assert (ics.meeting_uid(meeting), ics.deadline_uid(meeting)) == uids
+    body = ics.feed_calendar([meeting], name="Feed", language="en", stamp=UPDATED)
+    assert set(parsed_events(body)) == {uids[0]}
 
 
 # --- clean_text -----------------------------------------------------------------------------
@@ -203,6 +238,61 @@ def test_a_meeting_without_start_has_no_event():
 
 def test_a_cancelled_meeting_is_cancelled_and_says_so():
     event = event_for(make_meeting(status=Meeting.Status.CANCELLED))
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert str(event["DESCRIPTION"]).startswith("This meeting has been cancelled.\n\nTheme:")
+
+
+def person_event(meeting, registration_status, *, language="en", sequence_offset=0):
+    with translation.override(language):
+        return ics.meeting_event(
+            meeting,
+            stamp=UPDATED,
+            registration_status=registration_status,
+            sequence_offset=sequence_offset,
+        )
+
+
+def test_a_persons_confirmed_entry_is_the_ordinary_one_with_their_sequence():
+    meeting = make_meeting(sequence=3)
+    event = person_event(meeting, Registration.Status.CONFIRMED, sequence_offset=2)
+    ordinary = event_for(meeting)
+    assert event.decoded("SEQUENCE") == 5
+    for name in ("UID", "SUMMARY", "DESCRIPTION", "STATUS", "DTSTART", "DTEND", "LOCATION"):
+        assert event[name] == ordinary[name]
+    assert "X-MICROSOFT-CDO-BUSYSTATUS" not in event
+
+
+@pytest.mark.parametrize(
+    ("language", "summary"),
+    [
+        ("en", "Oppstartsmøte (waiting list)"),
+        ("nn", "Oppstartsmøte (venteliste)"),
+        ("nb", "Oppstartsmøte (venteliste)"),
+    ],
+)
+def test_on_the_waiting_list_the_entry_is_tentative(language, summary):
+    event = person_event(make_meeting(), Registration.Status.WAITLISTED, language=language)
+    assert str(event["STATUS"]) == "TENTATIVE"
+    assert str(event["SUMMARY"]) == summary
+    assert str(event["X-MICROSOFT-CDO-BUSYSTATUS"]) == "TENTATIVE"
+    assert str(event["TRANSP"]) == "OPAQUE"
+
+
+def test_a_cancelled_registration_gives_a_cancelled_entry_that_says_so():
+    event = person_event(make_meeting(), Registration.Status.CANCELLED, sequence_offset=4)
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert str(event["SUMMARY"]) == "Oppstartsmøte"
+    assert str(event["DESCRIPTION"]).startswith(
+        "Your registration for this meeting has been cancelled.\n\nTheme:"
+    )
+    assert event.decoded("SEQUENCE") == 7
+
+
+@pytest.mark.parametrize(
+    "registration_status", [None, *Registration.Status.values], ids=lambda s: str(s)
+)
+def test_a_cancelled_meeting_is_cancelled_for_everyone(registration_status):
+    event = person_event(make_meeting(status=Meeting.Status.CANCELLED), registration_status)
     assert str(event["STATUS"]) == "CANCELLED"
     assert str(event["DESCRIPTION"]).startswith("This meeting has been cancelled.\n\nTheme:")
 

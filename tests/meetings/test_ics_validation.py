@@ -130,6 +130,7 @@ def _in_memory_with_nul(network) -> bytes:
     stored = network["nasty"]
     meeting = Meeting(
         pk=stored.pk,
+        calendar_uid=stored.calendar_uid,
         series=stored.series,
         kind=stored.kind,
         title=stored.title + "\x00",
@@ -156,6 +157,36 @@ def _in_memory_with_nul(network) -> bytes:
         return ics.build_calendar(events, name="Awkward\x00", refresh=ics.REFRESH_INTERVAL)
 
 
+def _waitlisted_attachment(network, capture) -> bytes:
+    """Edward's e-mail when the scheduled meeting is full: a TENTATIVE entry."""
+    Meeting.objects.filter(pk=network["scheduled"].pk).update(capacity=0)
+    return register_with_confirmation(network["scheduled"], network["edward"], capture)
+
+
+def _registration_cancellation_attachment(network, capture) -> bytes:
+    """Edward registers for the awkward meeting and cancels: the cancellation's entry."""
+    register_with_confirmation(network["nasty"], network["edward"], capture)
+    registration = Registration.objects.get(
+        meeting=network["nasty"], contact_person=network["edward"]
+    )
+    with capture(execute=True):
+        services.registration_cancel(registration=registration, actor=network["edward"])
+    (attachment,) = (
+        a for a in mail.outbox[-1].attachments if a.mimetype.startswith("text/calendar")
+    )
+    return attachment.content.encode()
+
+
+def _feed_with_waiting_list_and_cancellation(client, network, capture) -> bytes:
+    """Edward's feed of all meetings: waitlisted for one, cancelled for another."""
+    _waitlisted_attachment(network, capture)
+    _registration_cancellation_attachment(network, capture)
+    edward = network["edward"]
+    edward.calendar_includes_all = True
+    edward.save()
+    return client.get(feed_url(edward)).content
+
+
 OUTPUTS = {
     "download": lambda c, n, cap: c.get(download_url(n["scheduled"])).content,
     "download-cancelled": lambda c, n, cap: c.get(download_url(n["cancelled"])).content,
@@ -171,14 +202,54 @@ OUTPUTS = {
     "moved-attachment": lambda c, n, cap: _change_attachment(n, cap, cancel=False),
     "cancellation-attachment": lambda c, n, cap: _change_attachment(n, cap, cancel=True),
     "in-memory-nul": lambda c, n, cap: _in_memory_with_nul(n),
+    "waitlisted-attachment": lambda c, n, cap: _waitlisted_attachment(n, cap),
+    "registration-cancellation-attachment": lambda c, n, cap: _registration_cancellation_attachment(
+        n, cap
+    ),
+    "personal-feed-waiting-list": lambda c, n, cap: _feed_with_waiting_list_and_cancellation(
+        c, n, cap
+    ),
+}
+
+# Whose entries each personal output holds: they carry the person's status and SEQUENCE.
+PERSONAL_FEEDS = {"personal-feed": "nina", "personal-feed-waiting-list": "edward"}
+PERSONAL_ATTACHMENTS = {
+    "confirmation-attachment": "edward",
+    "confirmation-attachment-nasty": "edward",
+    "moved-attachment": "nina",
+    "cancellation-attachment": "nina",
+    "waitlisted-attachment": "edward",
+    "registration-cancellation-attachment": "edward",
 }
 
 
 @pytest.fixture(params=list(OUTPUTS))
-def output(request, client, network, django_capture_on_commit_callbacks) -> bytes:
-    body = OUTPUTS[request.param](client, network, django_capture_on_commit_callbacks)
+def output_name(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def output(output_name, client, network, django_capture_on_commit_callbacks) -> bytes:
+    body = OUTPUTS[output_name](client, network, django_capture_on_commit_callbacks)
     assert body.startswith(b"BEGIN:VCALENDAR\r\n"), body[:200]
     return body
+
+
+@pytest.mark.parametrize(
+    ("name", "statuses"),
+    [
+        ("waitlisted-attachment", {"TENTATIVE"}),
+        ("registration-cancellation-attachment", {"CANCELLED"}),
+        # Waitlisted for one, cancelled another (an ordinary meeting again), and a meeting
+        # the county cancelled.
+        ("personal-feed-waiting-list", {"TENTATIVE", "CONFIRMED", "CANCELLED"}),
+    ],
+)
+def test_the_person_outputs_hold_tentative_and_cancelled_entries(
+    client, network, django_capture_on_commit_callbacks, ics_events, name, statuses
+):
+    body = OUTPUTS[name](client, network, django_capture_on_commit_callbacks)
+    assert {str(event["STATUS"]) for event in ics_events(body).values()} == statuses
 
 
 def vevent_count(body: bytes) -> int:
@@ -194,12 +265,14 @@ def test_ical_parses_every_output_strictly(output):
     assert calendar.version == "2.0"
     assert calendar.prodid == ics.PRODID
     assert len(calendar.events) == vevent_count(output) > 0
+    uids = {ics.meeting_uid(m) for m in Meeting.objects.all()}
+    uids |= {ics.deadline_uid(m) for m in Meeting.objects.all()}
     for event in calendar.events:
-        assert event.uid.endswith("@kommunenettverk.example.no")
+        assert event.uid in uids
         assert event.dtstamp.tzinfo is not None
         assert event.dtstart.tzinfo is not None
         assert event.end > event.start
-        assert event.status in {EventStatus.CONFIRMED, EventStatus.CANCELLED}
+        assert event.status in {EventStatus.CONFIRMED, EventStatus.TENTATIVE, EventStatus.CANCELLED}
         assert event.sequence is not None
         assert event.last_modified is not None
         assert str(event.url).startswith(SITE_URL + "/meetings/")
@@ -224,7 +297,21 @@ def test_vobject_parses_and_validates_every_output(output, ics_events):
         assert int(event.sequence.value) == reference.decoded("SEQUENCE")
 
 
-def test_icalendar_reads_back_the_fields_of_every_meeting(output, ics_events):
+def expected_for_person(output_name, network, meeting) -> tuple[str | None, int]:
+    """The registration status an entry of this output shows for the meeting, and what its
+    SEQUENCE adds to the meeting's: (None, 0) for entries meant for everyone."""
+    if output_name in PERSONAL_FEEDS:
+        person, feed = network[PERSONAL_FEEDS[output_name]], True
+    elif output_name in PERSONAL_ATTACHMENTS:
+        person, feed = network[PERSONAL_ATTACHMENTS[output_name]], False
+    else:
+        return None, 0
+    rows = Registration.objects.filter(meeting=meeting, contact_person=person)
+    latest = (rows.active() if feed else rows).order_by("pk").last()
+    return (latest.status if latest else None), sum(r.calendar_sequence for r in rows)
+
+
+def test_icalendar_reads_back_the_fields_of_every_meeting(output, output_name, network, ics_events):
     events = ics_events(output)
     meetings = {ics.meeting_uid(m): m for m in Meeting.objects.all()}
     deadlines = {ics.deadline_uid(m): m for m in Meeting.objects.all()}
@@ -239,15 +326,24 @@ def test_icalendar_reads_back_the_fields_of_every_meeting(output, ics_events):
             assert event.decoded("DTEND") == meeting.registration_deadline
             continue
         meeting = meetings[uid]
-        assert str(event["SUMMARY"]) == ics.clean_text(meeting.title)
+        registration_status, sequence_offset = expected_for_person(output_name, network, meeting)
+        if registration_status == Registration.Status.WAITLISTED:
+            assert str(event["SUMMARY"]).startswith(ics.clean_text(meeting.title) + " (")
+        else:
+            assert str(event["SUMMARY"]) == ics.clean_text(meeting.title)
         assert event.decoded("DTSTART") == meeting.starts_at
         assert event.decoded("DTEND") == (
             meeting.ends_at or meeting.starts_at + ics.DEFAULT_DURATION
         )
         assert str(event["LOCATION"]) == ics.clean_text(ics.meeting_location(meeting))
         assert str(event["URL"]) == SITE_URL + meeting.get_absolute_url()
-        assert str(event["STATUS"]) == ("CANCELLED" if meeting.is_cancelled else "CONFIRMED")
-        assert event.decoded("SEQUENCE") == meeting.sequence
+        if meeting.is_cancelled or registration_status == Registration.Status.CANCELLED:
+            assert str(event["STATUS"]) == "CANCELLED"
+        elif registration_status == Registration.Status.WAITLISTED:
+            assert str(event["STATUS"]) == "TENTATIVE"
+        else:
+            assert str(event["STATUS"]) == "CONFIRMED"
+        assert event.decoded("SEQUENCE") == meeting.sequence + sequence_offset
         assert event.decoded("LAST-MODIFIED") == meeting.updated_at.replace(microsecond=0)
         assert len(event["CATEGORIES"].cats) == 1
         assert str(event["DESCRIPTION"]).endswith(SITE_URL + meeting.get_absolute_url())
@@ -410,8 +506,11 @@ def fixed_meetings(meeting_series_factory, meeting_factory, agenda_item_factory)
     """Meetings with every value fixed, primary keys and timestamps included, so the files are
     the same on any database and on any day."""
     series = meeting_series_factory(name="Kommunenettverket", year=2031)
+    # The kickoff was made after UIDs were stored; the others carry the UID the migration
+    # gave meetings made before.
     kickoff = meeting_factory(
         pk=4101,
+        calendar_uid="0b7f3c2e-5d1a-4e8b-9c6f-2a4d8e1f4101",
         series=series,
         kind=Meeting.Kind.KICKOFF,
         title="Oppstartsmøte for kommunenettverket",
@@ -435,6 +534,7 @@ def fixed_meetings(meeting_series_factory, meeting_factory, agenda_item_factory)
         agenda_item_factory(meeting=kickoff, order=order, title=title)
     cancelled = meeting_factory(
         pk=4102,
+        calendar_uid="meeting-4102@kommunenettverk.example.no",
         series=series,
         kind=Meeting.Kind.APPLICATION_WORKSHOP,
         title="Søknadsverkstad Horisont Europa",
@@ -449,6 +549,7 @@ def fixed_meetings(meeting_series_factory, meeting_factory, agenda_item_factory)
     )
     held = meeting_factory(
         pk=4103,
+        calendar_uid="meeting-4103@kommunenettverk.example.no",
         series=series,
         kind=Meeting.Kind.OTHER,
         title="Haustsamling",
@@ -463,6 +564,7 @@ def fixed_meetings(meeting_series_factory, meeting_factory, agenda_item_factory)
     )
     meeting_factory(
         pk=4104,
+        calendar_uid="meeting-4104@kommunenettverk.example.no",
         series=series,
         title="Sommarmøte",
         slug="sommarmote-2031",
@@ -502,6 +604,7 @@ def test_golden_meeting_is_also_the_nynorsk_e_mail_attachment(
         message = emails.build_registration_email(
             Registration.objects.select_related("meeting__series", "contact_person")
             .with_waitlist_position()
+            .with_calendar_sequence()
             .get(pk=registration.pk),
             "confirmed",
         )
@@ -509,6 +612,38 @@ def test_golden_meeting_is_also_the_nynorsk_e_mail_attachment(
     assert attachment.filename == "oppstartsmote-2031.ics"
     assert_golden("meeting.ics", pure)
     assert_golden("meeting.ics", attachment.content.encode())
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "golden"),
+    [
+        (Registration.Status.WAITLISTED, "waitlisted", "meeting_waitlisted.ics"),
+        (Registration.Status.CANCELLED, "cancelled", "meeting_registration_cancelled.ics"),
+    ],
+)
+def test_golden_waiting_list_and_cancellation_attachments(
+    fixed_meetings, registration_factory, contact_person_factory, status, kind, golden
+):
+    # Nynorsk, like the confirmation above; registered, then put on the list or cancelled:
+    # the meeting's SEQUENCE 2 plus the registration's 2.
+    kickoff = fixed_meetings["kickoff"]
+    person = contact_person_factory(preferred_language="nn")
+    registration = registration_factory(
+        meeting=kickoff,
+        contact_person=person,
+        status=status,
+        cancelled_at=kickoff.updated_at if status == Registration.Status.CANCELLED else None,
+        calendar_sequence=2,
+    )
+    message = emails.build_registration_email(
+        Registration.objects.select_related("meeting__series", "contact_person")
+        .with_waitlist_position()
+        .with_calendar_sequence()
+        .get(pk=registration.pk),
+        kind,
+    )
+    (attachment,) = message.attachments
+    assert_golden(golden, attachment.content.encode())
 
 
 @pytest.mark.parametrize("runner_language", RUNNER_LANGUAGES)

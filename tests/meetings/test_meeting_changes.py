@@ -115,7 +115,7 @@ def test_the_change_e_mail_carries_the_updated_calendar_entry(
     change,
 ):
     meeting = meeting_factory()
-    registrants(meeting)
+    people = registrants(meeting)
     CHANGES[change][0](meeting)
     with django_capture_on_commit_callbacks(execute=True):
         services.meeting_save(meeting=meeting)
@@ -128,8 +128,32 @@ def test_the_change_e_mail_carries_the_updated_calendar_entry(
         assert event.decoded("SEQUENCE") == 1
         assert event.decoded("DTSTART") == meeting.starts_at
         assert event.decoded("DTEND") == meeting.ends_at
-        expected_status = "CANCELLED" if change == "cancelled" else "CONFIRMED"
+        # The person on the waiting list keeps a tentative entry, as in their feed.
+        waiting = message.to == [people["nb"].email]
+        expected_status = (
+            "CANCELLED" if change == "cancelled" else "TENTATIVE" if waiting else "CONFIRMED"
+        )
         assert str(event["STATUS"]) == expected_status
+
+
+def test_the_change_entry_carries_each_persons_sequence(
+    meeting_factory,
+    registration_factory,
+    django_capture_on_commit_callbacks,
+    ics_events,
+    ics_attachment,
+):
+    # A person whose registration changed status twice has had entries up to the meeting's
+    # SEQUENCE plus 2; the change notice must go higher still, or their calendar ignores it.
+    meeting = meeting_factory(sequence=3)
+    registration = registration_factory(meeting=meeting, calendar_sequence=2)
+    _move(meeting)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.meeting_save(meeting=meeting)
+    (message,) = mail.outbox
+    assert message.to == [registration.contact_person.email]
+    event = ics_events(ics_attachment(message))[ics.meeting_uid(meeting)]
+    assert event.decoded("SEQUENCE") == 4 + 2
 
 
 def test_the_cancellation_entry_keeps_the_uid_of_the_confirmation(
@@ -154,8 +178,9 @@ def test_the_cancellation_entry_keeps_the_uid_of_the_confirmation(
 
     assert list(confirmation) == list(cancellation) == [ics.meeting_uid(meeting)]
     (before,), (after,) = confirmation.values(), cancellation.values()
-    assert (str(before["STATUS"]), before.decoded("SEQUENCE")) == ("CONFIRMED", 0)
-    assert (str(after["STATUS"]), after.decoded("SEQUENCE")) == ("CANCELLED", 1)
+    # The meeting's SEQUENCE (0, then 1) plus the registration's 1.
+    assert (str(before["STATUS"]), before.decoded("SEQUENCE")) == ("CONFIRMED", 1)
+    assert (str(after["STATUS"]), after.decoded("SEQUENCE")) == ("CANCELLED", 2)
     assert str(after["DESCRIPTION"]).startswith("This meeting has been cancelled.")
 
 

@@ -531,3 +531,69 @@ def test_unknown_registration_status_rejected_by_the_database(registration_facto
     registration = registration_factory()
     with pytest.raises(IntegrityError), transaction.atomic():
         Registration.objects.filter(pk=registration.pk).update(status="maybe")
+
+
+# --- Registration.set_status: the calendar sequence -------------------------------------------
+
+
+def test_a_new_registration_counts_as_a_change_of_status(registration_factory):
+    registration = registration_factory.build()
+    registration.set_status(Registration.Status.CONFIRMED, now=NOW)
+    assert registration.calendar_sequence == 1
+    assert registration.cancelled_at is None
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (Registration.Status.CONFIRMED, Registration.Status.CANCELLED),
+        (Registration.Status.WAITLISTED, Registration.Status.CANCELLED),
+        (Registration.Status.WAITLISTED, Registration.Status.CONFIRMED),
+        (Registration.Status.CANCELLED, Registration.Status.WAITLISTED),
+        (Registration.Status.CANCELLED, Registration.Status.CONFIRMED),
+    ],
+)
+def test_every_change_of_status_raises_the_calendar_sequence(registration_factory, before, after):
+    registration = registration_factory(
+        status=before,
+        cancelled_at=NOW - dt.timedelta(days=1) if before == "cancelled" else None,
+        calendar_sequence=4,
+    )
+    registration.set_status(after, now=NOW)
+    registration.save()
+    registration.refresh_from_db()
+    assert registration.status == after
+    assert registration.calendar_sequence == 5
+    assert registration.cancelled_at == (NOW if after == "cancelled" else None)
+
+
+@pytest.mark.parametrize("status", Registration.Status.values)
+def test_the_same_status_again_changes_nothing(registration_factory, status):
+    earlier = NOW - dt.timedelta(days=1)
+    registration = registration_factory(
+        status=status,
+        cancelled_at=earlier if status == "cancelled" else None,
+        calendar_sequence=4,
+    )
+    registration.set_status(status, now=NOW)
+    assert registration.calendar_sequence == 4
+    assert registration.cancelled_at == (earlier if status == "cancelled" else None)
+
+
+def test_the_calendar_sequence_of_a_person_sums_all_their_rows(
+    registration_factory, meeting_factory, contact_person_factory
+):
+    meeting, person = meeting_factory(), contact_person_factory()
+    registration_factory(
+        meeting=meeting,
+        contact_person=person,
+        status=Registration.Status.CANCELLED,
+        cancelled_at=NOW,
+        calendar_sequence=2,
+    )
+    active = registration_factory(meeting=meeting, contact_person=person, calendar_sequence=1)
+    # Somebody else's registration for the meeting, and the person's for another, don't count.
+    registration_factory(meeting=meeting, calendar_sequence=7)
+    registration_factory(contact_person=person, calendar_sequence=5)
+    annotated = Registration.objects.with_calendar_sequence().get(pk=active.pk)
+    assert annotated.person_calendar_sequence == 3

@@ -562,6 +562,29 @@ def test_staff_registration_after_the_deadline_is_late(
     assert registration.is_late is is_late
 
 
+def test_calendar_sequence_rises_with_each_status_change_by_any_path(full_house, five_people):
+    def sequence(person):
+        return Registration.objects.get(meeting=full_house, contact_person=person).calendar_sequence
+
+    first, waiting = five_people[0], five_people[3]
+    before = {person: sequence(person) for person in (first, waiting)}
+    registration = Registration.objects.get(meeting=full_house, contact_person=first)
+    # Staff editing answers only: the status stays, and so does the sequence.
+    registration.dietary_needs = "Vegetar"
+    services.registration_staff_save(registration=registration)
+    assert sequence(first) == before[first]
+    # Staff cancel: the sequence rises, and the promoted person's too.
+    services.registration_staff_save(
+        registration=registration, status=Registration.Status.CANCELLED
+    )
+    assert sequence(first) == before[first] + 1
+    assert sequence(waiting) == before[waiting] + 1
+    # Registering again reactivates the row, onto the waiting list: up once more.
+    register(full_house, first)
+    assert sequence(first) == before[first] + 2
+    assert Registration.objects.filter(meeting=full_house, contact_person=first).count() == 1
+
+
 def test_staff_cancelling_a_seat_promotes_the_first_on_the_waiting_list(full_house, five_people):
     registration = Registration.objects.get(meeting=full_house, contact_person=five_people[0])
     services.registration_staff_save(

@@ -301,8 +301,29 @@ def test_confirmed_participants_get_the_calendar_entry_the_day_before(
         [event] = events.values()
         assert event["DTSTART"].dt == STARTS
         assert str(event["SUMMARY"]) == "Søknadsverkstad"
+        assert str(event["STATUS"]) == "CONFIRMED"
     [mailing] = reminders(meeting, Mailing.Kind.PARTICIPANT_REMINDER)
     assert sorted(mailing.recipients.values_list("contact_person__email", flat=True)) == mailed()
+
+
+def test_the_participant_reminder_carries_each_persons_entry(
+    meeting, network, participants, django_capture_on_commit_callbacks, ics_attachment, ics_events
+):
+    # Kari's registration changed status before; Siri cancels after the reminder was made.
+    Registration.objects.filter(contact_person=network["kari"]).update(calendar_sequence=3)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        services.reminders_send(now=STARTS - dt.timedelta(hours=30))
+    siri = Registration.objects.get(contact_person=network["siri"])
+    siri.set_status(Registration.Status.CANCELLED, now=STARTS - dt.timedelta(hours=29))
+    siri.save()
+    for callback in queued:
+        callback()
+
+    by_recipient = {message.to[0]: message for message in mail.outbox}
+    [event] = ics_events(ics_attachment(by_recipient["kari@voss.kommune.no"])).values()
+    assert event.decoded("SEQUENCE") == meeting.sequence + 3
+    # Her cancellation's entry said CANCELLED; a fresh entry must not bring it back.
+    assert by_recipient["siri@stord.kommune.no"].attachments == []
 
 
 def test_participants_are_reminded_once(meeting, participants, remind):
