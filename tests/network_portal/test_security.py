@@ -9,9 +9,12 @@ test_settings.py does)."""
 import json
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
@@ -126,6 +129,108 @@ def test_report_only_mode_sends_the_report_only_header(client, settings):
     response = client.get("/meetings/")
     assert "Content-Security-Policy" not in response
     assert parse_policy(response["Content-Security-Policy-Report-Only"]) == EXPECTED_POLICY
+
+
+# --- No inline code in the pages we render -----------------------------------------------
+# The browser tests (tests/browser/test_content_security_policy.py) are the real check; these
+# catch the same markup without Chromium, on pages that once had it.
+
+# Script types a browser does not run, so the policy does not apply (allauth's JSON data).
+DATA_SCRIPT_TYPES = {"application/json", "application/ld+json", "text/template"}
+
+
+class InlineCodeFinder(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if "style" in attributes:
+            self.found.append(f"<{tag} style={attributes['style']!r}>")
+        self.found += [f"<{tag} {name}=...>" for name in attributes if name.startswith("on")]
+        if tag == "style":
+            self.found.append("<style> element")
+        if (
+            tag == "script"
+            and "src" not in attributes
+            and attributes.get("type") not in DATA_SCRIPT_TYPES
+        ):
+            self.found.append("inline <script>")
+        if any(
+            str(value).strip().lower().startswith("javascript:") for value in attributes.values()
+        ):
+            self.found.append(f"<{tag}> with a javascript: URL")
+
+
+def inline_code(response) -> list[str]:
+    finder = InlineCodeFinder()
+    finder.feed(response.content.decode())
+    return finder.found
+
+
+@pytest.fixture
+def superuser_client(client, user_factory):
+    client.force_login(user_factory(is_staff=True, is_superuser=True))
+    return client
+
+
+def test_history_pages_have_no_inline_style(superuser_client, meeting_factory):
+    meeting = meeting_factory()
+    meeting.title = "Nytt namn"
+    meeting.save()
+    history_url = reverse("admin:meetings_meeting_history", args=[meeting.pk])
+    response = superuser_client.get(history_url)
+    assert response.status_code == 200
+    assert 'class="paginator history-paginator"' in response.content.decode()
+    assert inline_code(response) == []
+    record = meeting.history.earliest()
+    response = superuser_client.get(
+        reverse("admin:meetings_meeting_simple_history", args=[meeting.pk, record.pk])
+    )
+    assert response.status_code == 200
+    assert inline_code(response) == []
+
+
+def test_import_preview_marks_changes_without_inline_style(
+    superuser_client, contact_person_factory
+):
+    person = contact_person_factory(email="kari@example.org", job_title="rådgjevar")
+    rows = f"name,email,job_title\n{person.name},kari@example.org,seniorrådgjevar <&>\n"
+    response = superuser_client.post(
+        reverse("admin:members_contactperson_import"),
+        {
+            "resource": "0",
+            "format": "0",
+            "import_file": SimpleUploadedFile("people.csv", rows.encode(), "text/csv"),
+        },
+    )
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'class="import-preview"' in content
+    # The change is still marked (import-export's import.css colours <ins> and <del>), and
+    # the file's text is escaped.
+    assert "<td><ins>senior</ins><span>rådgjevar</span><ins> &lt;&amp;&gt;</ins></td>" in content
+    assert inline_code(response) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/",
+        "/admin/meetings/meeting/",
+        "/admin/meetings/meeting/add/",
+        "/admin/meetings/mailing/add/",
+        "/admin/members/contactperson/import/",
+        "/admin/projects/projectidea/add/",
+        "/meetings/overview/",
+        "/accounts/2fa/",
+    ],
+)
+def test_staff_pages_have_no_inline_code(superuser_client, path):
+    response = superuser_client.get(path)
+    assert response.status_code == 200
+    assert inline_code(response) == []
 
 
 # --- Settings from the environment ----------------------------------------------------------
