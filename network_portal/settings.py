@@ -279,6 +279,8 @@ SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 # No inline scripts or styles anywhere, the admin included: templates link static files.
 # Enforced in development too, so a violation shows up in the browser's console at once.
 # CSP_REPORT_ONLY=true sends it as Content-Security-Policy-Report-Only, to try a change out.
+# (No setting may be named CSP_REPORT_ONLY: django-csp 4 takes CSP_* settings for its old
+# configuration and fails its system check.)
 content_security_policy = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
