@@ -26,6 +26,28 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number of zero or more, not {value!r}.")
+    return int(value)
+
+
+def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """`HTTP_X_FORWARDED_PROTO,https` -> ("HTTP_X_FORWARDED_PROTO", "https"); unset -> None."""
+    parts = env_list(name)
+    if not parts:
+        return None
+    if len(parts) != 2 or not parts[0].startswith("HTTP_") or parts[0] != parts[0].upper():
+        raise ImproperlyConfigured(
+            f"{name} must be a request.META header name and its value for HTTPS, "
+            f"e.g. HTTP_X_FORWARDED_PROTO,https, not {os.environ[name]!r}."
+        )
+    return parts[0], parts[1]
+
+
 # --- Core ----------------------------------------------------------------------------------
 
 DEBUG = env_bool("DEBUG", True)
@@ -70,6 +92,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "import_export",
     "simple_history",
+    "csp",
     "network_portal",
     "outbox",
     "members",
@@ -79,6 +102,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "network_portal.middleware.PortalLocaleMiddleware",
@@ -226,14 +250,60 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # --- Security ------------------------------------------------------------------------------
 
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# With DEBUG off the portal speaks HTTPS only. Each setting can be changed for a proxy or load
+# balancer that terminates TLS in front of it (see README, "Configuration").
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# A load balancer's health check talks plain HTTP to the portal and must not get a redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 60 * 60)
+# Both reach every host under the domain (a county's domain hosts other services), and preload
+# is close to irreversible: the domain's owner decides, so they are off unless set.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Only behind a proxy that always sets (and overwrites) this header may it be trusted;
+# otherwise any client could claim HTTPS.
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS") or "0")
+
+# `check --deploy` warns (W005, W021) unless every subdomain is forced to HTTPS and the domain
+# is submitted to the browsers' preload list. That is the domain owner's decision, not the
+# portal's (see above): both are available as settings, and off by default on purpose.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
+
+# --- Content-Security-Policy (django-csp) --------------------------------------------------
+
+# No inline scripts or styles anywhere, the admin included: templates link static files.
+# Enforced in development too, so a violation shows up in the browser's console at once.
+# CSP_REPORT_ONLY=true sends it as Content-Security-Policy-Report-Only, to try a change out.
+# (No setting may be named CSP_REPORT_ONLY: django-csp 4 takes CSP_* settings for its old
+# configuration and fails its system check.)
+content_security_policy = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Allauth shows the TOTP set-up QR code as a data: URL image.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+if os.environ.get("CSP_REPORT_URI"):
+    content_security_policy["DIRECTIVES"]["report-uri"] = os.environ["CSP_REPORT_URI"]
+if env_bool("CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY = None
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = content_security_policy
+else:
+    CONTENT_SECURITY_POLICY = content_security_policy
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = None
 
 # --- Logging -------------------------------------------------------------------------------
 
