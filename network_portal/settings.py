@@ -218,6 +218,16 @@ MAILING_BATCH_SIZE = int(os.environ.get("MAILING_BATCH_SIZE") or "200")
 # the seat and deadline rules.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
+# --- Personal data and sessions ------------------------------------------------------------
+
+# `manage.py purge_personal_data` (daily, from cron) anonymises contact persons without an
+# account who have done nothing for this many months ...
+PERSONAL_DATA_RETENTION_MONTHS = int(os.environ.get("PERSONAL_DATA_RETENTION_MONTHS") or "24")
+# ... and clears registrations' dietary needs and comments this many days after the meeting.
+REGISTRATION_ANSWERS_RETENTION_DAYS = int(
+    os.environ.get("REGISTRATION_ANSWERS_RETENTION_DAYS") or "30"
+)
+
 # --- Import and export (django-import-export) ----------------------------------------------
 
 # An import with any bad row imports nothing.
