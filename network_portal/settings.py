@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "members.sessions.SessionIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -227,6 +228,9 @@ PERSONAL_DATA_RETENTION_MONTHS = int(os.environ.get("PERSONAL_DATA_RETENTION_MON
 REGISTRATION_ANSWERS_RETENTION_DAYS = int(
     os.environ.get("REGISTRATION_ANSWERS_RETENTION_DAYS") or "30"
 )
+# A signed-in session ends after this many minutes without a request (a working day by
+# default: sign in in the morning, signed out overnight).
+SESSION_IDLE_TIMEOUT_MINUTES = int(os.environ.get("SESSION_IDLE_TIMEOUT_MINUTES") or "480")
 
 # --- Import and export (django-import-export) ----------------------------------------------
 
