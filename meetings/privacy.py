@@ -8,6 +8,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.db.models import CharField, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce, Concat
+from django.utils import timezone
 
 from members.privacy import DataSubject, PersonalDataProvider, iso, log_entries_redact
 
@@ -31,7 +32,11 @@ def _recipients_of(subject: DataSubject) -> QuerySet[MailingRecipient]:
 def meetings_with_expired_answers(*, now: dt.datetime) -> QuerySet[Meeting]:
     """Meetings that ended (or, without an end, started) at least
     REGISTRATION_ANSWERS_RETENTION_DAYS ago: their registrations' answers are no longer kept."""
-    cutoff = now - dt.timedelta(days=settings.REGISTRATION_ANSWERS_RETENTION_DAYS)
+    # Calendar days: the same wall-clock time N days later, also across a change to or from
+    # summer time (arithmetic on a local time keeps the wall clock).
+    cutoff = timezone.localtime(now) - dt.timedelta(
+        days=settings.REGISTRATION_ANSWERS_RETENTION_DAYS
+    )
     return (
         Meeting.objects.annotate(ended_at=Coalesce("ends_at", "starts_at"))
         .filter(ended_at__lte=cutoff)
