@@ -4,6 +4,7 @@ import datetime as dt
 import json
 from types import SimpleNamespace
 
+import hypothesis
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -13,6 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.urls import reverse
 from django.utils.http import urlencode
+from hypothesis import strategies as st
 
 from meetings import services as meeting_services
 from meetings.models import Mailing, MailingRecipient, Meeting, Registration
@@ -411,3 +413,27 @@ def test_the_confirmation_page_is_public_and_plain(client, django_assert_num_que
     with django_assert_num_queries(0):
         response = client.get(reverse("profile_deleted"))
     assert response.status_code == 200
+
+
+@pytest.fixture
+def confirming_client(client_for, person):
+    """Signed in as her and past the password check, on the confirmation page."""
+    return reauthenticated(client_for(person))
+
+
+@hypothesis.settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture],
+)
+@hypothesis.given(typed=st.text(max_size=300))
+def test_whatever_is_typed_no_error_and_nothing_deleted_unless_it_is_the_address(
+    confirming_client, person, typed
+):
+    hypothesis.assume(typed.strip().casefold() != EMAIL)
+
+    response = confirming_client.post(DELETE, {"email": typed})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert User.objects.filter(pk=person.user.pk).exists()
