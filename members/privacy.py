@@ -60,8 +60,8 @@ class DataSubject:
 
     user: User | None
     person: ContactPerson | None
-    # Every address of the person, in lower case: the account's, its allauth addresses and
-    # the contact person's.
+    # Every address of the person, in lower case: the account's, its verified allauth
+    # addresses and the contact person's.
     addresses: frozenset[str]
 
     @property
@@ -85,7 +85,11 @@ def data_subject(*, user: User | None = None, person: ContactPerson | None = Non
     addresses = set()
     if user is not None:
         addresses.add(user.email)
-        addresses.update(EmailAddress.objects.filter(user=user).values_list("email", flat=True))
+        # Only proven addresses: anyone can add someone else's address to their account
+        # unverified, and must not see or erase that person's invitations and e-mails.
+        addresses.update(
+            EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+        )
     if person is not None:
         addresses.add(person.email)
     return DataSubject(user, person, frozenset(a.lower() for a in addresses if a))

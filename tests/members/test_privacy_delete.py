@@ -11,6 +11,7 @@ from allauth.mfa.models import Authenticator
 from django.apps import apps
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMessage
 from django.db import models
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -22,6 +23,7 @@ from meetings.selectors import participation_overview
 from members.models import ContactPerson, User
 from members.privacy import StaffAccountError, contact_person_anonymise, personal_data_delete
 from outbox.models import OutboxEmail
+from outbox.services import email_queue
 from projects import services as project_services
 from projects.models import Interest, ProjectIdea
 from tests.factories import OSLO
@@ -359,6 +361,27 @@ def test_invitations_lose_name_and_address_but_keep_the_answer(person, world):
     # Never sent: gone, so that nothing goes out to her any more.
     assert not MailingRecipient.objects.filter(pk=world.unsent.pk).exists()
     assert Mailing.objects.filter(pk=world.unsent.mailing_id).exists()
+
+
+def test_what_was_sent_to_an_unverified_address_of_hers_is_left_alone(
+    person, mailing_recipient_factory
+):
+    """Anyone can add another person's address to their account, unverified: deleting the
+    account must not erase that person's invitations or e-mails."""
+    EmailAddress.objects.create(user=person.user, email="victim@example.org", verified=False)
+    invited = mailing_recipient_factory(
+        email="victim@example.org", name="Vera Victim", sent_at=NOW, status="sent"
+    )
+    email_queue(
+        messages=[EmailMessage("Til Vera", "Hei Vera", "fia@example.org", ["victim@example.org"])],
+        kind="registration.confirmed",
+    )
+
+    personal_data_delete(user=person.user)
+
+    invited.refresh_from_db()
+    assert (invited.email, invited.name) == ("victim@example.org", "Vera Victim")
+    assert OutboxEmail.objects.filter(to="victim@example.org").exists()
 
 
 def test_deleting_twice_is_harmless(person, world):

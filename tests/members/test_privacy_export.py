@@ -213,14 +213,33 @@ def test_export_holds_registrations_invitations_ideas_interests_and_emails(
     assert ISO_WITH_OFFSET.match(email["queued_at"])
 
 
-def test_invitations_to_the_address_without_a_person_link_are_included(
+def test_invitations_to_a_verified_address_without_a_person_link_are_included(
     client_for, person, mailing_recipient_factory
 ):
+    EmailAddress.objects.filter(email="solveig.privat@example.net").update(verified=True)
     mailing_recipient_factory(email="Solveig.Privat@example.net", name="Solveig H.")
 
     _response, data = download(client_for(person))
 
     assert [i["email"] for i in data["invitations"]] == ["Solveig.Privat@example.net"]
+
+
+def test_an_unverified_address_shows_nothing_sent_to_it(
+    client_for, person, mailing_recipient_factory
+):
+    """Anyone can add another person's address to their account, unverified."""
+    mailing_recipient_factory(email="solveig.privat@example.net", name="Someone Else")
+    email_queue(
+        messages=[
+            EmailMessage("Til ein annan", "Hei", "fia@example.org", ["solveig.privat@example.net"])
+        ],
+        kind="registration.confirmed",
+    )
+
+    response, data = download(client_for(person))
+
+    assert data["invitations"] == data["emails"] == []
+    assert "Someone Else" not in response.content.decode()
 
 
 def test_every_date_carries_its_offset(client_for, person, data_for):
