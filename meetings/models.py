@@ -456,7 +456,7 @@ class Registration(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.contact_person.name} – {self.meeting.title}"
+        return f"{self.contact_person.display_name} – {self.meeting.title}"
 
     def clean(self):
         super().clean()

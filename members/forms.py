@@ -46,3 +46,26 @@ class ProfileForm(forms.ModelForm):
             "phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
             "job_title": forms.TextInput(attrs={"autocomplete": "organization-title"}),
         }
+
+
+class AccountDeleteForm(forms.Form):
+    """Confirms deleting one's own account by typing its e-mail address."""
+
+    email = forms.CharField(
+        label=_("Your e-mail address"),
+        help_text=_("Type the address you sign in with, to confirm."),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        if email.casefold() != self.user.email.casefold():
+            raise forms.ValidationError(
+                _("This is not the address you sign in with."), code="mismatch"
+            )
+        return email

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -52,6 +54,12 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField(_("e-mail address"), unique=True)
+    session_generation = models.PositiveIntegerField(
+        _("session generation"),
+        default=0,
+        editable=False,
+        help_text=_("Rises when the person signs out everywhere; older sessions stop working."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
@@ -67,6 +75,28 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.email
+
+    # Django keeps a session valid while the hash it stored at login still matches, and derives
+    # that hash from the password hash only. Mixing in `session_generation` lets "sign out
+    # everywhere" end every session without a password change; generation 0 gives exactly
+    # Django's hash, so sessions made before this field existed stay valid.
+    def get_session_auth_hash(self):
+        return self._session_auth_hash(secret=None)
+
+    def get_session_auth_fallback_hash(self):
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_auth_hash(secret=fallback_secret)
+
+    def _session_auth_hash(self, *, secret):
+        value = self.password
+        if self.session_generation:
+            value = f"{value}${self.session_generation}"
+        return salted_hmac(
+            "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash",
+            value,
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class MunicipalityQuerySet(models.QuerySet):
@@ -279,6 +309,16 @@ class ContactPerson(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    anonymised_at = models.DateTimeField(
+        _("anonymised"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Set when the person's data was deleted. The row stays, without name or "
+            "address, so that the network's statistics still count their registrations."
+        ),
+    )
 
     objects = ContactPersonQuerySet.as_manager()
     # The feed key is a secret: it stays out of the history tables.
@@ -296,11 +336,22 @@ class ContactPerson(models.Model):
                     "A contact person with this e-mail address already exists."
                 ),
             ),
+            models.CheckConstraint(
+                condition=Q(anonymised_at__isnull=True) | Q(user__isnull=True),
+                name="contactperson_anonymised_has_no_account",
+                violation_error_message=_("An anonymised contact person has no user account."),
+            ),
         ]
 
     def __str__(self):
         if self.municipality_id:
-            return f"{self.name} ({self.municipality.name})"
+            return f"{self.display_name} ({self.municipality.name})"
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        if self.anonymised_at is not None:
+            return gettext("Anonymised person")
         return self.name
 
     @property

@@ -4,9 +4,10 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import translation
 
-from .models import ContactPerson, EmailDomain, Municipality, new_calendar_token
+from .models import ContactPerson, EmailDomain, Municipality, User, new_calendar_token
 
 logger = logging.getLogger(__name__)
 
@@ -122,3 +123,10 @@ def contact_person_reset_calendar_token(*, person: ContactPerson) -> ContactPers
     person.calendar_token = new_calendar_token()
     person.save(update_fields=["calendar_token", "updated_at"])
     return person
+
+
+def user_sessions_end(*, user) -> None:
+    """End every session of the account, on every device: the sessions' stored hash no longer
+    matches (see User.get_session_auth_hash)."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    user.refresh_from_db(fields=["session_generation"])

@@ -1,15 +1,29 @@
+import json
+
+from allauth.account.decorators import reauthentication_required
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.generic import FormView
+from django.views.decorators.cache import never_cache
+from django.views.generic import FormView, TemplateView
 
-from .forms import ProfileForm
+from .forms import AccountDeleteForm, ProfileForm
+from .models import ContactPerson
+from .privacy import personal_data_delete, personal_data_export
 from .selectors import contact_person_for_user
-from .services import contact_person_reset_calendar_token, contact_person_update_profile
+from .services import (
+    contact_person_reset_calendar_token,
+    contact_person_update_profile,
+    user_sessions_end,
+)
 
 
 class ProfileView(LoginRequiredMixin, FormView):
@@ -60,3 +74,84 @@ class CalendarFeedResetView(LoginRequiredMixin, View):
             request, _("Your calendar feed has a new address. Update it in your calendar program.")
         )
         return HttpResponseRedirect(reverse("profile"))
+
+
+@method_decorator(never_cache, name="dispatch")
+class PersonalDataExportView(LoginRequiredMixin, View):
+    """A copy of everything the portal holds about the signed-in person, as a JSON file."""
+
+    http_method_names = ["get"]
+
+    def get(self, request, *args, **kwargs):
+        now = timezone.now()
+        data = personal_data_export(user=request.user, now=now)
+        response = HttpResponse(
+            json.dumps(data, ensure_ascii=False, indent=2),
+            content_type="application/json; charset=utf-8",
+        )
+        filename = f"personal-data-{timezone.localdate(now).isoformat()}.json"
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+        return response
+
+
+def staff_cannot_delete_themselves(request):
+    messages.error(
+        request,
+        _(
+            "Staff accounts are removed by an administrator, who hands their work over "
+            "first. Ask an administrator to remove yours."
+        ),
+    )
+    return HttpResponseRedirect(reverse("profile"))
+
+
+@method_decorator(never_cache, name="dispatch")
+class AccountDeleteView(LoginRequiredMixin, FormView):
+    """Deleting one's own account: asks for the password again (allauth's reauthentication)
+    and for the e-mail address to be typed, then deletes and signs out."""
+
+    template_name = "members/account_confirm_delete.html"
+    form_class = AccountDeleteForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and (request.user.is_staff or request.user.is_superuser):
+            return staff_cannot_delete_themselves(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    @method_decorator(reauthentication_required)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @method_decorator(reauthentication_required)
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_context_data(self, **kwargs):
+        person = (
+            ContactPerson.objects.select_related("municipality")
+            .filter(user=self.request.user)
+            .first()
+        )
+        return {**super().get_context_data(**kwargs), "person": person}
+
+    def form_valid(self, form):
+        personal_data_delete(user=self.request.user)
+        logout(self.request)
+        return HttpResponseRedirect(reverse("profile_deleted"))
+
+
+class AccountDeletedView(TemplateView):
+    template_name = "members/account_deleted.html"
+
+
+class SignOutEverywhereView(LoginRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        user_sessions_end(user=request.user)
+        logout(request)
+        messages.success(request, _("You have been signed out on every device."))
+        return HttpResponseRedirect(reverse("account_login"))

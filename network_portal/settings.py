@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "members.sessions.SessionIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -241,6 +242,19 @@ MAILING_BATCH_SIZE = int(os.environ.get("MAILING_BATCH_SIZE") or "200")
 # History is for reading: reverting a registration or meeting to an old version would bypass
 # the seat and deadline rules.
 SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# --- Personal data and sessions ------------------------------------------------------------
+
+# `manage.py purge_personal_data` (daily, from cron) anonymises contact persons without an
+# account who have done nothing for this many months ...
+PERSONAL_DATA_RETENTION_MONTHS = int(os.environ.get("PERSONAL_DATA_RETENTION_MONTHS") or "24")
+# ... and clears registrations' dietary needs and comments this many days after the meeting.
+REGISTRATION_ANSWERS_RETENTION_DAYS = int(
+    os.environ.get("REGISTRATION_ANSWERS_RETENTION_DAYS") or "30"
+)
+# A signed-in session ends after this many minutes without a request (a working day by
+# default: sign in in the morning, signed out overnight).
+SESSION_IDLE_TIMEOUT_MINUTES = int(os.environ.get("SESSION_IDLE_TIMEOUT_MINUTES") or "480")
 
 # --- Import and export (django-import-export) ----------------------------------------------
 

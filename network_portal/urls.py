@@ -6,7 +6,14 @@ from django.views.i18n import set_language
 
 from meetings import views as meeting_views
 from meetings.converters import CalendarTokenConverter
-from members.views import CalendarFeedResetView, ProfileView
+from members.views import (
+    AccountDeletedView,
+    AccountDeleteView,
+    CalendarFeedResetView,
+    PersonalDataExportView,
+    ProfileView,
+    SignOutEverywhereView,
+)
 
 from . import views
 
@@ -24,7 +31,7 @@ urlpatterns = [
         TemplateView.as_view(template_name="accessibility.html"),
         name="accessibility",
     ),
-    path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
+    path("privacy/", views.PrivacyView.as_view(), name="privacy"),
     path("meetings/", include("meetings.urls")),
     path("projects/", include("projects.urls")),
     path("my-meetings/", meeting_views.MyMeetingsView.as_view(), name="my_meetings"),
@@ -45,6 +52,14 @@ urlpatterns = [
         "profile/calendar-feed/reset/",
         CalendarFeedResetView.as_view(),
         name="profile_reset_feed",
+    ),
+    path("profile/export/", PersonalDataExportView.as_view(), name="profile_export"),
+    path("profile/delete/", AccountDeleteView.as_view(), name="profile_delete"),
+    path("profile/deleted/", AccountDeletedView.as_view(), name="profile_deleted"),
+    path(
+        "profile/sign-out-everywhere/",
+        SignOutEverywhereView.as_view(),
+        name="profile_sign_out_everywhere",
     ),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),

@@ -1,5 +1,6 @@
 import logging
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -39,3 +40,21 @@ def healthz(request):
         logger.exception("Health check: the database does not answer")
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+class PrivacyView(TemplateView):
+    """The privacy statement. The retention periods come from the settings at request time,
+    so the page always states the rules the portal applies."""
+
+    template_name = "privacy.html"
+
+    def get_context_data(self, **kwargs):
+        idle_minutes = settings.SESSION_IDLE_TIMEOUT_MINUTES
+        return {
+            **super().get_context_data(**kwargs),
+            "retention_months": settings.PERSONAL_DATA_RETENTION_MONTHS,
+            "answers_retention_days": settings.REGISTRATION_ANSWERS_RETENTION_DAYS,
+            "idle_timeout_minutes": idle_minutes,
+            # Whole hours read better ("8 hours" rather than "480 minutes").
+            "idle_timeout_hours": idle_minutes // 60 if idle_minutes % 60 == 0 else None,
+        }

@@ -3,12 +3,16 @@ the change the message reports; the worker delivers them after the commit."""
 
 import base64
 import functools
+import html
+import json
 import logging
+import re
 from collections.abc import Iterable
 
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet, TextField, Value
+from django.db.models.functions import Cast, Replace
 from django.utils import timezone
 
 from .models import OutboxEmail
@@ -106,3 +110,55 @@ def outbox_requeue_stale(*, now=None) -> int:
     if OutboxEmail.objects.due(now).exists():
         deliver_soon()
     return stale
+
+
+def emails_to(*, addresses: Iterable[str]) -> QuerySet[OutboxEmail]:
+    """The e-mails to any of the addresses (case-insensitive), newest first."""
+    match = Q()
+    for address in {address.lower() for address in addresses}:
+        match |= Q(to__iexact=address)
+    if not match:
+        return OutboxEmail.objects.none()
+    return OutboxEmail.objects.filter(match).order_by("-created_at", "-pk")
+
+
+def email_forget(*, addresses: Iterable[str], texts: Iterable[str], replacement: str) -> int:
+    """Forget a person whose data is deleted: delete the e-mails to their addresses (queued
+    ones are then never sent), and replace the texts (their name, addresses) in the e-mails to
+    others that mention them. Returns how many e-mails were deleted."""
+    deleted, _by_model = emails_to(addresses=addresses).delete()
+    needles = set()
+    for text in texts:
+        needles |= {text, html.escape(text)}
+    needles = sorted(needles, key=len, reverse=True)
+    for field in ("subject", "body", "html"):
+        for needle in needles:
+            OutboxEmail.objects.filter(**{f"{field}__contains": needle}).update(
+                **{field: Replace(field, Value(needle), Value(replacement))}
+            )
+    # Reply-To of an interest notice is the interested person's address. JSON has no portable
+    # text replace, so the few rows that mention a needle are rewritten here.
+    mentioned = Q()
+    for needle in needles:
+        # SQLite keeps JSON with non-ASCII escaped; PostgreSQL's jsonb gives it back plain.
+        for form in {needle, json.dumps(needle)[1:-1]}:
+            mentioned |= Q(json_text__icontains=form)
+    if not mentioned:
+        return deleted
+    for field in ("reply_to", "headers", "attachments"):
+        as_text = OutboxEmail.objects.annotate(json_text=Cast(field, TextField()))
+        for email in as_text.filter(mentioned):
+            value = _replace_in_json(getattr(email, field), needles, replacement)
+            OutboxEmail.objects.filter(pk=email.pk).update(**{field: value})
+    return deleted
+
+
+def _replace_in_json(value, needles: list[str], replacement: str):
+    if isinstance(value, dict):
+        return {k: _replace_in_json(v, needles, replacement) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_in_json(v, needles, replacement) for v in value]
+    if isinstance(value, str):
+        for needle in needles:
+            value = re.sub(re.escape(needle), replacement, value, flags=re.IGNORECASE)
+    return value

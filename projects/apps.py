@@ -6,3 +6,10 @@ class ProjectsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "projects"
     verbose_name = _("Project ideas")
+
+    def ready(self):
+        from members.privacy import register
+
+        from .privacy import ProjectsPersonalData
+
+        register(ProjectsPersonalData())

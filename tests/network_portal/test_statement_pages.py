@@ -36,3 +36,52 @@ def test_every_page_links_to_both_statements(client):
 def test_the_statement_pages_need_no_database(client, django_assert_num_queries):
     with django_assert_num_queries(0):
         assert client.get(reverse("privacy")).status_code == 200
+
+
+def test_the_privacy_page_states_the_periods_from_the_settings(en_client, settings):
+    settings.PERSONAL_DATA_RETENTION_MONTHS = 18
+    settings.REGISTRATION_ANSWERS_RETENTION_DAYS = 14
+    settings.SESSION_IDLE_TIMEOUT_MINUTES = 90
+
+    page = en_client.get(reverse("privacy")).content.decode()
+
+    assert "are deleted 14 days after the meeting" in page
+    assert "been updated for 18 months are anonymised" in page
+    assert "You are signed out after 90 minutes without activity." in page
+
+
+def test_the_privacy_page_reads_the_settings_at_each_request(en_client, settings):
+    settings.REGISTRATION_ANSWERS_RETENTION_DAYS = 1
+    settings.SESSION_IDLE_TIMEOUT_MINUTES = 480
+    page = en_client.get(reverse("privacy")).content.decode()
+    assert "are deleted 1 day after the meeting" in page
+
+    settings.REGISTRATION_ANSWERS_RETENTION_DAYS = 30
+    page = en_client.get(reverse("privacy")).content.decode()
+    assert "are deleted 30 days after the meeting" in page
+    assert "You are signed out after 8 hours without activity." in page
+
+
+def test_the_privacy_page_in_nynorsk_states_the_periods(client, settings):
+    settings.PERSONAL_DATA_RETENTION_MONTHS = 24
+    settings.REGISTRATION_ANSWERS_RETENTION_DAYS = 30
+
+    page = client.get(reverse("privacy")).content.decode()
+
+    with translation.override("nn"):
+        days = translation.ngettext(
+            "Dietary needs and comments in registrations are deleted %(days)s day after the "
+            "meeting.",
+            "Dietary needs and comments in registrations are deleted %(days)s days after the "
+            "meeting.",
+            30,
+        ) % {"days": 30}
+    assert "30" in days and "Dietary" not in days
+    assert days in page
+
+
+def test_the_privacy_page_links_to_export_and_delete(client):
+    page = client.get(reverse("privacy")).content.decode()
+
+    assert f'href="{reverse("profile_export")}"' in page
+    assert f'href="{reverse("profile_delete")}"' in page
