@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from network_portal.forms import RepeatedHourModelForm
+
 from . import emails, exports, services
 from .invitations import invitation_summary
 from .mailing_forms import MailingAddForm, MailingForm
@@ -252,6 +254,7 @@ class MeetingAdmin(SimpleHistoryAdmin):
 
 @admin.register(Registration)
 class RegistrationAdmin(SimpleHistoryAdmin):
+    form = RepeatedHourModelForm
     list_display = [
         "contact_person",
         "municipality",
