@@ -79,22 +79,22 @@ def pytest_report_header(config):
     )
 
 
-_session_travel = None
+_SESSION_TRAVEL = pytest.StashKey[time_machine.travel]()
 
 
 def pytest_sessionstart(session):
     # Session fixtures (the test database and its migrations, the live server) run at the
     # instant too; each test then starts afresh at it.
-    global _session_travel
-    _session_travel = time_machine.travel(clock_instant(session.config), tick=True)
-    _session_travel.start()
+    travel = time_machine.travel(clock_instant(session.config), tick=True)
+    travel.start()
+    session.config.stash[_SESSION_TRAVEL] = travel
 
 
 def pytest_sessionfinish(session):
-    global _session_travel
-    if _session_travel is not None:
-        _session_travel.stop()
-        _session_travel = None
+    travel = session.config.stash.get(_SESSION_TRAVEL, None)
+    if travel is not None:
+        travel.stop()
+        del session.config.stash[_SESSION_TRAVEL]
 
 
 @pytest.fixture(autouse=True)
