@@ -13,6 +13,8 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from network_portal.forms import RepeatedHourModelForm
+
 from . import emails, exports, services
 from .invitations import invitation_summary
 from .mailing_forms import MailingAddForm, MailingForm
@@ -80,7 +82,7 @@ class ServiceErrorsAsMessages:
             return HttpResponseRedirect(request.get_full_path())
 
 
-class RegistrationStaffForm(forms.ModelForm):
+class RegistrationStaffForm(RepeatedHourModelForm):
     """A registration as staff edit it, checked against the meeting as
     `services.registration_staff_save` will check it, so what cannot be done shows on the
     fields."""

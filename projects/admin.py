@@ -4,6 +4,8 @@ from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from network_portal.forms import RepeatedHourModelForm
+
 from . import exports, services
 from .models import (
     EUProgramme,
@@ -58,6 +60,7 @@ class StageChangeInline(admin.TabularInline):
 
 class InterestInline(admin.TabularInline):
     model = Interest
+    form = RepeatedHourModelForm
     fields = ["municipality", "contact_person", "message", "created_at", "withdrawn_at"]
     readonly_fields = ["municipality", "contact_person", "created_at"]
     extra = 0
@@ -140,6 +143,7 @@ class ProjectIdeaAdmin(admin.ModelAdmin):
 
 @admin.register(Interest)
 class InterestAdmin(admin.ModelAdmin):
+    form = RepeatedHourModelForm
     list_display = ["idea", "municipality", "contact_person", "created_at", "withdrawn_at"]
     list_filter = [("withdrawn_at", admin.EmptyFieldListFilter), "municipality"]
     list_select_related = ["idea", "municipality", "contact_person__municipality"]

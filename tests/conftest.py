@@ -6,6 +6,9 @@ from django.test.utils import CaptureQueriesContext
 
 from tests import factories
 
+# Every test runs at a stated instant (`--clock`), never at the wall clock's.
+pytest_plugins = ["tests.clock"]
+
 
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
@@ -143,16 +146,15 @@ def meeting_with_deadline(meeting_factory):
 
 
 @pytest.fixture
-def freeze_now(monkeypatch):
-    """Set the clock that services, views and models read (`django.utils.timezone.now`).
-    Sign clients in after freezing: a session expires by the frozen clock."""
+def freeze_now(clock):
+    """Stop the clock at `moment` (until the next call) and return it in UTC. Everything reads
+    this clock: Django's `timezone.now()`, `datetime.now()` and `time.time()`. Sign clients in
+    after freezing: a session expires by the frozen clock."""
     import datetime as dt
-
-    from django.utils import timezone
 
     def freeze(moment):
         fixed = moment.astimezone(dt.UTC)
-        monkeypatch.setattr(timezone, "now", lambda: fixed)
+        clock.move_to(fixed, tick=False)
         return fixed
 
     return freeze
@@ -168,6 +170,17 @@ def ics_events():
         return {str(event["UID"]): event for event in calendar.walk("VEVENT")}
 
     return parse
+
+
+@pytest.fixture
+def fresh_vobject_time_zones(monkeypatch):
+    """vobject keeps the first VTIMEZONE it reads for a TZID for the rest of the process, so a
+    later file would be read with another file's transitions (a summer meeting then gets
+    winter time). Give each test an empty registry, so every file is read with its own."""
+    import vobject.icalendar
+
+    registry = vars(vobject.icalendar)["__tzidMap"]
+    monkeypatch.setattr(vobject.icalendar, "__tzidMap", {"UTC": registry["UTC"]})
 
 
 @pytest.fixture

@@ -62,7 +62,9 @@ def html_alternative(message) -> str:
 
 
 @pytest.fixture
-def meeting(meeting_factory):
+def meeting(meeting_factory, freeze_now):
+    """A meeting in May 2027, seen a week before its registration deadline."""
+    freeze_now(dt.datetime(2027, 4, 28, 12, 0, tzinfo=OSLO))
     return meeting_factory(
         title="Søknadsverkstad Interreg",
         theme="Interreg Nordsjø",

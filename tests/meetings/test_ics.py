@@ -15,7 +15,7 @@ from django.utils import translation
 from meetings import ics
 from meetings.models import Meeting, MeetingSeries, Registration
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_vobject_time_zones")]
 
 OSLO = ZoneInfo("Europe/Oslo")
 SITE_URL = "https://kommunenettverk.example.no"

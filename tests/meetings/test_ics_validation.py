@@ -26,7 +26,7 @@ from ical.event import EventStatus
 from meetings import emails, ics, services
 from meetings.models import Meeting, Registration
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_vobject_time_zones")]
 
 OSLO = ZoneInfo("Europe/Oslo")
 SITE_URL = "https://kommunenettverk.example.no"

@@ -429,7 +429,15 @@ def test_add_form_has_no_warning(staff_en_client):
     assert "registered participant" not in page
 
 
+# The factory's meeting lasts three and a half hours, so an hour later a 20:00 meeting ends
+# after midnight and a 23:30 one starts after it: the posted date parts must follow.
+@pytest.mark.parametrize(
+    "local_start",
+    [dt.time(10, 0), dt.time(20, 0), dt.time(23, 30)],
+    ids=["daytime", "end-moves-past-midnight", "start-moves-past-midnight"],
+)
 def test_a_time_change_in_the_admin_mails_and_reports_the_count(
+    local_start,
     staff_en_client,
     meeting_factory,
     registrants,
@@ -437,18 +445,17 @@ def test_a_time_change_in_the_admin_mails_and_reports_the_count(
     ics_events,
     ics_attachment,
 ):
-    # At 10:00, so an hour later is the same day whenever the test runs: only the time input
-    # is changed below.
-    starts_at = (timezone.localtime() + dt.timedelta(days=20)).replace(
-        hour=10, minute=0, second=0, microsecond=0
-    )
-    meeting = meeting_factory(starts_at=starts_at)
+    day = timezone.localdate() + dt.timedelta(days=20)
+    meeting = meeting_factory(starts_at=timezone.make_aware(dt.datetime.combine(day, local_start)))
+    meeting.refresh_from_db()
     people = registrants(meeting)
     data = change_form_data(staff_en_client, meeting)
-    new_start = timezone.localtime(meeting.starts_at) + dt.timedelta(hours=1)
-    new_end = timezone.localtime(meeting.ends_at) + dt.timedelta(hours=1)
+    new_start = timezone.localtime(meeting.starts_at + dt.timedelta(hours=1))
+    new_end = timezone.localtime(meeting.ends_at + dt.timedelta(hours=1))
     with translation.override("en"):
+        data["starts_at_0"] = formats.localize_input(new_start.date())
         data["starts_at_1"] = formats.localize_input(new_start.time())
+        data["ends_at_0"] = formats.localize_input(new_end.date())
         data["ends_at_1"] = formats.localize_input(new_end.time())
     data["_save"] = "Save"
 
@@ -460,7 +467,7 @@ def test_a_time_change_in_the_admin_mails_and_reports_the_count(
     assert messages[0] == "3 registered participants are being told about the change."
     assert "was changed successfully" in messages[1]
     meeting.refresh_from_db()
-    assert meeting.starts_at == new_start
+    assert (meeting.starts_at, meeting.ends_at) == (new_start, new_end)
     assert meeting.sequence == 1
     assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in people.values())
     event = ics_events(ics_attachment(mail.outbox[0]))[ics.meeting_uid(meeting)]

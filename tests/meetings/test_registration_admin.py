@@ -1,6 +1,7 @@
 """County staff registering and cancelling people in the admin."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -14,6 +15,16 @@ from meetings.models import Meeting, Registration
 from meetings.services import RegistrationAnswers
 
 pytestmark = pytest.mark.django_db
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+# The night the clocks go back, 02:00-03:00 happens twice in Oslo: the admin shows either
+# 02:30 as "02:30", and Django alone cannot tell which one it gets back. (Compare them in UTC:
+# Python never finds a time in the repeated hour equal to one in another zone, PEP 495.)
+REPEATED_HOUR = [
+    pytest.param(dt.datetime(2027, 10, 31, 2, 30, tzinfo=OSLO, fold=0), id="first-0230"),
+    pytest.param(dt.datetime(2027, 10, 31, 2, 30, tzinfo=OSLO, fold=1), id="second-0230"),
+]
 
 
 def _post_value(value):
@@ -753,3 +764,83 @@ def test_a_refusal_found_only_when_saving_is_a_message_and_saves_nothing(
     # The meeting's change went back with the registration.
     assert Meeting.objects.get(pk=meeting.pk).title == "Oppstartsmøte"
     assert not Registration.objects.exists()
+
+
+@pytest.mark.parametrize("moment", REPEATED_HOUR)
+def test_a_registration_made_in_the_repeated_hour_can_be_changed_in_the_admin(
+    client, staff_user, meeting_factory, person, freeze_now, moment
+):
+    freeze_now(moment)
+    registration = register(meeting_factory(), person)
+    freeze_now(dt.datetime(2027, 11, 2, 12, tzinfo=OSLO))
+    client.force_login(staff_user)
+    url = reverse("admin:meetings_registration_change", args=[registration.pk])
+    data = admin_form_data(client.get(url))
+    assert (data["created_at_0"], data["created_at_1"]) == ("2027-10-31", "02:30:00")
+    data["dietary_needs"] = "Vegetar"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    registration.refresh_from_db()
+    assert registration.dietary_needs == "Vegetar"
+    # Left as shown, the times stay the ones stored, not the other 02:30.
+    stored = moment.astimezone(dt.UTC)
+    assert (registration.created_at, registration.queued_at) == (stored, stored)
+
+
+@pytest.mark.parametrize("moment", REPEATED_HOUR)
+def test_staff_register_someone_in_the_repeated_hour(
+    client, staff_user, meeting_factory, person, freeze_now, moment
+):
+    freeze_now(moment)
+    meeting = meeting_factory()
+    client.force_login(staff_user)
+    url = reverse("admin:meetings_registration_add")
+    data = admin_form_data(client.get(url))
+    data.update({"meeting": meeting.pk, "contact_person": person.pk})
+    # The page shows the time it was opened; staff send it a few minutes later.
+    sent = freeze_now(moment.astimezone(dt.UTC) + dt.timedelta(minutes=4))
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    registration = Registration.objects.get()
+    # The form's time stands; the queue place is the service's: the end, when saved.
+    assert (registration.created_at, registration.queued_at) == (moment.astimezone(dt.UTC), sent)
+
+
+def test_a_changed_time_in_the_repeated_hour_is_read_as_the_nearer_one(
+    client, staff_user, meeting_factory, person, freeze_now
+):
+    """Staff moving someone in the queue to 02:50 that night mean the 02:50 nearer the time
+    the registration has (here the second one, 20 minutes later), not the first."""
+    second_0230 = freeze_now(dt.datetime(2027, 10, 31, 2, 30, tzinfo=OSLO, fold=1))
+    registration = register(meeting_factory(), person)
+    client.force_login(staff_user)
+    url = reverse("admin:meetings_registration_change", args=[registration.pk])
+    data = admin_form_data(client.get(url))
+    data["queued_at_1"] = "02:50:00"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    registration.refresh_from_db()
+    assert registration.queued_at == second_0230 + dt.timedelta(minutes=20)
+    assert registration.queued_at.astimezone(OSLO).fold == 1
+
+
+def test_a_time_that_does_not_exist_is_still_a_form_error(
+    client, staff_user, meeting_factory, person
+):
+    """02:30 on the night the clocks go forward never happens: say so, do not guess."""
+    registration = register(meeting_factory(), person)
+    client.force_login(staff_user)
+    url = reverse("admin:meetings_registration_change", args=[registration.pk])
+    data = admin_form_data(client.get(url))
+    data.update({"queued_at_0": "2027-03-28", "queued_at_1": "02:30:00"})
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == ["queued_at"]

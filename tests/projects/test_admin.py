@@ -2,7 +2,9 @@
 save, and the CSV export action."""
 
 import csv
+import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 from django import forms
@@ -10,6 +12,7 @@ from django.core import checks
 from django.urls import reverse
 from django.utils import timezone
 
+from projects import services
 from projects.models import Interest, ProjectIdea, StageChange
 from tests.helpers import result_pks
 
@@ -304,6 +307,27 @@ def test_interests_are_withdrawn_not_deleted(staff_client, idea, interest_factor
     ]
     assert not interests.formset.can_delete
     assert Interest.objects.filter(pk=interest.pk).exists()
+
+
+@pytest.mark.parametrize("fold", [0, 1], ids=["first-0230", "second-0230"])
+def test_an_interest_from_the_repeated_hour_can_be_saved_in_the_admin(
+    client, staff_user, idea, interest_factory, freeze_now, fold
+):
+    # The night the clocks go back, the admin shows either 02:30 as "02:30".
+    moment = dt.datetime(2027, 10, 31, 2, 30, tzinfo=ZoneInfo("Europe/Oslo"), fold=fold)
+    freeze_now(moment)
+    interest = interest_factory(idea=idea)
+    services.interest_withdraw(interest=interest, person=interest.contact_person)
+    freeze_now(moment + dt.timedelta(days=2))
+    client.force_login(staff_user)
+
+    for url in (change_url(interest), change_url(idea)):
+        response = client.post(url, posted(client.get(url)))
+        assert response.status_code == 302, response.context and response.context["errors"]
+
+    interest.refresh_from_db()
+    stored = moment.astimezone(dt.UTC)
+    assert (interest.created_at, interest.withdrawn_at) == (stored, stored)
 
 
 # --- export action -----------------------------------------------------------------------
