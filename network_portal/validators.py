@@ -1,15 +1,114 @@
+"""Checks shared by the models, forms and the import, so that bad input is refused with a
+clear message before it reaches the database (where it would be a 500, or silently cut).
+
+Text: single-line fields refuse every control character, multi-line fields all but tab and
+line breaks. Numbers: bounds per field, on the models. Ids: `BoundedIn` keeps integers that no
+column can hold out of `IN (...)` queries, so model choice fields answer "select a valid
+choice" for them like for any other unknown id. Moments: `validate_plausible_moment`.
+"""
+
+import datetime as dt
 import re
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.db.models.lookups import In
 from django.utils.translation import gettext_lazy as _
 
+# RFC 5321 allows a path of 256 octets, so an address of 254 characters; Django's
+# EmailValidator lets up to 320 through, and our e-mail columns hold 254.
+EMAIL_MAX_LENGTH = 254
+
+# C0 controls and DEL, except tab, line feed and carriage return.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Any C0 control or DEL, tab and line breaks included.
+_LINE_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def has_control_characters(value: str) -> bool:
+    return bool(value) and bool(_LINE_CONTROL_CHARACTERS.search(value))
 
 
 def validate_no_control_characters(value: str) -> None:
-    """Reject invisible control characters (tabs and line breaks are fine): they break
-    e-mails, CSV exports and calendar files further down the line."""
+    """Reject invisible control characters in multi-line text (tabs and line breaks are
+    fine): they break e-mails, CSV exports and calendar files further down the line, and
+    PostgreSQL refuses NUL outright."""
     if value and _CONTROL_CHARACTERS.search(value):
         raise ValidationError(
             _("Remove the invisible control characters from this text."), code="control"
         )
+
+
+def validate_single_line(value: str) -> None:
+    """Reject control characters, and also tabs and line breaks, in a one-line value: a
+    name, title or e-mail subject with a line break breaks mail headers and exports."""
+    validate_no_control_characters(value)
+    if value and _LINE_CONTROL_CHARACTERS.search(value):
+        raise ValidationError(
+            _("Write this on one line, without line breaks or tabs."), code="line_break"
+        )
+
+
+validate_email_length = MaxLengthValidator(
+    EMAIL_MAX_LENGTH,
+    message=_(
+        "An e-mail address can have at most %(limit_value)d characters (it has %(show_value)d)."
+    ),
+)
+
+
+def validate_email_address_text(value: str) -> None:
+    """What an e-mail address must be beyond Django's syntax check: short enough for our
+    columns (never cut), on one line (quoted local parts may carry control characters)."""
+    validate_email_length(value)
+    validate_single_line(value)
+
+
+# Meetings, registrations and interests happen within these years. Year 1 in Oslo is year 0
+# in UTC, which Python cannot hold, so the database adapter would fail on it.
+EARLIEST_MOMENT = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST_MOMENT = dt.datetime(2201, 1, 1, tzinfo=dt.UTC)
+
+
+def validate_plausible_moment(value: dt.datetime | None) -> None:
+    if value is None:
+        return
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    if not EARLIEST_MOMENT <= value < LATEST_MOMENT:
+        raise ValidationError(
+            _("Enter a time between the years %(first)s and %(last)s."),
+            params={"first": EARLIEST_MOMENT.year, "last": LATEST_MOMENT.year - 1},
+            code="out_of_range",
+        )
+
+
+class BoundedIn(In):
+    """`in` on an integer column, without the values the column's type cannot hold.
+
+    Such values can never match a row, but SQLite raises OverflowError for integers past 64
+    bits, so an id like 2**63 posted to a model multiple choice field was a 500. Without
+    them the query finds nothing for those values, and the form says "select a valid choice",
+    as Django's own `exact` lookup on integers already does.
+    """
+
+    def as_sql(self, compiler, connection):
+        if self.rhs_is_direct_value():
+            internal_type = self.lhs.output_field.get_internal_type()
+            low, high = connection.ops.integer_field_range(internal_type)
+            kept = [
+                value
+                for value in self.rhs
+                if not isinstance(value, int)
+                or ((low is None or value >= low) and (high is None or value <= high))
+            ]
+            if not kept:
+                raise EmptyResultSet
+            self.rhs = kept
+        return super().as_sql(compiler, connection)
+
+
+def register_lookups() -> None:
+    """Called once when the project starts (`NetworkPortalConfig.ready`)."""
+    models.IntegerField.register_lookup(BoundedIn)

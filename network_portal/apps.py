@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class NetworkPortalConfig(AppConfig):
+    name = "network_portal"
+    verbose_name = "Network portal"
+
+    def ready(self):
+        from . import validators
+
+        validators.register_lookups()
