@@ -2,17 +2,18 @@
 clear message before it reaches the database (where it would be a 500, or silently cut).
 
 Text: single-line fields refuse every control character, multi-line fields all but tab and
-line breaks. Numbers: bounds per field, on the models. Ids: `BoundedIn` keeps integers that no
-column can hold out of `IN (...)` queries, so model choice fields answer "select a valid
-choice" for them like for any other unknown id. Moments: `validate_plausible_moment`.
+line breaks. Numbers: bounds per field, on the models. Ids: the lookups below keep integers
+that no column can hold out of queries, so model choice fields answer "select a valid choice"
+for them like for any other unknown id. Moments: `validate_plausible_moment`.
 """
 
 import datetime as dt
 import re
 
-from django.core.exceptions import EmptyResultSet, ValidationError
+from django.core.exceptions import EmptyResultSet, FieldError, ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.db.models.fields.related_lookups import RelatedExact, RelatedIn
 from django.db.models.lookups import In
 from django.utils.translation import gettext_lazy as _
 
@@ -84,31 +85,67 @@ def validate_plausible_moment(value: dt.datetime | None) -> None:
         )
 
 
-class BoundedIn(In):
-    """`in` on an integer column, without the values the column's type cannot hold.
+def _integer_range(lookup, connection) -> tuple[int | None, int | None] | None:
+    """The integers the compared column can hold, or None if it holds no integers."""
+    field = lookup.lhs.output_field
+    try:
+        # A foreign key column holds its target's values.
+        field = getattr(field, "target_field", field)
+    except FieldError:  # a relation over several columns
+        return None
+    if not isinstance(field, models.IntegerField):
+        return None
+    return connection.ops.integer_field_range(field.get_internal_type())
+
+
+def _fits(value, bounds) -> bool:
+    if not isinstance(value, int):
+        return True
+    low, high = bounds
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+class _WithoutImpossibleIntegers:
+    """`in` on an integer column or a foreign key to one, without the values the column's
+    type cannot hold.
 
     Such values can never match a row, but SQLite raises OverflowError for integers past 64
-    bits, so an id like 2**63 posted to a model multiple choice field was a 500. Without
-    them the query finds nothing for those values, and the form says "select a valid choice",
-    as Django's own `exact` lookup on integers already does.
+    bits, so an id like 2**63 posted to a model multiple choice field was a 500. Without them
+    the query finds nothing for those values, and the form says "select a valid choice", as
+    Django's own `exact` lookup on integer columns already does.
     """
 
     def as_sql(self, compiler, connection):
-        if self.rhs_is_direct_value():
-            internal_type = self.lhs.output_field.get_internal_type()
-            low, high = connection.ops.integer_field_range(internal_type)
-            kept = [
-                value
-                for value in self.rhs
-                if not isinstance(value, int)
-                or ((low is None or value >= low) and (high is None or value <= high))
-            ]
+        bounds = _integer_range(self, connection)
+        if bounds is not None and self.rhs_is_direct_value():
+            kept = [value for value in self.rhs if _fits(value, bounds)]
             if not kept:
                 raise EmptyResultSet
             self.rhs = kept
         return super().as_sql(compiler, connection)
 
 
+class IntegerIn(_WithoutImpossibleIntegers, In):
+    pass
+
+
+class RelatedIntegerIn(_WithoutImpossibleIntegers, RelatedIn):
+    pass
+
+
+class RelatedIntegerExact(RelatedExact):
+    """`exact` on a foreign key: an id no column can hold matches nothing, as Django's own
+    `exact` on integer columns does (`Registration.objects.filter(meeting_id=2**64)`)."""
+
+    def as_sql(self, compiler, connection):
+        bounds = _integer_range(self, connection)
+        if bounds is not None and self.rhs_is_direct_value() and not _fits(self.rhs, bounds):
+            raise EmptyResultSet
+        return super().as_sql(compiler, connection)
+
+
 def register_lookups() -> None:
     """Called once when the project starts (`NetworkPortalConfig.ready`)."""
-    models.IntegerField.register_lookup(BoundedIn)
+    models.IntegerField.register_lookup(IntegerIn)
+    models.ForeignObject.register_lookup(RelatedIntegerIn)
+    models.ForeignObject.register_lookup(RelatedIntegerExact)
