@@ -2,9 +2,9 @@
 clear message before it reaches the database (where it would be a 500, or silently cut).
 
 Text: single-line fields refuse every control character, multi-line fields all but tab and
-line breaks. Numbers: bounds per field, on the models. Ids: the lookups below keep integers
-that no column can hold out of queries, so model choice fields answer "select a valid choice"
-for them like for any other unknown id. Moments: `validate_plausible_moment`.
+line breaks. Numbers: bounds per field, on the models. Ids: the lookups below leave values
+that no integer column can hold out of queries, so model choice fields answer "select a valid
+choice" for them like for any other unknown id. Moments: `validate_plausible_moment`.
 """
 
 import datetime as dt
@@ -85,17 +85,25 @@ def validate_plausible_moment(value: dt.datetime | None) -> None:
         )
 
 
-def _integer_range(lookup, connection) -> tuple[int | None, int | None] | None:
-    """The integers the compared column can hold, or None if it holds no integers."""
+def _integer_column(lookup) -> models.IntegerField | None:
+    """The integer field a lookup compares with, or None if it compares something else."""
     field = lookup.lhs.output_field
     try:
         # A foreign key column holds its target's values.
         field = getattr(field, "target_field", field)
     except FieldError:  # a relation over several columns
         return None
-    if not isinstance(field, models.IntegerField):
-        return None
-    return connection.ops.integer_field_range(field.get_internal_type())
+    return field if isinstance(field, models.IntegerField) else None
+
+
+def _is_integer_text(column: models.IntegerField, value) -> bool:
+    if not isinstance(value, str):
+        return True  # numbers, model instances and expressions are Django's to prepare
+    try:
+        column.get_prep_value(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _fits(value, bounds) -> bool:
@@ -105,19 +113,28 @@ def _fits(value, bounds) -> bool:
     return (low is None or value >= low) and (high is None or value <= high)
 
 
-class _WithoutImpossibleIntegers:
-    """`in` on an integer column or a foreign key to one, without the values the column's
-    type cannot hold.
+class _OnlyPossibleIntegers:
+    """`in` on an integer column or a foreign key to one, without the values no integer
+    column of its type can hold: text that is no number, and numbers past the type's range.
 
-    Such values can never match a row, but SQLite raises OverflowError for integers past 64
-    bits, so an id like 2**63 posted to a model multiple choice field was a 500. Without them
-    the query finds nothing for those values, and the form says "select a valid choice", as
-    Django's own `exact` lookup on integer columns already does.
+    Such values can never match a row, yet SQLite raises OverflowError for integers past 64
+    bits, and text that is no number raises ValueError before the query is made. Model choice
+    fields check each posted value on its own first, so a form still says "select a valid
+    choice"; but the admin's autocomplete widget, redisplaying an invalid form, and its
+    actions (`_selected_action`) pass posted text straight to `pk__in`, and those were 500s.
+    Django's own `exact` lookup on integer columns already treats out-of-range numbers so.
     """
 
+    def get_prep_lookup(self):
+        column = _integer_column(self)
+        if column is not None and self.rhs_is_direct_value():
+            self.rhs = [value for value in self.rhs if _is_integer_text(column, value)]
+        return super().get_prep_lookup()
+
     def as_sql(self, compiler, connection):
-        bounds = _integer_range(self, connection)
-        if bounds is not None and self.rhs_is_direct_value():
+        column = _integer_column(self)
+        if column is not None and self.rhs_is_direct_value():
+            bounds = connection.ops.integer_field_range(column.get_internal_type())
             kept = [value for value in self.rhs if _fits(value, bounds)]
             if not kept:
                 raise EmptyResultSet
@@ -125,11 +142,11 @@ class _WithoutImpossibleIntegers:
         return super().as_sql(compiler, connection)
 
 
-class IntegerIn(_WithoutImpossibleIntegers, In):
+class IntegerIn(_OnlyPossibleIntegers, In):
     pass
 
 
-class RelatedIntegerIn(_WithoutImpossibleIntegers, RelatedIn):
+class RelatedIntegerIn(_OnlyPossibleIntegers, RelatedIn):
     pass
 
 
@@ -138,9 +155,11 @@ class RelatedIntegerExact(RelatedExact):
     `exact` on integer columns does (`Registration.objects.filter(meeting_id=2**64)`)."""
 
     def as_sql(self, compiler, connection):
-        bounds = _integer_range(self, connection)
-        if bounds is not None and self.rhs_is_direct_value() and not _fits(self.rhs, bounds):
-            raise EmptyResultSet
+        column = _integer_column(self)
+        if column is not None and self.rhs_is_direct_value():
+            bounds = connection.ops.integer_field_range(column.get_internal_type())
+            if not _fits(self.rhs, bounds):
+                raise EmptyResultSet
         return super().as_sql(compiler, connection)
 
 

@@ -117,6 +117,43 @@ def test_foreign_keys_compare_with_ids_no_column_can_hold(registration_factory, 
     assert not Registration.objects.filter(meeting__in=[impossible]).exists()
 
 
+@pytest.mark.parametrize("text", ["abc", ":", " ", "0000-00-00", "1.5", "\x00"])
+def test_in_leaves_out_text_that_is_no_number(registration_factory, text):
+    registration = registration_factory()
+    meeting = registration.meeting
+    assert list(Meeting.objects.filter(pk__in=[text, str(meeting.pk)])) == [meeting]
+    assert not Meeting.objects.filter(pk__in=[text]).exists()
+    found = Registration.objects.filter(meeting__in=[text, meeting])
+    assert list(found) == [registration]
+
+
+def test_exact_on_text_that_is_no_number_still_raises(meeting_factory):
+    """Only `in` is lenient: model choice fields rely on `exact` to call such text invalid."""
+    with pytest.raises(ValueError, match="expected a number"):
+        Meeting.objects.filter(pk="abc")
+
+
+@pytest.mark.parametrize("selected", [["abc"], ["\x00"], [str(2**64)], ["1", ":"]])
+def test_admin_actions_on_ids_that_are_no_ids_are_no_500(staff_client, meeting_factory, selected):
+    meeting_factory()
+    response = staff_client.post(
+        reverse("admin:meetings_meeting_changelist"),
+        {"action": "delete_selected", "_selected_action": selected, "index": "0"},
+    )
+    assert response.status_code in (200, 302)
+    assert Meeting.objects.count() == 1
+
+
+@pytest.mark.parametrize("value", [":", " ", "abc", str(2**64)])
+def test_an_autocomplete_field_with_a_bad_id_shows_the_form_again(staff_client, value):
+    response = staff_client.post(
+        reverse("admin:members_contactperson_add"),
+        {"name": "Kari", "email": "kari@example.org", "municipality": value, "sector": "other"},
+    )
+    assert response.status_code == 200
+    assert "municipality" in response.context["adminform"].form.errors
+
+
 def test_in_with_a_subquery_and_none_still_works(project_idea_factory):
     idea = project_idea_factory()
     assert list(ProjectIdea.objects.filter(pk__in=ProjectIdea.objects.values("pk"))) == [idea]
