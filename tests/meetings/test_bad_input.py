@@ -264,3 +264,24 @@ def test_a_datetime_before_year_one_in_utc_is_a_form_error(staff_client, meeting
     assert "starts_at" in response.context["adminform"].form.errors
     meeting.refresh_from_db()
     assert meeting.starts_at.year > 2000
+
+
+def test_a_tampered_meeting_row_on_the_series_page_is_ignored(staff_client, meeting):
+    """The series page lists its meetings read-only; a posted row with an unknown id made a
+    new meeting whose validation failed with a 500."""
+    from tests.helpers import management_form
+
+    series = meeting.series
+    response = staff_client.post(
+        reverse("admin:meetings_meetingseries_change", args=[series.pk]),
+        {
+            "name": series.name,
+            "year": series.year,
+            "organiser_name": series.organiser_name,
+            **management_form("meetings", total=1, initial=1),
+            "meetings-0-id": str(2**63 - 1),
+            "meetings-0-series": series.pk,
+        },
+    )
+    assert response.status_code == 302
+    assert list(series.meetings.all()) == [meeting]
