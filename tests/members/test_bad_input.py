@@ -213,3 +213,46 @@ def test_the_whole_sign_up_is_refused_not_truncated_on_a_fresh_client():
     )
     assert response.status_code == 200
     assert not User.objects.exists()
+
+
+# --- Second factors in the admin -------------------------------------------------------------
+
+
+@pytest.fixture
+def authenticator(user_factory):
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.create(
+        user=user_factory(), type="totp", data={"secret": "JBSWY3DPEHPK3PXP"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "day"), [('{"secret": "x"}', "0001-01-01"), ('{"a": "\\u0000"}', "2031-01-01")]
+)
+def test_second_factors_cannot_be_written_in_the_admin(admin_client, authenticator, data, day):
+    from allauth.mfa.models import Authenticator
+
+    form = {
+        "user": authenticator.user_id,
+        "type": "totp",
+        "data": data,
+        "created_at_0": day,
+        "created_at_1": "00:00:00",
+        "last_used_at_0": day,
+        "last_used_at_1": "00:00:00",
+    }
+    assert admin_client.post(reverse("admin:mfa_authenticator_add"), form).status_code == 403
+    change = reverse("admin:mfa_authenticator_change", args=[authenticator.pk])
+    assert admin_client.post(change, form).status_code == 403
+    assert Authenticator.objects.get().data == {"secret": "JBSWY3DPEHPK3PXP"}
+
+
+def test_a_second_factor_can_still_be_seen_and_deleted(admin_client, authenticator):
+    from allauth.mfa.models import Authenticator
+
+    change = reverse("admin:mfa_authenticator_change", args=[authenticator.pk])
+    assert admin_client.get(change).status_code == 200
+    delete = reverse("admin:mfa_authenticator_delete", args=[authenticator.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 302
+    assert not Authenticator.objects.exists()
