@@ -362,9 +362,15 @@ def our_models() -> list[type[models.Model]]:
     ]
 
 
+def watched_models() -> list[type[models.Model]]:
+    """Ours, and the other models the admin edits (whose rows need not pass full_clean)."""
+    ours = our_models()
+    return ours + [model for model in admin.site._registry if model not in ours]
+
+
 def snapshot() -> dict:
     rows = {}
-    for model in our_models():
+    for model in watched_models():
         pk = model._meta.pk.attname
         for row in model._base_manager.values():
             rows[(model, row[pk])] = row
@@ -394,15 +400,29 @@ class Saved:
     the one new row of the model when `pk` gives None)."""
 
     model: type[models.Model]
-    fields: dict[str, str]
+    # None: every free-text field of the model posted under its own name (ModelForms).
+    fields: dict[str, str] | None
     pk: Callable[[World], object] = lambda world: None
+
+    def field_names(self, posted) -> dict[str, str]:
+        if self.fields is not None:
+            return self.fields
+        return {
+            f.name: f.name
+            for f in self.model._meta.concrete_fields
+            # Django's URLField adds a missing scheme: a change, but not a cut.
+            if f.name in posted and is_free_text(f) and not isinstance(f, models.URLField)
+        }
 
 
 def check_after_post(target, world, posted: dict, before: dict, response) -> None:
     assert response.status_code < 500, (target.name, posted)
     after = snapshot()
     changed = changed_rows(before, after)
+    ours = our_models()
     for model, pk in changed:
+        if model not in ours:
+            continue
         row = model._base_manager.get(pk=pk)
         try:
             row.full_clean()
@@ -442,7 +462,7 @@ def check_saved_whole(target, world, saved: Saved, posted, before, after, change
     elif (saved.model, pk) not in changed:
         return
     row = saved.model._base_manager.get(pk=pk)
-    for name, field_name in saved.fields.items():
+    for name, field_name in saved.field_names(posted).items():
         values = posted.get(name)
         if not values:
             continue
@@ -625,9 +645,9 @@ def admin_targets() -> list[Target]:
                     obj = model._default_manager.order_by("pk").last()
                     return obj.pk if obj else None
 
-                saved = [Saved(model, {}, pk=first_pk)]
+                saved = [Saved(model, None, pk=first_pk)]
             else:
-                saved = [Saved(model, {})]
+                saved = [Saved(model, None)]
             targets.append(
                 Target(
                     f"admin {action} {label}",
