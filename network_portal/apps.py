@@ -3,7 +3,6 @@ from django.apps import AppConfig
 
 class NetworkPortalConfig(AppConfig):
     name = "network_portal"
-    verbose_name = "Network portal"
 
     def ready(self):
         from . import validators

@@ -2,6 +2,9 @@
 every row of our models still passes `full_clean()`, and no text is stored cut short: what
 was saved equals what was posted, or the post was refused.
 
+Rows the post did not touch were valid to begin with (`test_the_world_is_valid_to_begin_with`),
+so only the rows it added or changed are cleaned again.
+
 Each target is a page with a form. The page is fetched once, parsed as a browser would see it
 (`PageForms`), and Hypothesis then posts variations of that form: each field keeps its value,
 takes one of the options the page offers, or takes a hostile value (huge and negative
