@@ -40,6 +40,11 @@ class MeetingInline(admin.TabularInline):
         # Meetings are created on their own page, where the calendar rules are applied.
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # Shown, not edited here: the rows are read-only, and a posted row could only be a
+        # tampered one (an unknown id made a new meeting whose validation failed with a 500).
+        return False
+
 
 @admin.register(MeetingSeries)
 class MeetingSeriesAdmin(admin.ModelAdmin):

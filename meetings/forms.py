@@ -2,7 +2,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from members.models import ContactPerson
-from network_portal.validators import validate_no_control_characters
+from network_portal.validators import (
+    EMAIL_MAX_LENGTH,
+    validate_no_control_characters,
+    validate_single_line,
+)
 from projects.models import ProjectIdea
 
 from .models import Meeting, Registration
@@ -22,10 +26,13 @@ class RegistrationForm(forms.Form):
         label=_("Or register a new colleague: name"),
         max_length=200,
         required=False,
-        validators=[validate_no_control_characters],
+        validators=[validate_single_line],
     )
     new_colleague_email = forms.EmailField(
-        label=_("New colleague's e-mail address"), required=False
+        label=_("New colleague's e-mail address"),
+        max_length=EMAIL_MAX_LENGTH,
+        required=False,
+        validators=[validate_single_line],
     )
     attendance_mode = forms.ChoiceField(
         label=_("Attendance"),
@@ -37,7 +44,7 @@ class RegistrationForm(forms.Form):
         label=_("Dietary needs"),
         max_length=300,
         required=False,
-        validators=[validate_no_control_characters],
+        validators=[validate_single_line],
         help_text=_("Allergies or other needs for the lunch, if any."),
     )
     presenting_project_idea = forms.BooleanField(
@@ -105,6 +112,15 @@ class RegistrationForm(forms.Form):
                     _("This address belongs to a contact person in another municipality."),
                 )
         return cleaned
+
+    # The new colleague's contact person fields, as this form names them.
+    COLLEAGUE_FIELDS = {"name": "new_colleague_name", "email": "new_colleague_email"}
+
+    def add_colleague_errors(self, error: forms.ValidationError) -> None:
+        """Show the model's objections to the new colleague by the fields they concern."""
+        by_field = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+        for name, messages in by_field.items():
+            self.add_error(self.COLLEAGUE_FIELDS.get(name), messages)
 
     @property
     def answers(self) -> RegistrationAnswers:

@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Lower
@@ -12,21 +13,41 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from members.models import ContactPerson
+from network_portal.validators import (
+    validate_no_control_characters,
+    validate_plausible_moment,
+    validate_single_line,
+)
+
+# Bounds a county's network works within; each is also in the field's help text or message.
+MAX_CAPACITY = 10000
+MAX_REMINDER_DAYS = 90
+MAX_AGENDA_ORDER = 999
+FIRST_SERIES_YEAR = 2000
+LAST_SERIES_YEAR = 2200
 
 
 class MeetingSeries(models.Model):
     """A year's series of network meetings, run by one county section (the organiser)."""
 
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_single_line])
+    # Bounded by the constraint "meetingseries_year_plausible", which names the years.
     year = models.PositiveSmallIntegerField(_("year"))
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(
+        _("description"), blank=True, validators=[validate_no_control_characters]
+    )
     organiser_name = models.CharField(
         _("organiser"),
         max_length=200,
+        validators=[validate_single_line],
         help_text=_("The county section that runs the series."),
     )
-    organiser_email = models.EmailField(_("organiser's e-mail"), blank=True)
-    organiser_phone = models.CharField(_("organiser's phone"), max_length=30, blank=True)
+    organiser_email = models.EmailField(
+        _("organiser's e-mail"), blank=True, validators=[validate_single_line]
+    )
+    organiser_phone = models.CharField(
+        _("organiser's phone"), max_length=30, blank=True, validators=[validate_single_line]
+    )
 
     class Meta:
         verbose_name = _("meeting series")
@@ -39,7 +60,7 @@ class MeetingSeries(models.Model):
                 violation_error_message=_("A series with this name already exists for the year."),
             ),
             models.CheckConstraint(
-                condition=Q(year__gte=2000) & Q(year__lte=2200),
+                condition=Q(year__gte=FIRST_SERIES_YEAR) & Q(year__lte=LAST_SERIES_YEAR),
                 name="meetingseries_year_plausible",
                 violation_error_message=_("Enter a year between 2000 and 2200."),
             ),
@@ -143,7 +164,7 @@ class Meeting(models.Model):
         related_name="meetings",
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind, default=Kind.OTHER)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200, validators=[validate_single_line])
     slug = models.SlugField(
         _("slug"),
         max_length=100,
@@ -153,28 +174,51 @@ class Meeting(models.Model):
             "Part of the meeting's web and calendar addresses; do not change it once published."
         ),
     )
-    theme = models.CharField(_("theme"), max_length=300, blank=True)
-    description = models.TextField(_("description"), blank=True)
+    theme = models.CharField(
+        _("theme"), max_length=300, blank=True, validators=[validate_single_line]
+    )
+    description = models.TextField(
+        _("description"), blank=True, validators=[validate_no_control_characters]
+    )
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.TENTATIVE)
     tentative_period = models.CharField(
         _("tentative period"),
         max_length=100,
         blank=True,
+        validators=[validate_single_line],
         help_text=_("Shown while no date is fixed, for example “juni” or “haust/vinter”."),
     )
-    starts_at = models.DateTimeField(_("starts"), null=True, blank=True)
-    ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
-    venue_name = models.CharField(_("venue"), max_length=200, blank=True)
-    venue_address = models.CharField(_("street address"), max_length=300, blank=True)
-    online_url = models.URLField(_("online meeting link"), blank=True)
-    registration_deadline = models.DateTimeField(_("registration deadline"), null=True, blank=True)
+    starts_at = models.DateTimeField(
+        _("starts"), null=True, blank=True, validators=[validate_plausible_moment]
+    )
+    ends_at = models.DateTimeField(
+        _("ends"), null=True, blank=True, validators=[validate_plausible_moment]
+    )
+    venue_name = models.CharField(
+        _("venue"), max_length=200, blank=True, validators=[validate_single_line]
+    )
+    venue_address = models.CharField(
+        _("street address"), max_length=300, blank=True, validators=[validate_single_line]
+    )
+    online_url = models.URLField(
+        _("online meeting link"), blank=True, validators=[validate_single_line]
+    )
+    registration_deadline = models.DateTimeField(
+        _("registration deadline"),
+        null=True,
+        blank=True,
+        validators=[validate_plausible_moment],
+    )
     capacity = models.PositiveIntegerField(
         _("capacity"),
         null=True,
         blank=True,
-        help_text=_("Number of seats. Leave empty for no limit."),
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_CAPACITY)],
+        help_text=_("Number of seats, at most 10 000. Leave empty for no limit."),
     )
-    programme_url = models.URLField(_("programme link"), blank=True)
+    programme_url = models.URLField(
+        _("programme link"), blank=True, validators=[validate_single_line]
+    )
     reminders_enabled = models.BooleanField(
         _("send reminders"),
         default=True,
@@ -186,7 +230,10 @@ class Meeting(models.Model):
     reminder_days_before_deadline = models.PositiveSmallIntegerField(
         _("reminder, days before the deadline"),
         default=3,
-        help_text=_("Invitees who have not answered are reminded this many days before."),
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_REMINDER_DAYS)],
+        help_text=_(
+            "Invitees who have not answered are reminded this many days before (1 to 90 days)."
+        ),
     )
     sequence = models.PositiveIntegerField(
         _("calendar sequence"),
@@ -242,9 +289,19 @@ class Meeting(models.Model):
                 violation_error_message=_("A scheduled or held meeting needs a start time."),
             ),
             models.CheckConstraint(
-                condition=Q(capacity__isnull=True) | Q(capacity__gte=0),
-                name="meeting_capacity_not_negative",
-                violation_error_message=_("The capacity cannot be negative."),
+                condition=Q(capacity__isnull=True)
+                | (Q(capacity__gte=0) & Q(capacity__lte=MAX_CAPACITY)),
+                name="meeting_capacity_in_range",
+                violation_error_message=_("The capacity must be between 0 and 10 000."),
+            ),
+            # The reminder job computes a date from it: a huge value would stop every reminder.
+            models.CheckConstraint(
+                condition=Q(reminder_days_before_deadline__gte=1)
+                & Q(reminder_days_before_deadline__lte=MAX_REMINDER_DAYS),
+                name="meeting_reminder_days_in_range",
+                violation_error_message=_(
+                    "Remind between 1 and 90 days before the registration deadline."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["tentative", "scheduled", "cancelled", "held"]),
@@ -301,9 +358,15 @@ class AgendaItem(models.Model):
     meeting = models.ForeignKey(
         Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="agenda_items"
     )
-    order = models.PositiveSmallIntegerField(_("order"), default=0)
-    title = models.CharField(_("title"), max_length=300)
-    description = models.TextField(_("description"), blank=True)
+    order = models.PositiveSmallIntegerField(
+        _("order"),
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_AGENDA_ORDER)],
+    )
+    title = models.CharField(_("title"), max_length=300, validators=[validate_single_line])
+    description = models.TextField(
+        _("description"), blank=True, validators=[validate_no_control_characters]
+    )
     starts_at = models.TimeField(_("time"), null=True, blank=True)
 
     class Meta:
@@ -392,9 +455,13 @@ class Registration(models.Model):
     attendance_mode = models.CharField(
         _("attendance"), max_length=20, choices=AttendanceMode, default=AttendanceMode.IN_PERSON
     )
-    dietary_needs = models.CharField(_("dietary needs"), max_length=300, blank=True)
+    dietary_needs = models.CharField(
+        _("dietary needs"), max_length=300, blank=True, validators=[validate_single_line]
+    )
     presenting_project_idea = models.BooleanField(_("presents a project idea"), default=False)
-    comment = models.TextField(_("comment"), max_length=2000, blank=True)
+    comment = models.TextField(
+        _("comment"), max_length=2000, blank=True, validators=[validate_no_control_characters]
+    )
     is_late = models.BooleanField(
         _("late registration"),
         default=False,
@@ -408,14 +475,19 @@ class Registration(models.Model):
             "someone in a full meeting puts them on the waiting list."
         ),
     )
-    created_at = models.DateTimeField(_("registered"), default=timezone.now)
+    created_at = models.DateTimeField(
+        _("registered"), default=timezone.now, validators=[validate_plausible_moment]
+    )
     queued_at = models.DateTimeField(
         _("in the queue since"),
         default=timezone.now,
+        validators=[validate_plausible_moment],
         help_text=_("Order of arrival for seats and the waiting list; reset when re-registering."),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(
+        _("cancelled"), null=True, blank=True, validators=[validate_plausible_moment]
+    )
     calendar_sequence = models.PositiveIntegerField(
         _("calendar sequence"),
         default=0,
@@ -525,9 +597,10 @@ class Mailing(models.Model):
         Meeting, verbose_name=_("meeting"), on_delete=models.PROTECT, related_name="mailings"
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind, default=Kind.INVITATION)
-    subject = models.CharField(_("subject"), max_length=200)
+    subject = models.CharField(_("subject"), max_length=200, validators=[validate_single_line])
     body = models.TextField(
         _("text"),
+        validators=[validate_no_control_characters],
         help_text=_(
             "Placeholders: {name}, {meeting}, {when}, {place}, {deadline}, {link} (personal "
             "registration link) and {decline_link} (“cannot attend” link)."

@@ -6,8 +6,10 @@ the lock instead of overbooking. The partial unique constraint on registrations 
 net against double registrations.
 """
 
+import contextlib
 import datetime as dt
 import functools
+import logging
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,6 +24,8 @@ from projects.services import presentations_set
 
 from . import emails, invitations, tasks
 from .models import Mailing, MailingRecipient, Meeting, Registration
+
+logger = logging.getLogger(__name__)
 
 
 class RegistrationClosed(Exception):
@@ -640,9 +644,10 @@ def invitation_decline(*, recipient: MailingRecipient, now: dt.datetime | None =
 
 def reminders_send(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Make and queue the reminders that are due. Safe to run every hour: each meeting gets
-    each kind of reminder once (a unique constraint makes sure of it)."""
+    each kind of reminder once (a unique constraint makes sure of it). A meeting whose
+    reminder fails is logged and counted as "failed"; the other meetings are still reminded."""
     now = now or timezone.now()
-    made = {"reminder": 0, "participant_reminder": 0}
+    made = {"reminder": 0, "participant_reminder": 0, "failed": 0}
     scheduled = Meeting.objects.filter(
         status=Meeting.Status.SCHEDULED, reminders_enabled=True, starts_at__gt=now
     ).select_related("series")
@@ -651,16 +656,30 @@ def reminders_send(*, now: dt.datetime | None = None) -> dict[str, int]:
         mailings__kind=Mailing.Kind.INVITATION,
         mailings__queued_at__isnull=False,
     ).distinct():
-        due_at = meeting.registration_deadline - dt.timedelta(
-            days=meeting.reminder_days_before_deadline
-        )
-        if now >= due_at and _reminder(meeting, Mailing.Kind.REMINDER, now):
-            made["reminder"] += 1
+        with _one_meeting(meeting, made):
+            due_at = meeting.registration_deadline - dt.timedelta(
+                days=meeting.reminder_days_before_deadline
+            )
+            if now >= due_at and _reminder(meeting, Mailing.Kind.REMINDER, now):
+                made["reminder"] += 1
     # "The day before": from 36 hours ahead, so an hourly job never misses it.
     for meeting in scheduled.filter(starts_at__lte=now + dt.timedelta(hours=36)):
-        if _reminder(meeting, Mailing.Kind.PARTICIPANT_REMINDER, now):
-            made["participant_reminder"] += 1
+        with _one_meeting(meeting, made):
+            if _reminder(meeting, Mailing.Kind.PARTICIPANT_REMINDER, now):
+                made["participant_reminder"] += 1
     return made
+
+
+@contextlib.contextmanager
+def _one_meeting(meeting: Meeting, made: dict[str, int]):
+    """One meeting's reminder in a savepoint of its own: should it fail, it is undone,
+    logged and counted, and the job goes on with the other meetings."""
+    try:
+        with transaction.atomic():
+            yield
+    except Exception:  # any failure: one meeting must not stop the reminders of all others
+        logger.exception("Reminder for meeting %s failed", meeting.pk)
+        made["failed"] += 1
 
 
 def _reminder(meeting: Meeting, kind: str, now: dt.datetime) -> bool:

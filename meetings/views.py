@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -156,6 +157,12 @@ class RegistrationCreateView(LoginRequiredMixin, MeetingPageMixin, FormView):
         except services.RegistrationClosed as closed:
             messages.error(request, closed.message)
             return HttpResponseRedirect(self.get_meeting().get_absolute_url())
+        except ValidationError as error:
+            # The form checks what the model checks; should the new colleague still be
+            # refused, say why next to the fields.
+            form.add_colleague_errors(error)
+            messages.error(request, _("Please correct the errors in the form."))
+            return self.render_to_response(self.get_context_data(form=form))
         messages.success(request, registration_message(registration, created, person))
         return HttpResponseRedirect(self.get_meeting().get_absolute_url() + "#registration")
 

@@ -3,6 +3,7 @@ from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 
+from network_portal.validators import validate_email_address_text
 from outbox.services import email_queue
 
 from .services import contact_person_link_for_user
@@ -14,6 +15,13 @@ class AccountAdapter(DefaultAccountAdapter):
     Linking happens at login, not at sign-up: with mandatory verification, an account only
     logs in once its e-mail address is proven, so nobody can claim a colleague's address.
     """
+
+    def clean_email(self, email: str) -> str:
+        """Sign-up and the e-mail addresses page: refuse what allauth would otherwise cut to
+        the column's 254 characters without a word, or what does not fit on one line."""
+        email = super().clean_email(email)
+        validate_email_address_text(email)
+        return email
 
     def post_login(self, request, user, **kwargs):
         response = super().post_login(request, user, **kwargs)

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from network_portal.validators import validate_no_control_characters
+from network_portal.validators import validate_single_line
 
 from .models import ContactPerson
 
@@ -12,7 +12,7 @@ class SignupForm(forms.Form):
     name = forms.CharField(
         label=_("Full name"),
         max_length=200,
-        validators=[validate_no_control_characters],
+        validators=[validate_single_line],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
 
@@ -25,10 +25,7 @@ class SignupForm(forms.Form):
 
 
 class ProfileForm(forms.ModelForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in ("name", "phone", "job_title"):
-            self.fields[name].validators.append(validate_no_control_characters)
+    """The person's own details; the model's validators refuse control characters."""
 
     class Meta:
         model = ContactPerson

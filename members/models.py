@@ -3,6 +3,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -12,6 +13,8 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from network_portal.validators import validate_plausible_moment, validate_single_line
 
 kommunenummer_validator = RegexValidator(
     r"^[0-9]{4}\Z", _("A municipality number has exactly four digits, for example 1201.")
@@ -53,7 +56,20 @@ class User(AbstractUser):
     """An account on the portal. County staff and municipal staff alike sign in by e-mail."""
 
     username = None
-    email = models.EmailField(_("e-mail address"), unique=True)
+    email = models.EmailField(_("e-mail address"), unique=True, validators=[validate_single_line])
+    # As long as a contact person's name, which signing up and the profile split into these.
+    first_name = models.CharField(
+        _("first name"), max_length=200, blank=True, validators=[validate_single_line]
+    )
+    last_name = models.CharField(
+        _("last name"), max_length=200, blank=True, validators=[validate_single_line]
+    )
+    last_login = models.DateTimeField(
+        _("last login"), blank=True, null=True, validators=[validate_plausible_moment]
+    )
+    date_joined = models.DateTimeField(
+        _("date joined"), default=timezone.now, validators=[validate_plausible_moment]
+    )
     session_generation = models.PositiveIntegerField(
         _("session generation"),
         default=0,
@@ -98,6 +114,16 @@ class User(AbstractUser):
             algorithm="sha256",
         ).hexdigest()
 
+    def clean(self):
+        super().clean()
+        # The account's name becomes its contact person's name, which must hold it whole.
+        limit = ContactPerson._meta.get_field("name").max_length
+        if len(self.get_full_name()) > limit:
+            message = _("The first and last name together can have at most %(limit)d characters.")
+            raise ValidationError(
+                {"last_name": ValidationError(message, params={"limit": limit}, code="too_long")}
+            )
+
 
 class MunicipalityQuerySet(models.QuerySet):
     def network_members(self):
@@ -119,7 +145,7 @@ class Municipality(models.Model):
     merged, a successor.
     """
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_single_line])
     number = models.CharField(
         _("municipality number"),
         max_length=4,
@@ -127,11 +153,14 @@ class Municipality(models.Model):
         validators=[kommunenummer_validator],
         help_text=_("The official four-digit kommunenummer."),
     )
-    county = models.CharField(_("county"), max_length=100)
+    county = models.CharField(_("county"), max_length=100, validators=[validate_single_line])
     official_email = models.EmailField(
-        _("official mailbox"), blank=True, help_text=_("The municipality's postmottak address.")
+        _("official mailbox"),
+        blank=True,
+        validators=[validate_single_line],
+        help_text=_("The municipality's postmottak address."),
     )
-    website = models.URLField(_("website"), blank=True)
+    website = models.URLField(_("website"), blank=True, validators=[validate_single_line])
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
     successor = models.ForeignKey(
@@ -260,14 +289,19 @@ class ContactPerson(models.Model):
         MEMBER = "member", _("Member")
         COORDINATOR = "coordinator", _("Municipal coordinator")
 
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_single_line])
     email = models.EmailField(
         _("e-mail address"),
         unique=True,
+        validators=[validate_single_line],
         error_messages={"unique": _("A contact person with this e-mail address already exists.")},
     )
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
-    job_title = models.CharField(_("job title"), max_length=200, blank=True)
+    phone = models.CharField(
+        _("phone"), max_length=30, blank=True, validators=[validate_single_line]
+    )
+    job_title = models.CharField(
+        _("job title"), max_length=200, blank=True, validators=[validate_single_line]
+    )
     sector = models.CharField(_("sector"), max_length=20, choices=Sector, default=Sector.OTHER)
     municipality = models.ForeignKey(
         Municipality,

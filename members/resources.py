@@ -18,7 +18,9 @@ from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 from import_export.instance_loaders import ModelInstanceLoader
 
-from .models import ContactPerson, Municipality, Sector
+from network_portal.validators import has_control_characters
+
+from .models import ContactPerson, Municipality, Sector, kommunenummer_validator
 
 # The columns a file may have, by the English field names; headings are matched in any case.
 COLUMNS = ("name", "email", "phone", "job_title", "sector", "municipality", "role")
@@ -98,6 +100,11 @@ class MunicipalityNumberWidget(widgets.ForeignKeyWidget):
         if not number:
             return None
         try:
+            # Checked before the look-up: PostgreSQL refuses a NUL byte even in a query.
+            kommunenummer_validator(number)
+        except ValidationError as error:
+            raise ValueError(error.messages[0]) from None
+        try:
             return super().clean(number, row, **kwargs)
         except Municipality.DoesNotExist:
             # A ValueError becomes a validation error on this row's municipality column.
@@ -112,7 +119,9 @@ class EmailInstanceLoader(ModelInstanceLoader):
 
     def get_instance(self, row):
         email = self.resource.fields["email"].clean(row)
-        if not email:
+        if not email or has_control_characters(email):
+            # Such an address fails validation as a new row; PostgreSQL would refuse a NUL
+            # byte even in the look-up.
             return None
         return (
             self.get_queryset().select_related("municipality").filter(email__iexact=email).first()

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -24,3 +25,21 @@ class PortalLocaleMiddleware(LocaleMiddleware):
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", translation.get_language())
         return response
+
+
+class RefuseNulInQueryMiddleware:
+    """A query string with a NUL byte is a 400 Bad Request.
+
+    No link of ours carries one, and PostgreSQL refuses NUL even in a search: the admin's
+    autocomplete (`?term=%00`) was a 500. Posted forms are left to the forms, which say which
+    field is wrong.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                raise BadRequest("NUL byte in the query string")
+        return self.get_response(request)

@@ -3,7 +3,7 @@ from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Municipality, Sector
-from network_portal.validators import validate_no_control_characters
+from network_portal.validators import validate_no_control_characters, validate_single_line
 
 from .models import EUProgramme, ProjectIdea
 
@@ -38,8 +38,6 @@ class ProjectIdeaForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("title", "local_need", "description"):
-            self.fields[name].validators.append(validate_no_control_characters)
         self.fields["programmes"].queryset = EUProgramme.objects.order_by("name")
         self.fields["partner_municipalities"].queryset = Municipality.objects.current().order_by(
             "name"
@@ -53,13 +51,13 @@ class EuropeanPartnerForm(forms.Form):
         label=_("Organisation"),
         max_length=200,
         required=False,
-        validators=[validate_no_control_characters],
+        validators=[validate_single_line],
     )
     country = forms.CharField(
         label=_("Country"),
         max_length=100,
         required=False,
-        validators=[validate_no_control_characters],
+        validators=[validate_single_line],
     )
 
     def clean(self):

@@ -13,14 +13,23 @@ from django.utils.translation import gettext_lazy as _
 
 from meetings.models import Meeting, Registration
 from members.models import ContactPerson, Municipality, Sector
+from network_portal.validators import (
+    validate_no_control_characters,
+    validate_plausible_moment,
+    validate_single_line,
+)
 
 
 class EUProgramme(models.Model):
     """An EU programme a municipality can apply to (Erasmus+, Interreg, ...)."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
-    description = models.CharField(_("short description"), max_length=300, blank=True)
-    url = models.URLField(_("link"), blank=True)
+    name = models.CharField(
+        _("name"), max_length=100, unique=True, validators=[validate_single_line]
+    )
+    description = models.CharField(
+        _("short description"), max_length=300, blank=True, validators=[validate_single_line]
+    )
+    url = models.URLField(_("link"), blank=True, validators=[validate_single_line])
 
     class Meta:
         verbose_name = _("EU programme")
@@ -60,7 +69,7 @@ class ProjectIdea(models.Model):
         RUNNING = "running", _("Running")
         COMPLETED = "completed", _("Completed")
 
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200, validators=[validate_single_line])
     lead_municipality = models.ForeignKey(
         Municipality,
         verbose_name=_("lead municipality"),
@@ -76,9 +85,12 @@ class ProjectIdea(models.Model):
     local_need = models.TextField(
         _("local need or challenge"),
         max_length=4000,
+        validators=[validate_no_control_characters],
         help_text=_("What at home should the project solve or improve?"),
     )
-    description = models.TextField(_("description"), max_length=8000, blank=True)
+    description = models.TextField(
+        _("description"), max_length=8000, blank=True, validators=[validate_no_control_characters]
+    )
     programmes = models.ManyToManyField(
         EUProgramme, verbose_name=_("EU programmes of interest"), blank=True, related_name="ideas"
     )
@@ -169,8 +181,10 @@ class EuropeanPartner(models.Model):
         on_delete=models.CASCADE,
         related_name="european_partners",
     )
-    organisation = models.CharField(_("organisation"), max_length=200)
-    country = models.CharField(_("country"), max_length=100)
+    organisation = models.CharField(
+        _("organisation"), max_length=200, validators=[validate_single_line]
+    )
+    country = models.CharField(_("country"), max_length=100, validators=[validate_single_line])
 
     class Meta:
         verbose_name = _("European partner")
@@ -228,9 +242,15 @@ class Interest(models.Model):
     municipality = models.ForeignKey(
         Municipality, verbose_name=_("municipality"), on_delete=models.CASCADE, related_name="+"
     )
-    message = models.TextField(_("message"), max_length=1000, blank=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    message = models.TextField(
+        _("message"), max_length=1000, blank=True, validators=[validate_no_control_characters]
+    )
+    created_at = models.DateTimeField(
+        _("created"), default=timezone.now, validators=[validate_plausible_moment]
+    )
+    withdrawn_at = models.DateTimeField(
+        _("withdrawn"), null=True, blank=True, validators=[validate_plausible_moment]
+    )
 
     class Meta:
         verbose_name = _("interest in cooperating")

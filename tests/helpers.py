@@ -33,3 +33,20 @@ def download_url(meeting) -> str:
 
 def feed_url(person) -> str:
     return reverse("personal_feed", kwargs={"token": person.calendar_token})
+
+
+def email_address_of_length(length: int) -> str:
+    """A syntactically valid e-mail address of exactly `length` characters (at least 70):
+    Django's EmailValidator accepts up to 320, our columns hold 254."""
+    remaining = length - len("k" * 64 + "@") - len("no")
+    labels = []
+    while remaining > 0:
+        # Each label takes its characters and a dot; no label may be empty.
+        take = min(64, remaining)
+        if remaining - take == 1:
+            take -= 1
+        labels.append("d" * (take - 1))
+        remaining -= take
+    result = "k" * 64 + "@" + ".".join([*labels, "no"])
+    assert len(result) == length
+    return result

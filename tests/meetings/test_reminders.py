@@ -3,6 +3,7 @@ participants the day before the meeting, each once, by `manage.py send_reminders
 
 import datetime as dt
 import io
+import logging
 import re
 from zoneinfo import ZoneInfo
 
@@ -111,7 +112,7 @@ def confirmed(registration_factory, meeting, person, **kwargs):
 def test_no_reminder_before_n_days_before_the_deadline(meeting, invited, remind):
     made = remind(DEADLINE - dt.timedelta(days=3, minutes=1))
 
-    assert made == {"reminder": 0, "participant_reminder": 0}
+    assert made == {"reminder": 0, "participant_reminder": 0, "failed": 0}
     assert mail.outbox == []
     assert not reminders(meeting).exists()
 
@@ -119,7 +120,7 @@ def test_no_reminder_before_n_days_before_the_deadline(meeting, invited, remind)
 def test_the_reminder_goes_to_everyone_who_has_not_answered(meeting, invited, remind):
     made = remind(DEADLINE - dt.timedelta(days=3))
 
-    assert made == {"reminder": 1, "participant_reminder": 0}
+    assert made == {"reminder": 1, "participant_reminder": 0, "failed": 0}
     assert mailed() == sorted(invited.recipients.values_list("email", flat=True))
     [mailing] = reminders(meeting)
     assert not mailing.is_draft
@@ -222,7 +223,7 @@ def test_no_reminder_when_reminders_are_off(meeting, invited, remind):
 
     made = remind(DEADLINE - dt.timedelta(days=1))
 
-    assert made == {"reminder": 0, "participant_reminder": 0}
+    assert made == {"reminder": 0, "participant_reminder": 0, "failed": 0}
     assert mail.outbox == []
 
 
@@ -294,7 +295,7 @@ def test_confirmed_participants_get_the_calendar_entry_the_day_before(
 ):
     made = remind(STARTS - dt.timedelta(hours=36))
 
-    assert made == {"reminder": 0, "participant_reminder": 1}
+    assert made == {"reminder": 0, "participant_reminder": 1, "failed": 0}
     assert mailed() == ["kari@voss.kommune.no", "siri@stord.kommune.no"]
     for message in mail.outbox:
         events = ics_events(ics_attachment(message))
@@ -389,3 +390,53 @@ def test_a_second_reminder_of_the_same_kind_cannot_be_made(meeting, invited, rem
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Mailing.objects.create(meeting=meeting, kind=Mailing.Kind.REMINDER, subject="x", body="y")
+
+
+# --- One bad meeting ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def broken_meeting(meeting_factory, network, send_invitation, freeze_now, monkeypatch):
+    """A second meeting, invited like the first, whose reminder text cannot be made."""
+    from meetings import emails
+
+    broken = meeting_factory(
+        title="Øydelagt",
+        starts_at=STARTS,
+        ends_at=STARTS + dt.timedelta(hours=2),
+        registration_deadline=DEADLINE,
+    )
+    freeze_now(DEADLINE - dt.timedelta(days=30))
+    send_invitation(broken, persons=[network["kari"]])
+    mail.outbox.clear()
+    real_text = emails.default_mailing_text
+
+    def text(meeting, kind):
+        if meeting.pk == broken.pk:
+            raise OverflowError("date value out of range")
+        return real_text(meeting, kind)
+
+    monkeypatch.setattr(emails, "default_mailing_text", text)
+    return broken
+
+
+def test_a_meeting_whose_reminder_fails_does_not_stop_the_others(
+    meeting, invited, broken_meeting, remind, caplog
+):
+    with caplog.at_level(logging.ERROR, logger="meetings.services"):
+        made = remind(DEADLINE - dt.timedelta(days=2))
+
+    assert made == {"reminder": 1, "participant_reminder": 0, "failed": 1}
+    assert reminders(meeting).count() == 1
+    assert not reminders(broken_meeting).exists()
+    assert mailed() == sorted(invited.recipients.values_list("email", flat=True))
+    [record] = [r for r in caplog.records if r.name == "meetings.services"]
+    assert f"meeting {broken_meeting.pk}" in record.getMessage()
+    assert record.exc_info is not None
+
+
+def test_the_command_reports_failed_meetings(meeting, invited, broken_meeting, command):
+    out = command(DEADLINE - dt.timedelta(days=2))
+
+    assert "Reminders queued: 1 to invitees, 0 to participants" in out
+    assert "Meetings whose reminders failed: 1 (see the log)." in out

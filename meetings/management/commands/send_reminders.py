@@ -20,3 +20,6 @@ class Command(BaseCommand):
             f"{made['participant_reminder']} to participants; "
             f"{stale} stale deliveries given back."
         )
+        if made["failed"]:
+            # Each failure is in the log with its meeting and traceback.
+            self.stdout.write(f"Meetings whose reminders failed: {made['failed']} (see the log).")
