@@ -50,7 +50,7 @@ PASSWORD = "Fjellstova-Kvitveis-2027"
 
 # Small enough that the whole module runs in well under a minute on SQLite.
 EXAMPLES = settings(
-    max_examples=6,
+    max_examples=5,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     database=None,
