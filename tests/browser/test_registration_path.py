@@ -259,7 +259,9 @@ def test_sign_up_verify_sign_in_register_and_cancel(
     assert cancellation.subject == nynorsk("Registration cancelled: %(title)s") % {
         "title": meeting.title
     }
-    assert not ics_attachments(cancellation)
+    # The entry from the confirmation is cancelled in the person's calendar.
+    [entry] = ics_attachments(cancellation)
+    assert "STATUS:CANCELLED" in entry[1]
 
     registration.refresh_from_db()
     assert registration.status == Registration.Status.CANCELLED
