@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from meetings import services
 from meetings.models import Meeting, Registration
 from meetings.services import RegistrationAnswers
+from tests.helpers import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -573,7 +574,7 @@ def test_meeting_and_person_of_a_registration_are_fixed(
 
 
 def test_superusers_cannot_delete_registrations_either(client, user_factory, full_meeting):
-    client.force_login(user_factory(is_staff=True, is_superuser=True))
+    sign_in_with_second_factor(client, user_factory(is_staff=True, is_superuser=True))
     _meeting, registrations = full_meeting
     url = reverse("admin:meetings_registration_delete", args=[registrations[0].pk])
     assert client.post(url, {"post": "yes"}).status_code == 403

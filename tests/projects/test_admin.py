@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from projects.models import Interest, ProjectIdea, StageChange
-from tests.helpers import result_pks
+from tests.helpers import result_pks, sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +131,7 @@ def test_interest_change_form_opens(staff_client, interest_factory):
 
 @pytest.mark.parametrize("model", MODELS)
 def test_staff_without_the_group_gets_403(client, user_factory, model):
-    client.force_login(user_factory(is_staff=True))
+    sign_in_with_second_factor(client, user_factory(is_staff=True))
     assert client.get(changelist(model)).status_code == 403
 
 
