@@ -14,7 +14,6 @@ is mounted. `PortalAdminConfig` (network_portal.apps) makes this site `admin.sit
 apps keep registering their models with `@admin.register` as before.
 """
 
-from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.authentication import get_authentication_records
 from allauth.account.views import LogoutView
 from allauth.mfa.models import Authenticator
@@ -45,12 +44,12 @@ def session_passed_second_factor(request) -> bool:
 
 
 def second_factor_url(user) -> str:
-    """allauth's page that asks `user` for their second factor again: the code form for an
-    authenticator app, the security key page for someone with only a key."""
-    for method in get_account_adapter().get_reauthentication_methods(user):
-        if method["id"].startswith("mfa_reauthenticate"):
-            return method["url"]
-    return reverse("mfa_reauthenticate")
+    """allauth's page that asks `user` (who has an authenticator) for their second factor
+    again: the code form for an authenticator app, the security key page for someone with
+    only keys (whose recovery codes the code form would take, but not their key)."""
+    if is_mfa_enabled(user, [Authenticator.Type.TOTP]):
+        return reverse("mfa_reauthenticate")
+    return reverse("mfa_reauthenticate_webauthn")
 
 
 class PortalAdminSite(admin.AdminSite):

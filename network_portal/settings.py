@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sites",
+    # For allauth's list of security keys ("last used 3 days ago").
+    "django.contrib.humanize",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -174,10 +176,15 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 # (TOTP) with recovery codes as its spare, or a security key (WebAuthn) as a second factor
 # after the password. No passkey login without a password, no sign-up by passkey, and no
 # "trust this browser": every sign-in asks for the second factor.
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_PASSKEY_SIGNUP_ENABLED = False
 MFA_TRUST_ENABLED = False
+# allauth's security key forms leave their one field's label untranslated.
+MFA_FORMS = {
+    "add_webauthn": "members.account_forms.AddWebAuthnForm",
+    "edit_webauthn": "members.account_forms.EditWebAuthnForm",
+}
 # The name authenticator apps show for the portal's codes.
 MFA_TOTP_ISSUER = "Kommunenettverket"
 

@@ -282,6 +282,38 @@ def test_two_factor_pages(page, violations, sign_in, live_server, network):
     violations.assert_none()
 
 
+def test_security_key_pages(page, violations, sign_in, security_key, network):
+    # allauth's WebAuthn pages run its scripts from static files, with their data in
+    # JSON <script> elements, which the policy does not execute.
+    user = network["member"].user
+    sign_in(user)
+    visit(page, "/accounts/2fa/webauthn/add/")
+    page.wait_for_url(re.compile(r"/accounts/reauthenticate/"))
+    page.locator('#main input[name="password"]').fill(PASSWORD)
+    page.locator('#main button[type="submit"]').click()
+    page.wait_for_url(re.compile(r"/accounts/2fa/webauthn/add/$"))
+    page.locator("#mfa_webauthn_add").click()
+    page.wait_for_url(re.compile(r"/accounts/2fa/recovery-codes/$"))
+    key = user.authenticator_set.get(type="webauthn")
+    for path in [
+        "/accounts/2fa/webauthn/",
+        f"/accounts/2fa/webauthn/keys/{key.pk}/edit/",
+        f"/accounts/2fa/webauthn/keys/{key.pk}/remove/",
+        "/accounts/2fa/webauthn/reauthenticate/",
+    ]:
+        visit(page, path)
+    # Signing in with the password and the key.
+    page.context.clear_cookies()
+    visit(page, "/accounts/login/")
+    page.locator('#main input[name="login"]').fill(user.email)
+    page.locator('#main input[name="password"]').fill(PASSWORD)
+    page.locator('#main button[type="submit"]').click()
+    page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/$"))
+    page.locator("#mfa_webauthn_authenticate").click()
+    page.wait_for_url(re.compile(r"/my-meetings/$"))
+    violations.assert_none()
+
+
 # --- Admin pages -----------------------------------------------------------------------------
 
 

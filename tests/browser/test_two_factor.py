@@ -183,3 +183,47 @@ def test_member_profile_and_two_factor_pages(
     page.wait_for_url(re.compile(r"/accounts/2fa/totp/deactivate/$"))
     expect_h1(page, nynorsk("Deactivate Authenticator App"))
     check_page(page, assert_stylesheets_loaded, assert_accessible)
+
+
+def test_staff_sign_in_with_a_security_key(
+    page, clock, county_staff, security_key, assert_stylesheets_loaded, assert_accessible
+):
+    page.goto("/accounts/login/?next=/accounts/2fa/webauthn/add/")
+    page.locator('#main input[name="login"]').fill(county_staff.email)
+    page.locator('#main input[name="password"]').fill(PASSWORD)
+    submit(page)
+    page.wait_for_url(re.compile(r"/accounts/reauthenticate/"))
+    page.locator('#main input[name="password"]').fill(PASSWORD)
+    submit(page)
+
+    page.wait_for_url(re.compile(r"/accounts/2fa/webauthn/add/$"))
+    expect_h1(page, nynorsk("Add Security Key"))
+    check_page(page, assert_stylesheets_loaded, assert_accessible)
+    page.locator("#mfa_webauthn_add").click()
+    page.wait_for_url(re.compile(r"/accounts/2fa/recovery-codes/$"))
+
+    page.goto("/accounts/2fa/webauthn/")
+    expect_h1(page, nynorsk("Security Keys"))
+    expect(page.locator("#main table")).to_contain_text(nynorsk("Not used."))
+    check_page(page, assert_stylesheets_loaded, assert_accessible)
+
+    # The session began with the password alone: the admin asks for the key.
+    page.goto("/admin/")
+    page.wait_for_url(re.compile(r"/accounts/2fa/webauthn/reauthenticate/\?next=/admin/$"))
+    expect(page.locator("#main .alert").last).to_contain_text(
+        nynorsk("Use your security key to open the administration.")
+    )
+    check_page(page, assert_stylesheets_loaded, assert_accessible)
+    page.locator("#mfa_webauthn_reauthenticate").click()
+    page.wait_for_url(re.compile(r"/admin/$"))
+
+    page.locator("#logout-form button").click()
+    page.wait_for_url(re.compile(r"/$"))
+    page.goto("/admin/")
+    page.locator('#main input[name="login"]').fill(county_staff.email)
+    page.locator('#main input[name="password"]').fill(PASSWORD)
+    submit(page)
+    page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/$"))
+    check_page(page, assert_stylesheets_loaded, assert_accessible)
+    page.locator("#mfa_webauthn_authenticate").click()
+    page.wait_for_url(re.compile(r"/admin/$"))

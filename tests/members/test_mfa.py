@@ -7,16 +7,20 @@ Tuesday 2 March 2027, 09:00:00 in Oslo.
 """
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
+from members.account_forms import EditWebAuthnForm
 from tests.helpers import totp_code
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +145,21 @@ def test_the_activation_page_speaks_nynorsk(member):
     assert response.status_code == 200
     assert "Slå på autentiseringsapp" in html
     assert 'src="data:image/svg+xml;base64,' in html
+
+
+def test_the_security_key_forms_speak_nynorsk(member):
+    # The list of keys is checked in Chromium, with a key made by a (virtual) security key.
+    client = client_in("nn")
+    client.force_login(member.user)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+
+    add = client.get(reverse("mfa_add_webauthn"))
+
+    assert add.context["form"]["name"].label == "Namn"
+    assert re.search(r">\s*Namn\s*</label>", add.content.decode())
+    key = Authenticator.objects.create(
+        user=member.user, type=Authenticator.Type.WEBAUTHN, data={"name": "Nøkkel på kontoret"}
+    )
+    assert settings.MFA_FORMS["edit_webauthn"] == "members.account_forms.EditWebAuthnForm"
+    with translation.override("nn"):
+        assert str(EditWebAuthnForm(instance=key).fields["name"].label) == "Namn"

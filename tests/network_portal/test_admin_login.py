@@ -384,3 +384,15 @@ def test_the_door_looks_up_the_authenticator_once_per_page(client, county_staff)
 
     lookups = [q["sql"] for q in context.captured_queries if "mfa_authenticator" in q["sql"]]
     assert len(lookups) == 1
+
+
+def test_staff_with_only_a_security_key_are_asked_for_the_key(client, county_staff):
+    Authenticator.objects.create(
+        user=county_staff, type=Authenticator.Type.WEBAUTHN, data={"name": "Nøkkel"}
+    )
+    RecoveryCodes.activate(county_staff)  # allauth adds them with the first key
+    client.force_login(county_staff)
+
+    response = client.get(reverse("admin:login"), {"next": ADMIN_INDEX})
+
+    assert response.url == f"{reverse('mfa_reauthenticate_webauthn')}?next=/admin/"
