@@ -396,3 +396,9 @@ def test_staff_with_only_a_security_key_are_asked_for_the_key(client, county_sta
     response = client.get(reverse("admin:login"), {"next": ADMIN_INDEX})
 
     assert response.url == f"{reverse('mfa_reauthenticate_webauthn')}?next=/admin/"
+
+
+def test_the_admin_links_to_two_factor_authentication(staff_en_client):
+    page = staff_en_client.get(ADMIN_INDEX).content.decode()
+
+    assert f'<a href="{reverse("mfa_index")}">Two-factor authentication</a>' in page
