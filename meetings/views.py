@@ -4,9 +4,10 @@ from urllib.parse import urlencode
 
 from allauth.account.decorators import verified_email_required
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -423,10 +424,12 @@ class ParticipationOverviewView(PermissionRequiredMixin, TemplateView):
     """County staff's overview of a meeting series: registrations per municipality and
     meeting, the members nobody has registered from for the next meeting, and a chart.
 
-    Like the admin it serves, it needs staff status; and it shows registrations, so it needs
-    the permission to view them. Visitors who are not signed in go to the admin's sign-in
-    page; signed-in users without both get a 403 (Django's `staff_member_required` would send
-    them to the sign-in page again instead).
+    Like the admin it serves, it opens to those the admin opens to (staff who passed their
+    second factor); and it shows registrations, so it needs the permission to view them.
+    Visitors who are not signed in, and staff who have not passed their second factor, go
+    to the admin's sign-in page, which sends them on to the step they miss; other signed-in
+    users get a 403 (Django's `staff_member_required` would send them to the sign-in page
+    again instead).
     """
 
     template_name = "meetings/overview.html"
@@ -434,8 +437,13 @@ class ParticipationOverviewView(PermissionRequiredMixin, TemplateView):
     login_url = reverse_lazy("admin:login")
 
     def has_permission(self):
+        return admin.site.has_permission(self.request) and super().has_permission()
+
+    def handle_no_permission(self):
         user = self.request.user
-        return user.is_active and user.is_staff and super().has_permission()
+        if user.is_active and user.is_staff and not admin.site.has_permission(self.request):
+            return redirect_to_login(self.request.get_full_path(), self.get_login_url())
+        return super().handle_no_permission()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

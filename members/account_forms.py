@@ -2,8 +2,10 @@
 imports (the sign-up form class), so that neither imports the other while loading."""
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.mfa.webauthn import forms as allauth_webauthn_forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
 
 
 class LoginForm(AllauthLoginForm):
@@ -18,3 +20,21 @@ class LoginForm(AllauthLoginForm):
             except ValidationError:
                 return
             self.fields["login"].initial = email
+
+
+class AddWebAuthnForm(allauth_webauthn_forms.AddWebAuthnForm):
+    """allauth's form for adding a security key, with its name field labelled in the
+    visitor's language (allauth leaves the label to Django, which makes it from the field
+    name, in English)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = _("Name")
+
+
+class EditWebAuthnForm(allauth_webauthn_forms.EditWebAuthnForm):
+    """allauth's form for renaming a security key, labelled as `AddWebAuthnForm`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = _("Name")

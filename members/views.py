@@ -1,6 +1,7 @@
 import json
 
 from allauth.account.decorators import reauthentication_required
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -44,7 +45,12 @@ class ProfileView(LoginRequiredMixin, FormView):
         feed_url = settings.SITE_URL + reverse(
             "personal_feed", kwargs={"token": self.person.calendar_token}
         )
-        return {**super().get_context_data(**kwargs), "person": self.person, "feed_url": feed_url}
+        return {
+            **super().get_context_data(**kwargs),
+            "person": self.person,
+            "feed_url": feed_url,
+            "two_factor_enabled": is_mfa_enabled(self.request.user),
+        }
 
     def form_valid(self, form):
         contact_person_update_profile(

@@ -75,13 +75,16 @@ SITE_ID = 1
 # --- Applications --------------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin behind the staff door: allauth's login and a second factor.
+    "network_portal.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sites",
+    # For allauth's list of security keys ("last used 3 days ago").
+    "django.contrib.humanize",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -167,6 +170,25 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 # allauth's rate limits stay at their defaults (on): they guard sign-up, login and resets.
+# A reset link proves the e-mail address, not the second factor: sign in afterwards.
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+
+# Two-factor authentication (allauth.mfa), at /accounts/2fa/. Members may turn it on; county
+# staff must, before any admin page opens (network_portal.admin). An authenticator app
+# (TOTP) with recovery codes as its spare, or a security key (WebAuthn) as a second factor
+# after the password. No passkey login without a password, no sign-up by passkey, and no
+# "trust this browser": every sign-in asks for the second factor.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_PASSKEY_SIGNUP_ENABLED = False
+MFA_TRUST_ENABLED = False
+# allauth's security key forms leave their one field's label untranslated.
+MFA_FORMS = {
+    "add_webauthn": "members.account_forms.AddWebAuthnForm",
+    "edit_webauthn": "members.account_forms.EditWebAuthnForm",
+}
+# The name authenticator apps show for the portal's codes.
+MFA_TOTP_ISSUER = "Kommunenettverket"
 
 # --- Internationalisation ------------------------------------------------------------------
 

@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
-from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from django.views.i18n import set_language
 
@@ -18,10 +17,6 @@ from members.views import (
 from . import views
 
 register_converter(CalendarTokenConverter, "calendar_token")
-
-admin.site.site_header = _("Network portal administration")
-admin.site.site_title = _("Network portal")
-admin.site.index_title = _("County staff")
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),

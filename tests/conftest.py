@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests import factories
+from tests import factories, helpers
 
 # Every test runs at a stated instant (`--clock`), never at the wall clock's.
 pytest_plugins = ["tests.clock"]
@@ -65,8 +65,17 @@ def staff_user(db, user_factory):
 
 
 @pytest.fixture
+def sign_in_with_second_factor():
+    """Sign a test client in as a user who passed two-factor authentication, as the admin
+    requires of staff: `sign_in_with_second_factor(client, user)` (tests/helpers.py)."""
+    return helpers.sign_in_with_second_factor
+
+
+@pytest.fixture
 def staff_client(client, staff_user):
-    client.force_login(staff_user)
+    """Signed in as `staff_user` with an authenticator app and the code given at login, so
+    the admin opens (a plain force_login is a password-only session, which it refuses)."""
+    helpers.sign_in_with_second_factor(client, staff_user)
     return client
 
 

@@ -39,7 +39,7 @@ from members.models import ContactPerson, EmailDomain, User
 from projects import services as project_services
 from projects.models import EuropeanPartner, Interest, ProjectIdea
 from tests import factories
-from tests.helpers import email_address_of_length
+from tests.helpers import email_address_of_length, sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -669,7 +669,10 @@ def admin_targets() -> list[Target]:
 
 def client_for(user) -> Client:
     client = Client()
-    if user is not None:
+    if user is not None and user.is_staff:
+        # The admin opens only after a second factor.
+        sign_in_with_second_factor(client, user)
+    elif user is not None:
         client.force_login(user)
     return client
 

@@ -194,3 +194,25 @@ def assert_accessible(axe):
         assert not violations, format_axe_violations(page.url, violations)
 
     return check
+
+
+@pytest.fixture
+def security_key(page):
+    """A virtual security key in Chromium (the DevTools WebAuthn domain), which answers every
+    request as if touched: the page's own JavaScript and allauth's server side do the rest."""
+    session = page.context.new_cdp_session(page)
+    session.send("WebAuthn.enable")
+    session.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return session

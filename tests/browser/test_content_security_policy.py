@@ -20,6 +20,7 @@ import io
 import re
 
 import pytest
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Group
@@ -30,6 +31,7 @@ from playwright.sync_api import expect
 from meetings import invitations
 from meetings.models import Mailing, Meeting
 from projects.models import EUProgramme, ProjectIdea
+from tests.helpers import sign_in_with_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -75,11 +77,15 @@ def violations(page):
 
 @pytest.fixture
 def sign_in(page, live_server):
-    """Give `page` the session of `user`, as after signing in."""
+    """Give `page` the session of `user`, as after signing in (staff with the second factor
+    the admin asks of them)."""
 
     def as_user(user):
         client = Client()
-        client.force_login(user)
+        if user.is_staff:
+            sign_in_with_second_factor(client, user)
+        else:
+            client.force_login(user)
         page.context.clear_cookies()
         page.context.add_cookies(
             [
@@ -245,6 +251,66 @@ def test_totp_set_up_shows_its_qr_code(page, violations, sign_in, network):
     expect(qr_code).to_have_count(1)
     # img-src allows data: URLs, so the QR code is drawn, not blocked.
     assert qr_code.evaluate("image => image.complete && image.naturalWidth > 0")
+    violations.assert_none()
+
+
+def test_two_factor_pages(page, violations, sign_in, live_server, network):
+    user = network["member"].user
+    RecoveryCodes.activate(user)
+    sign_in(user)
+    sign_in_with_second_factor(Client(), user)  # gives the member an authenticator app
+    for path in [
+        "/profile/",
+        "/accounts/2fa/",
+        "/accounts/2fa/recovery-codes/",
+        # These ask for the second factor again first: allauth's reauthentication page.
+        "/accounts/2fa/recovery-codes/generate/",
+        "/accounts/2fa/totp/deactivate/",
+        "/accounts/2fa/reauthenticate/",
+    ]:
+        visit(page, path)
+    # The code asked for at login, in its error state.
+    page.context.clear_cookies()
+    visit(page, "/accounts/login/")
+    page.locator('#main input[name="login"]').fill(user.email)
+    page.locator('#main input[name="password"]').fill(PASSWORD)
+    page.locator('#main button[type="submit"]').click()
+    page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/$"))
+    page.locator('#main input[name="code"]').fill("000000")
+    page.locator('#main button[type="submit"]').first.click()
+    expect(page.locator("#main .invalid-feedback, #main .alert-danger").first).to_be_visible()
+    violations.assert_none()
+
+
+def test_security_key_pages(page, violations, sign_in, security_key, network):
+    # allauth's WebAuthn pages run its scripts from static files, with their data in
+    # JSON <script> elements, which the policy does not execute.
+    user = network["member"].user
+    sign_in(user)
+    visit(page, "/accounts/2fa/webauthn/add/")
+    page.wait_for_url(re.compile(r"/accounts/reauthenticate/"))
+    page.locator('#main input[name="password"]').fill(PASSWORD)
+    page.locator('#main button[type="submit"]').click()
+    page.wait_for_url(re.compile(r"/accounts/2fa/webauthn/add/$"))
+    page.locator("#mfa_webauthn_add").click()
+    page.wait_for_url(re.compile(r"/accounts/2fa/recovery-codes/$"))
+    key = user.authenticator_set.get(type="webauthn")
+    for path in [
+        "/accounts/2fa/webauthn/",
+        f"/accounts/2fa/webauthn/keys/{key.pk}/edit/",
+        f"/accounts/2fa/webauthn/keys/{key.pk}/remove/",
+        "/accounts/2fa/webauthn/reauthenticate/",
+    ]:
+        visit(page, path)
+    # Signing in with the password and the key.
+    page.context.clear_cookies()
+    visit(page, "/accounts/login/")
+    page.locator('#main input[name="login"]').fill(user.email)
+    page.locator('#main input[name="password"]').fill(PASSWORD)
+    page.locator('#main button[type="submit"]').click()
+    page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/$"))
+    page.locator("#mfa_webauthn_authenticate").click()
+    page.wait_for_url(re.compile(r"/my-meetings/$"))
     violations.assert_none()
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from playwright.sync_api import expect
 
 from meetings.models import Meeting, Registration
+from tests.helpers import sign_in_with_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,9 +39,10 @@ def county_staff(user_factory):
 
 @pytest.fixture
 def signed_in_page(page, live_server, county_staff):
-    """`page` with the staff user's session cookie, as after signing in."""
+    """`page` with the staff user's session cookie, as after signing in with the second
+    factor the admin asks of staff."""
     client = Client()
-    client.force_login(county_staff)
+    sign_in_with_second_factor(client, county_staff)
     page.context.add_cookies(
         [
             {

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meetings.models import AgendaItem, Meeting, Registration
-from tests.helpers import management_form, result_pks
+from tests.helpers import management_form, result_pks, sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -413,7 +413,7 @@ def test_cancelling_in_the_admin_records_when(staff_client, registration_factory
 
 @pytest.mark.parametrize("model", MODELS)
 def test_staff_without_the_group_gets_403(client, user_factory, model):
-    client.force_login(user_factory(is_staff=True))
+    sign_in_with_second_factor(client, user_factory(is_staff=True))
     assert client.get(changelist(model)).status_code == 403
 
 
@@ -616,6 +616,6 @@ def test_a_meeting_with_registrations_cannot_be_deleted(
     assert staff_client.post(url, {"post": "yes"}).status_code == 403
     page = staff_client.get(change_url(registration.meeting)).content.decode()
     assert url not in page
-    client.force_login(user_factory(is_staff=True, is_superuser=True))
+    sign_in_with_second_factor(client, user_factory(is_staff=True, is_superuser=True))
     assert client.post(url, {"post": "yes"}).status_code == 403
     assert Meeting.objects.filter(pk=registration.meeting_id).exists()

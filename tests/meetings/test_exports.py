@@ -14,6 +14,7 @@ from django.utils.text import capfirst
 from meetings import exports
 from meetings.models import Registration
 from members.models import Sector
+from tests.helpers import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -296,7 +297,7 @@ def staff_with(client, user_factory, *codenames):
     user.user_permissions.add(
         *Permission.objects.filter(content_type__app_label="meetings", codename__in=codenames)
     )
-    client.force_login(user)
+    sign_in_with_second_factor(client, user)
     return client
 
 

@@ -8,6 +8,7 @@ from meetings import services
 from meetings.models import Meeting, Registration
 from meetings.services import RegistrationAnswers
 from members.models import ContactPerson, Municipality
+from tests.helpers import sign_in_with_second_factor
 from tests.meetings.test_registration_admin import admin_form_data
 
 pytestmark = pytest.mark.django_db
@@ -193,5 +194,5 @@ def test_change_page_links_to_the_history(staff_client, registration_factory, mo
 
 
 def test_history_page_needs_the_view_permission(client, user_factory, meeting):
-    client.force_login(user_factory(is_staff=True))
+    sign_in_with_second_factor(client, user_factory(is_staff=True))
     assert client.get(history_url(meeting)).status_code == 403

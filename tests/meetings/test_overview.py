@@ -13,6 +13,7 @@ from meetings import views
 from meetings.charts import BarItem, horizontal_bar_chart
 from meetings.models import Meeting, Registration
 from meetings.selectors import RegistrationCount, participation_overview
+from tests.helpers import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -334,7 +335,7 @@ def test_users_who_are_not_staff_are_forbidden(client, user_factory):
 
 
 def test_staff_without_the_permission_are_forbidden(client, user_factory):
-    client.force_login(user_factory(is_staff=True))
+    sign_in_with_second_factor(client, user_factory(is_staff=True))
 
     assert client.get(OVERVIEW_URL).status_code == 403
 
@@ -501,9 +502,10 @@ def build_network(size, series, meeting_factory, municipality_factory, add_regis
         add_registration(meetings[1], municipality, Registration.Status.WAITLISTED)
 
 
-# Session, user, the user's and the group's permissions, the series, the meetings, the
-# registration counts and the municipalities.
-OVERVIEW_QUERIES = 8
+# Session, user, the user's authenticator (the admin's second factor), the user's and the
+# group's permissions, the series, the meetings, the registration counts and the
+# municipalities.
+OVERVIEW_QUERIES = 9
 
 
 @pytest.mark.parametrize("size", [3, 30])
@@ -541,7 +543,7 @@ def test_admin_index_links_to_the_overview(staff_en_client):
 def test_admin_index_without_the_permission_has_no_link(client, user_factory):
     user = user_factory(is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="view_meeting"))
-    client.force_login(user)
+    sign_in_with_second_factor(client, user)
 
     page = html(client.get(reverse("admin:index")))
 

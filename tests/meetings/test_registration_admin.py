@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from meetings import services
 from meetings.models import Meeting, Registration
 from meetings.services import RegistrationAnswers
+from tests.helpers import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -584,7 +585,7 @@ def test_meeting_and_person_of_a_registration_are_fixed(
 
 
 def test_superusers_cannot_delete_registrations_either(client, user_factory, full_meeting):
-    client.force_login(user_factory(is_staff=True, is_superuser=True))
+    sign_in_with_second_factor(client, user_factory(is_staff=True, is_superuser=True))
     _meeting, registrations = full_meeting
     url = reverse("admin:meetings_registration_delete", args=[registrations[0].pk])
     assert client.post(url, {"post": "yes"}).status_code == 403
@@ -773,7 +774,7 @@ def test_a_registration_made_in_the_repeated_hour_can_be_changed_in_the_admin(
     freeze_now(moment)
     registration = register(meeting_factory(), person)
     freeze_now(dt.datetime(2027, 11, 2, 12, tzinfo=OSLO))
-    client.force_login(staff_user)
+    sign_in_with_second_factor(client, staff_user)
     url = reverse("admin:meetings_registration_change", args=[registration.pk])
     data = admin_form_data(client.get(url))
     assert (data["created_at_0"], data["created_at_1"]) == ("2027-10-31", "02:30:00")
@@ -795,7 +796,7 @@ def test_staff_register_someone_in_the_repeated_hour(
 ):
     freeze_now(moment)
     meeting = meeting_factory()
-    client.force_login(staff_user)
+    sign_in_with_second_factor(client, staff_user)
     url = reverse("admin:meetings_registration_add")
     data = admin_form_data(client.get(url))
     data.update({"meeting": meeting.pk, "contact_person": person.pk})
@@ -817,7 +818,7 @@ def test_a_changed_time_in_the_repeated_hour_is_read_as_the_nearer_one(
     the registration has (here the second one, 20 minutes later), not the first."""
     second_0230 = freeze_now(dt.datetime(2027, 10, 31, 2, 30, tzinfo=OSLO, fold=1))
     registration = register(meeting_factory(), person)
-    client.force_login(staff_user)
+    sign_in_with_second_factor(client, staff_user)
     url = reverse("admin:meetings_registration_change", args=[registration.pk])
     data = admin_form_data(client.get(url))
     data["queued_at_1"] = "02:50:00"
@@ -835,7 +836,7 @@ def test_a_time_that_does_not_exist_is_still_a_form_error(
 ):
     """02:30 on the night the clocks go forward never happens: say so, do not guess."""
     registration = register(meeting_factory(), person)
-    client.force_login(staff_user)
+    sign_in_with_second_factor(client, staff_user)
     url = reverse("admin:meetings_registration_change", args=[registration.pk])
     data = admin_form_data(client.get(url))
     data.update({"queued_at_0": "2027-03-28", "queued_at_1": "02:30:00"})

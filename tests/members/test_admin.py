@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from members.models import ContactPerson, EmailDomain, Municipality
-from tests.helpers import management_form, result_pks
+from tests.helpers import management_form, result_pks, sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -293,7 +293,7 @@ def test_county_staff_cannot_manage_groups(staff_client):
 
 @pytest.mark.parametrize("model", ["municipality", "contactperson", "user"])
 def test_staff_without_the_group_is_refused(client, user_factory, model):
-    client.force_login(user_factory(is_staff=True))
+    sign_in_with_second_factor(client, user_factory(is_staff=True))
     assert client.get(changelist(model)).status_code == 403
 
 
@@ -397,9 +397,9 @@ def test_municipality_change_form_query_count_does_not_grow(
 @pytest.fixture(params=["county staff", "superuser"])
 def admin_client(request, client, staff_user, user_factory):
     if request.param == "superuser":
-        client.force_login(user_factory(is_staff=True, is_superuser=True))
+        sign_in_with_second_factor(client, user_factory(is_staff=True, is_superuser=True))
     else:
-        client.force_login(staff_user)
+        sign_in_with_second_factor(client, staff_user)
     return client
 
 

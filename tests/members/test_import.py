@@ -13,6 +13,7 @@ from django.utils import translation
 
 from members.models import ContactPerson, Sector
 from members.resources import ContactPersonResource
+from tests.helpers import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +105,7 @@ def test_import_needs_the_right_to_add_and_change_contact_persons(client, user_f
             codename__in=["view_contactperson", "change_contactperson"],
         )
     )
-    client.force_login(user)
+    sign_in_with_second_factor(client, user)
     assert client.get(reverse("admin:members_contactperson_changelist")).status_code == 200
     assert client.get(IMPORT_URL).status_code == 403
     assert client.post(PROCESS_URL, {}).status_code == 403

@@ -16,6 +16,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from tests.helpers import sign_in_with_second_factor
+
 pytestmark = pytest.mark.django_db
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -171,7 +173,7 @@ def inline_code(response) -> list[str]:
 
 @pytest.fixture
 def superuser_client(client, user_factory):
-    client.force_login(user_factory(is_staff=True, is_superuser=True))
+    sign_in_with_second_factor(client, user_factory(is_staff=True, is_superuser=True))
     return client
 
 

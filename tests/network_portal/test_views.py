@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from meetings.models import Meeting, Registration
 from network_portal import views
+from tests.helpers import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -195,7 +196,7 @@ def test_404_page_in_nynorsk(client):
 
 
 def test_permission_denied_is_the_sites_403_page(en_client, user_factory):
-    en_client.force_login(user_factory(is_staff=True))
+    sign_in_with_second_factor(en_client, user_factory(is_staff=True))
     response = en_client.get("/admin/meetings/meeting/")
     assert response.status_code == 403
     content = html(response)

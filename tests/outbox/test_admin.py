@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from outbox.models import OutboxEmail
 from outbox.services import email_queue
-from tests.helpers import result_pks
+from tests.helpers import result_pks, sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +70,7 @@ def test_the_record_cannot_be_edited_added_or_deleted(staff_client):
 
 
 def test_members_cannot_see_outgoing_mail(client, user_factory):
-    client.force_login(user_factory(is_staff=True))
+    sign_in_with_second_factor(client, user_factory(is_staff=True))
     assert client.get(CHANGELIST).status_code == 403
 
 

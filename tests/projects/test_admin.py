@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from projects import services
 from projects.models import Interest, ProjectIdea, StageChange
-from tests.helpers import result_pks
+from tests.helpers import result_pks, sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +134,7 @@ def test_interest_change_form_opens(staff_client, interest_factory):
 
 @pytest.mark.parametrize("model", MODELS)
 def test_staff_without_the_group_gets_403(client, user_factory, model):
-    client.force_login(user_factory(is_staff=True))
+    sign_in_with_second_factor(client, user_factory(is_staff=True))
     assert client.get(changelist(model)).status_code == 403
 
 
@@ -319,7 +319,7 @@ def test_an_interest_from_the_repeated_hour_can_be_saved_in_the_admin(
     interest = interest_factory(idea=idea)
     services.interest_withdraw(interest=interest, person=interest.contact_person)
     freeze_now(moment + dt.timedelta(days=2))
-    client.force_login(staff_user)
+    sign_in_with_second_factor(client, staff_user)
 
     for url in (change_url(interest), change_url(idea)):
         response = client.post(url, posted(client.get(url)))
