@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from members.models import ContactPerson, User
 from tests.helpers import email_address_of_length as address
-from tests.helpers import validation_errors
+from tests.helpers import sign_in_with_second_factor, validation_errors
 from tests.members.test_import import confirm, invalid_rows, preview
 
 pytestmark = pytest.mark.django_db
@@ -227,6 +227,13 @@ def authenticator(user_factory):
     )
 
 
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin client, past the admin's second factor."""
+    sign_in_with_second_factor(client, admin_user)
+    return client
+
+
 @pytest.mark.parametrize(
     ("data", "day"), [('{"secret": "x"}', "0001-01-01"), ('{"a": "\\u0000"}', "2031-01-01")]
 )
@@ -245,7 +252,7 @@ def test_second_factors_cannot_be_written_in_the_admin(admin_client, authenticat
     assert admin_client.post(reverse("admin:mfa_authenticator_add"), form).status_code == 403
     change = reverse("admin:mfa_authenticator_change", args=[authenticator.pk])
     assert admin_client.post(change, form).status_code == 403
-    assert Authenticator.objects.get().data == {"secret": "JBSWY3DPEHPK3PXP"}
+    assert Authenticator.objects.get(pk=authenticator.pk).data == {"secret": "JBSWY3DPEHPK3PXP"}
 
 
 def test_a_second_factor_can_still_be_seen_and_deleted(admin_client, authenticator):
@@ -255,4 +262,4 @@ def test_a_second_factor_can_still_be_seen_and_deleted(admin_client, authenticat
     assert admin_client.get(change).status_code == 200
     delete = reverse("admin:mfa_authenticator_delete", args=[authenticator.pk])
     assert admin_client.post(delete, {"post": "yes"}).status_code == 302
-    assert not Authenticator.objects.exists()
+    assert not Authenticator.objects.filter(pk=authenticator.pk).exists()
