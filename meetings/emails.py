@@ -15,6 +15,7 @@ from outbox.services import email_queue
 from . import ics
 from .invitations import fill_placeholders, recipient_token
 from .models import AgendaItem, Mailing, MailingRecipient, Meeting, Registration
+from .permissions import online_link_visible
 from .templatetags.meeting_tags import local_datetime, meeting_when
 
 # kind -> whether the message carries the person's calendar entry for the meeting. On the
@@ -103,6 +104,9 @@ def _build(
             "meeting_url": settings.SITE_URL + meeting.get_absolute_url(),
             "my_meetings_url": settings.SITE_URL + reverse("my_meetings"),
             "calendar_attached": attach_calendar,
+            "online_link": meeting.online_url
+            if online_link_visible(registration_status=registration.status)
+            else "",
             **extra,
         }
         subject = render_to_string(f"{template_prefix}_subject.txt", context)

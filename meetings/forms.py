@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from members.models import ContactPerson
+from members.services import colleague_email_check, municipality_domains
 from network_portal.validators import (
     EMAIL_MAX_LENGTH,
     validate_no_control_characters,
@@ -90,6 +91,12 @@ class RegistrationForm(forms.Form):
             self.fields["participant"].help_text = _(
                 "As coordinator you can register colleagues from your municipality."
             )
+            domains = municipality_domains(actor.municipality_id)
+            self.fields["new_colleague_email"].help_text = (
+                _("An address at %(domains)s.") % {"domains": ", ".join(domains)}
+                if domains
+                else _("Your municipality has no e-mail domain registered; ask county staff.")
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -105,12 +112,10 @@ class RegistrationForm(forms.Form):
                 raise forms.ValidationError(
                     _("Give both the name and the e-mail address of the new colleague.")
                 )
-            existing = ContactPerson.objects.filter(email__iexact=email).first()
-            if existing and existing.municipality_id != self.actor.municipality_id:
-                self.add_error(
-                    "new_colleague_email",
-                    _("This address belongs to a contact person in another municipality."),
-                )
+            try:
+                colleague_email_check(coordinator=self.actor, email=email)
+            except forms.ValidationError as error:
+                self.add_colleague_errors(error)
         return cleaned
 
     # The new colleague's contact person fields, as this form names them.

@@ -18,7 +18,8 @@ Entries for one person (their feed and their e-mails) say where they stand: on t
 list the entry is TENTATIVE and says so in its summary; after they cancel it is CANCELLED.
 Their SEQUENCE is the meeting's plus the person's registration sequence (see
 `Registration.calendar_sequence`), so each entry a person gets replaces the one before. The
-download and the network feed carry the meeting's own SEQUENCE.
+download and the network feed carry the meeting's own SEQUENCE, and no online-meeting link:
+that goes only into the entries of people registered for the meeting (meetings.permissions).
 """
 
 import datetime as dt
@@ -32,6 +33,7 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 from .models import Meeting, Registration
+from .permissions import online_link_visible
 
 PRODID = "-//Kommunenettverket//Network portal 1.0//NN"
 # A meeting with a start but no end is shown with this length.
@@ -82,7 +84,7 @@ def meeting_description(
     agenda = [item.title for item in agenda_items]
     if agenda:
         lines += ["", _("Agenda:")] + [f"- {title}" for title in agenda]
-    if meeting.online_url:
+    if meeting.online_url and online_link_visible(registration_status=registration_status):
         lines += ["", _("Join online: %(url)s") % {"url": meeting.online_url}]
     lines += ["", meeting_url(meeting)]
     # One blank line between parts, however many parts are empty.

@@ -23,13 +23,15 @@ from django.views import View
 from django.views.decorators.http import require_safe
 from django.views.generic import FormView, ListView, TemplateView
 
+from members.mixins import DirectoryRequiredMixin
 from members.models import ContactPerson
-from members.selectors import contact_person_for_user
+from members.selectors import viewer_for
 from projects.selectors import ideas_presented_at, ideas_seeking_partners_by_sector
 
 from . import ics, invitations, services
 from .forms import RegistrationForm
 from .models import Meeting, Registration
+from .permissions import online_link_visible, registrations_actor_scope
 from .selectors import (
     calendar_meetings,
     meeting_for_detail_queryset,
@@ -69,9 +71,7 @@ class MeetingPageMixin:
         return self.meeting
 
     def get_person(self):
-        if not hasattr(self, "person"):
-            self.person = contact_person_for_user(self.request.user)
-        return self.person
+        return viewer_for(self.request).person
 
     def get_form(self, form_class=None):
         person = self.get_person()
@@ -90,7 +90,9 @@ class MeetingPageMixin:
         context["meeting"] = meeting
         context["person"] = person
         context["registration_open"] = meeting.registration_is_open()
-        if self.request.user.is_authenticated:
+        viewer = viewer_for(self.request)
+        context["online_link_visible"] = online_link_visible(viewer=viewer)
+        if viewer.sees_directory:
             context["presented_ideas"] = ideas_presented_at(meeting)
             if meeting.kind == Meeting.Kind.PROJECT_IDENTIFICATION:
                 context["ideas_seeking_partners"] = ideas_seeking_partners_by_sector()
@@ -102,20 +104,17 @@ class MeetingPageMixin:
                 .with_waitlist_position()
                 .order_by("contact_person__name")
             )
-            if person.is_coordinator and person.municipality_id:
-                registrations = registrations.filter(
-                    Q(contact_person=person)
-                    | Q(contact_person__municipality_id=person.municipality_id)
-                )
-            else:
-                registrations = registrations.filter(contact_person=person)
-            registrations = list(registrations)
+            registrations = list(registrations.filter(registrations_actor_scope(person)))
             context["own_registration"] = next(
                 (r for r in registrations if r.contact_person_id == person.pk), None
             )
             context["colleague_registrations"] = [
                 r for r in registrations if r.contact_person_id != person.pk
             ]
+            own = context["own_registration"]
+            context["online_link_visible"] = online_link_visible(
+                registration_status=own.status if own else None, viewer=viewer
+            )
             if context["registration_open"] and "form" not in context:
                 context["form"] = self.get_form()
         return context
@@ -189,20 +188,15 @@ class ActorRegistrationMixin(LoginRequiredMixin):
     of colleagues in their municipality. Anything else is a 404."""
 
     def get_person(self):
-        if not hasattr(self, "person"):
-            self.person = contact_person_for_user(self.request.user)
-        return self.person
+        return viewer_for(self.request).person
 
     def get_registration(self) -> Registration:
         person = self.get_person()
         if person is None:
             raise Http404
-        scope = Q(contact_person=person)
-        if person.is_coordinator and person.municipality_id:
-            scope |= Q(contact_person__municipality_id=person.municipality_id)
         return get_object_or_404(
             Registration.objects.active()
-            .filter(scope)
+            .filter(registrations_actor_scope(person))
             .select_related("meeting__series", "contact_person"),
             pk=self.kwargs["pk"],
         )
@@ -277,12 +271,15 @@ class RegistrationCancelView(ActorRegistrationMixin, TemplateView):
         return HttpResponseRedirect(self.registration.meeting.get_absolute_url())
 
 
-class MyMeetingsView(LoginRequiredMixin, TemplateView):
+class MyMeetingsView(DirectoryRequiredMixin, TemplateView):
+    """The person's registrations; unlinked accounts, who can have none, are sent to the page
+    that says they wait for the county."""
+
     template_name = "meetings/my_meetings.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        person = contact_person_for_user(self.request.user)
+        person = viewer_for(self.request).person
         context["person"] = person
         if person is None:
             context["upcoming"] = context["past"] = []

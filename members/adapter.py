@@ -6,7 +6,8 @@ from django.contrib.sites.shortcuts import get_current_site
 from network_portal.validators import validate_email_address_text
 from outbox.services import email_queue
 
-from .services import contact_person_link_for_user
+from .permissions import is_linked_member
+from .services import account_waiting_notify, contact_person_link_for_user
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -22,6 +23,17 @@ class AccountAdapter(DefaultAccountAdapter):
         email = super().clean_email(email)
         validate_email_address_text(email)
         return email
+
+    def confirm_email(self, request, email_address):
+        """Once an address is proven, the account is linked; if it cannot be, county staff
+        are told (once: an address is confirmed once)."""
+        confirmed = super().confirm_email(request, email_address)
+        user = email_address.user
+        if confirmed and email_address.email.casefold() == user.email.casefold():
+            person = contact_person_link_for_user(user=user)
+            if not user.is_staff and not is_linked_member(person):
+                account_waiting_notify(user=user, person=person)
+        return confirmed
 
     def post_login(self, request, user, **kwargs):
         response = super().post_login(request, user, **kwargs)

@@ -16,6 +16,8 @@ from simple_history.models import HistoricalRecords
 
 from network_portal.validators import validate_plausible_moment, validate_single_line
 
+from .permissions import contact_persons_visible_to
+
 kommunenummer_validator = RegexValidator(
     r"^[0-9]{4}\Z", _("A municipality number has exactly four digits, for example 1201.")
 )
@@ -276,6 +278,10 @@ class ContactPersonQuerySet(models.QuerySet):
 
     def coordinators(self):
         return self.filter(role=ContactPerson.Role.COORDINATOR)
+
+    def visible_to(self, viewer):
+        """The people whose names and contact details the viewer may see (permissions.py)."""
+        return contact_persons_visible_to(self, viewer)
 
 
 class ContactPerson(models.Model):

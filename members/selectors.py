@@ -1,4 +1,5 @@
 from .models import ContactPerson
+from .permissions import Viewer
 from .services import contact_person_link_for_user
 
 
@@ -11,3 +12,13 @@ def contact_person_for_user(user) -> ContactPerson | None:
     if person is None:
         person = contact_person_link_for_user(user=user)
     return person
+
+
+def viewer_for(request) -> Viewer:
+    """The request's viewer (see members.permissions), linking the account to its contact
+    person on first use; computed once per request."""
+    viewer = getattr(request, "_portal_viewer", None)
+    if viewer is None or viewer.user is not request.user:
+        viewer = Viewer(user=request.user, person=contact_person_for_user(request.user))
+        request._portal_viewer = viewer
+    return viewer

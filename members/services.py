@@ -1,15 +1,26 @@
 """Writes to members' data: linking accounts to contact persons, profile updates."""
 
 import logging
+from urllib.parse import urlencode
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from outbox.services import email_queue
 
 from .models import ContactPerson, EmailDomain, Municipality, User, new_calendar_token
 
 logger = logging.getLogger(__name__)
+
+# Staff who may link accounts to municipalities get the notice of a waiting account.
+STAFF_LINKING_PERMISSION = "members.change_contactperson"
 
 
 def municipality_for_email(email: str) -> Municipality | None:
@@ -28,35 +39,43 @@ def municipality_for_email(email: str) -> Municipality | None:
 def contact_person_link_for_user(*, user) -> ContactPerson | None:
     """Link a signed-in account to its contact person, creating one if needed.
 
-    The contact person is found by the account's e-mail address (case-insensitive); a new one
-    gets the municipality that owns the address's domain, or none until county staff link it.
-    Returns None only if the address already belongs to a contact person linked to another
-    account, which needs a human to sort out.
+    Returns None when the account gets no contact person: staff accounts (they are contact
+    persons only when staff link one to them in the admin), and addresses that need a human:
+    one whose contact person is linked to another account, or one that a municipality's
+    register has under another municipality than the one owning the address's domain (a
+    coordinator may once have claimed it). A new contact person gets the municipality that
+    owns the address's domain, or none until county staff link it.
     """
     with transaction.atomic():
         person = ContactPerson.objects.select_for_update().filter(user=user).first()
-        if person is None:
-            person = (
-                ContactPerson.objects.select_for_update().filter(email__iexact=user.email).first()
-            )
         if person is not None:
-            if person.user_id not in (None, user.pk):
+            return person
+        if user.is_staff:
+            return None
+        person = ContactPerson.objects.select_for_update().filter(email__iexact=user.email).first()
+        owner = municipality_for_email(user.email)
+        if person is not None:
+            if person.user_id is not None:
                 logger.warning(
                     "Contact person %s is linked to another account than user %s",
                     person.pk,
                     user.pk,
                 )
                 return None
-            changed = []
-            if person.user_id is None:
-                person.user = user
-                changed.append("user")
-            if person.municipality_id is None:
-                person.municipality = municipality_for_email(person.email)
-                if person.municipality is not None:
-                    changed.append("municipality")
-            if changed:
-                person.save(update_fields=[*changed, "updated_at"])
+            if owner is not None and person.municipality_id not in (None, owner.pk):
+                logger.warning(
+                    "Contact person %s is registered under another municipality than the one "
+                    "owning the address of user %s; not linked",
+                    person.pk,
+                    user.pk,
+                )
+                return None
+            person.user = user
+            changed = ["user"]
+            if person.municipality_id is None and owner is not None:
+                person.municipality = owner
+                changed.append("municipality")
+            person.save(update_fields=[*changed, "updated_at"])
             return person
         try:
             with transaction.atomic():
@@ -64,12 +83,55 @@ def contact_person_link_for_user(*, user) -> ContactPerson | None:
                     name=user.get_full_name() or user.email.partition("@")[0],
                     email=user.email,
                     user=user,
-                    municipality=municipality_for_email(user.email),
+                    municipality=owner,
                     preferred_language=translation.get_language() or "nn",
                 )
         except IntegrityError:
             # A parallel sign-in of the same account created it first.
-            return ContactPerson.objects.get(user=user)
+            return ContactPerson.objects.filter(user=user).first()
+
+
+def account_waiting_notify(*, user, person: ContactPerson | None) -> int:
+    """Tell county staff by e-mail that a verified account waits to be linked to a
+    municipality. Returns the number of staff notified."""
+    staff = list(
+        User.objects.with_perm(
+            STAFF_LINKING_PERMISSION,
+            include_superusers=True,
+            backend="django.contrib.auth.backends.ModelBackend",
+        )
+        .filter(is_active=True, is_staff=True)
+        .order_by("pk")
+    )
+    if not staff:
+        logger.warning("No staff account can link user %s to a municipality", user.pk)
+        return 0
+    if person is not None:
+        admin_path = reverse("admin:members_contactperson_change", args=[person.pk])
+    else:
+        admin_path = (
+            reverse("admin:members_contactperson_changelist") + "?" + urlencode({"q": user.email})
+        )
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "account": user,
+            "person": person,
+            "admin_url": settings.SITE_URL + admin_path,
+            "conflict": person is None,
+        }
+        subject = render_to_string("members/email/account_waiting_subject.txt", context)
+        body = render_to_string("members/email/account_waiting.txt", context)
+    messages = [
+        EmailMessage(
+            subject=" ".join(subject.split()),
+            body=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[member.email],
+        )
+        for member in staff
+    ]
+    email_queue(messages=messages, kind="members.account_waiting")
+    return len(messages)
 
 
 def contact_person_update_profile(*, person: ContactPerson, **fields) -> ContactPerson:
@@ -95,17 +157,64 @@ def contact_person_update_profile(*, person: ContactPerson, **fields) -> Contact
     return person
 
 
+def municipality_domains(municipality_id: int) -> list[str]:
+    return list(
+        EmailDomain.objects.filter(municipality_id=municipality_id)
+        .order_by("domain")
+        .values_list("domain", flat=True)
+    )
+
+
+def colleague_email_check(*, coordinator: ContactPerson, email: str) -> None:
+    """Raise a ValidationError (for the e-mail field) unless a coordinator may name this address
+    as a colleague's: a contact person who has it must belong to the coordinator's
+    municipality, and a new one must be at one of the municipality's e-mail domains."""
+    existing = ContactPerson.objects.filter(email__iexact=email).only("municipality_id").first()
+    if existing is not None:
+        if existing.municipality_id == coordinator.municipality_id:
+            return
+        raise ValidationError(
+            {
+                "email": ValidationError(
+                    _(
+                        "This address belongs to a contact person of another municipality, or "
+                        "one not linked to a municipality yet. County staff can sort it out."
+                    ),
+                    code="other_municipality",
+                )
+            }
+        )
+    domains = municipality_domains(coordinator.municipality_id)
+    if email.rpartition("@")[2].strip().lower() in domains:
+        return
+    if domains:
+        message = _(
+            "A new colleague's address must end in one of your municipality's e-mail "
+            "domains: %(domains)s. County staff can add people with other addresses."
+        )
+    else:
+        message = _(
+            "Your municipality has no e-mail domain registered yet, so you cannot add new "
+            "colleagues here. County staff can add them."
+        )
+    raise ValidationError(
+        {"email": ValidationError(message, code="domain", params={"domains": ", ".join(domains)})}
+    )
+
+
 def contact_person_add_colleague(
     *, coordinator: ContactPerson, name: str, email: str
 ) -> ContactPerson:
-    """A coordinator adds a colleague of their own municipality, or finds them if known."""
+    """A coordinator adds a colleague of their own municipality, or finds them if known.
+
+    Only at the municipality's own e-mail domains, and never someone of another municipality:
+    a coordinator cannot claim an address that is not their municipality's to give."""
     if not coordinator.is_coordinator or coordinator.municipality_id is None:
         raise PermissionDenied("Only municipal coordinators add colleagues.")
     with transaction.atomic():
+        colleague_email_check(coordinator=coordinator, email=email)
         existing = ContactPerson.objects.select_for_update().filter(email__iexact=email).first()
         if existing is not None:
-            if existing.municipality_id != coordinator.municipality_id:
-                raise PermissionDenied("The address belongs to another municipality.")
             return existing
         person = ContactPerson(
             name=name,

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -19,7 +19,7 @@ from django.views.generic import FormView, TemplateView
 from .forms import AccountDeleteForm, ProfileForm
 from .models import ContactPerson
 from .privacy import personal_data_delete, personal_data_export
-from .selectors import contact_person_for_user
+from .selectors import contact_person_for_user, viewer_for
 from .services import (
     contact_person_reset_calendar_token,
     contact_person_update_profile,
@@ -31,23 +31,37 @@ class ProfileView(LoginRequiredMixin, FormView):
     template_name = "members/profile_form.html"
     form_class = ProfileForm
 
+    """The person's details, calendar feed and account. An account without a contact person
+    (staff, or an address that needs sorting out by the county) has only the account part."""
+
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            self.person = contact_person_for_user(request.user)
-            if self.person is None:
-                raise Http404
+            self.viewer = viewer_for(request)
+            self.person = self.viewer.person
         return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if self.person is None:
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        return super().post(request, *args, **kwargs)
+
+    def get_form(self, form_class=None):
+        return super().get_form(form_class) if self.person is not None else None
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "instance": self.person}
 
     def get_context_data(self, **kwargs):
-        feed_url = settings.SITE_URL + reverse(
-            "personal_feed", kwargs={"token": self.person.calendar_token}
+        feed_url = (
+            settings.SITE_URL
+            + reverse("personal_feed", kwargs={"token": self.person.calendar_token})
+            if self.person is not None
+            else None
         )
         return {
             **super().get_context_data(**kwargs),
             "person": self.person,
+            "waiting": self.viewer.is_waiting,
             "feed_url": feed_url,
             "two_factor_enabled": is_mfa_enabled(self.request.user),
         }
@@ -66,6 +80,21 @@ class ProfileView(LoginRequiredMixin, FormView):
             samesite="Lax",
         )
         return response
+
+
+class WaitingView(LoginRequiredMixin, TemplateView):
+    """Where unlinked accounts are sent: what they can do now, and that the county staff
+    have been told. Linked members and staff go on to their profile."""
+
+    template_name = "members/waiting.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not viewer_for(request).is_waiting:
+            return HttpResponseRedirect(reverse("profile"))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "person": viewer_for(self.request).person}
 
 
 class CalendarFeedResetView(LoginRequiredMixin, View):

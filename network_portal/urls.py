@@ -12,6 +12,7 @@ from members.views import (
     PersonalDataExportView,
     ProfileView,
     SignOutEverywhereView,
+    WaitingView,
 )
 
 from . import views
@@ -48,6 +49,7 @@ urlpatterns = [
         CalendarFeedResetView.as_view(),
         name="profile_reset_feed",
     ),
+    path("profile/waiting/", WaitingView.as_view(), name="profile_waiting"),
     path("profile/export/", PersonalDataExportView.as_view(), name="profile_export"),
     path("profile/delete/", AccountDeleteView.as_view(), name="profile_delete"),
     path("profile/deleted/", AccountDeletedView.as_view(), name="profile_deleted"),

@@ -41,6 +41,11 @@ class EUProgramme(models.Model):
 
 
 class ProjectIdeaQuerySet(models.QuerySet):
+    def visible_to(self, viewer):
+        """Ideas are for the network: linked members and county staff read them all, nobody
+        else any (members.permissions)."""
+        return self if viewer.sees_directory else self.none()
+
     def seeking_partners(self):
         return self.filter(stage=ProjectIdea.Stage.SEEKING_PARTNERS)
 

@@ -122,10 +122,16 @@ def partner_suggestions(idea: ProjectIdea, *, limit: int = 10) -> list[Suggestio
     return result
 
 
-def municipality_page(municipality):
-    """Contact persons, ideas and meeting participation of one municipality."""
-    people = ContactPerson.objects.active().filter(municipality=municipality).order_by("name")
-    ideas = ideas_for_listing().filter(lead_municipality=municipality)
+def municipality_page(municipality, *, viewer):
+    """Contact persons, ideas and meeting participation of one municipality, as far as the
+    viewer may see them (members.permissions)."""
+    people = (
+        ContactPerson.objects.visible_to(viewer)
+        .active()
+        .filter(municipality=municipality, anonymised_at__isnull=True)
+        .order_by("name")
+    )
+    ideas = ideas_for_listing().visible_to(viewer).filter(lead_municipality=municipality)
     participation = (
         Registration.objects.active()
         .filter(contact_person__municipality=municipality)

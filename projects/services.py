@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from meetings.models import Registration
 from members.models import ContactPerson
+from members.permissions import is_linked_member
 
 from . import emails
 from .models import EuropeanPartner, IdeaSector, Interest, Presentation, ProjectIdea, StageChange
@@ -22,8 +23,9 @@ class InterestError(Exception):
 
 
 def can_edit(person: ContactPerson | None, idea: ProjectIdea) -> bool:
-    """The author and their municipality's coordinators edit an idea."""
-    if person is None:
+    """The author and their municipality's coordinators edit an idea, while they are linked
+    members (members.permissions)."""
+    if not is_linked_member(person):
         return False
     if idea.contact_person_id == person.pk:
         return True

@@ -9,19 +9,20 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
+from members.mixins import DirectoryRequiredMixin
 from members.models import Municipality
-from members.selectors import contact_person_for_user
 
 from . import exports, selectors, services
 from .forms import EuropeanPartnerFormSet, IdeaFilterForm, InterestForm, ProjectIdeaForm
 from .models import Interest, ProjectIdea
 
 
-class PersonMixin(LoginRequiredMixin):
+class PersonMixin(DirectoryRequiredMixin):
+    """Every page of this app shows ideas and people: linked members and county staff only
+    (members.permissions)."""
+
     def get_person(self):
-        if not hasattr(self, "person"):
-            self.person = contact_person_for_user(self.request.user)
-        return self.person
+        return self.viewer.person
 
 
 class IdeaListView(PersonMixin, ListView):
@@ -33,7 +34,7 @@ class IdeaListView(PersonMixin, ListView):
 
     def get_queryset(self):
         self.filter_form = IdeaFilterForm(self.request.GET or None)
-        queryset = selectors.ideas_for_listing()
+        queryset = selectors.ideas_for_listing().visible_to(self.viewer)
         if self.filter_form.is_valid():
             data = self.filter_form.cleaned_data
             queryset = selectors.filter_ideas(
@@ -62,7 +63,7 @@ class IdeaDetailView(PersonMixin, DetailView):
     context_object_name = "idea"
 
     def get_queryset(self):
-        return selectors.idea_for_detail_queryset()
+        return selectors.idea_for_detail_queryset().visible_to(self.viewer)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -126,8 +127,9 @@ class IdeaFormMixin(PersonMixin):
 
 class IdeaCreateView(IdeaFormMixin, View):
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
+        if request.user.is_authenticated and self.viewer.sees_directory:
             person = self.get_person()
+            # County staff read ideas but present none: an idea belongs to a municipality.
             if person is None or person.municipality_id is None:
                 raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
@@ -243,13 +245,13 @@ class MunicipalityDetailView(PersonMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        people, ideas, participation = selectors.municipality_page(self.object)
+        people, ideas, participation = selectors.municipality_page(self.object, viewer=self.viewer)
         context.update(people=people, ideas=ideas, participation=participation)
         return context
 
 
-class IdeaExportView(PersonMixin, View):
-    """All ideas as CSV, for county staff."""
+class IdeaExportView(LoginRequiredMixin, View):
+    """All ideas as CSV, for county staff: whoever holds the permission to view ideas."""
 
     def get(self, request):
         if not request.user.has_perm("projects.view_projectidea"):

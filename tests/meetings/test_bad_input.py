@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from meetings import services
 from meetings.models import AgendaItem, Meeting, Registration
-from members.models import ContactPerson
+from members.models import ContactPerson, EmailDomain
 from tests.factories import ProjectIdeaFactory
 from tests.helpers import email_address_of_length as long_address
 from tests.helpers import validation_errors
@@ -21,8 +21,11 @@ OUT_OF_RANGE_IDS = [str(2**63), str(2**64 + 5), "-1", "9999999999999999999999999
 
 
 @pytest.fixture
-def municipality(municipality_factory):
-    return municipality_factory(name="Voss")
+def municipality(municipality_factory, email_domain_factory):
+    voss = municipality_factory(name="Voss")
+    # Coordinators add new colleagues only at their municipality's domains.
+    email_domain_factory(municipality=voss, domain="voss.example")
+    return voss
 
 
 @pytest.fixture
@@ -113,6 +116,9 @@ def test_a_318_character_new_colleague_address_is_a_form_error(client_for, coord
 
 def test_the_longest_new_colleague_address_is_saved_whole(client_for, coordinator, meeting):
     address = long_address(254)
+    EmailDomain.objects.create(
+        municipality=coordinator.municipality, domain=address.rpartition("@")[2]
+    )
     response = client_for(coordinator).post(
         register_url(meeting),
         {**ANSWERS, "new_colleague_name": "Nina Ny", "new_colleague_email": address},

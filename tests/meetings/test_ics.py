@@ -57,9 +57,14 @@ def agenda(*titles):
     return [SimpleNamespace(title=title) for title in titles]
 
 
-def event_for(meeting, *, language="en", agenda_items=(), stamp=UPDATED):
+def event_for(meeting, *, language="en", agenda_items=(), stamp=UPDATED, registration_status=None):
     with translation.override(language):
-        return ics.meeting_event(meeting, stamp=stamp, agenda_items=agenda_items)
+        return ics.meeting_event(
+            meeting,
+            stamp=stamp,
+            agenda_items=agenda_items,
+            registration_status=registration_status,
+        )
 
 
 def parsed_events(body: bytes) -> dict:
@@ -169,7 +174,12 @@ def test_clean_text_drops_control_characters_only(value, expected):
 def test_meeting_event_has_every_property_the_issue_asks_for():
     meeting = make_meeting(online_url="https://video.example.org/oppstart")
     stamp = dt.datetime(2030, 12, 1, 9, 0, 5, tzinfo=OSLO)
-    event = event_for(meeting, agenda_items=agenda("Velkomen", "Lunsj"), stamp=stamp)
+    event = event_for(
+        meeting,
+        agenda_items=agenda("Velkomen", "Lunsj"),
+        stamp=stamp,
+        registration_status=Registration.Status.CONFIRMED,
+    )
 
     assert str(event["UID"]) == "meeting-41@kommunenettverk.example.no"
     assert event.decoded("DTSTAMP") == dt.datetime(2030, 12, 1, 8, 0, 5, tzinfo=dt.UTC)
@@ -197,6 +207,15 @@ def test_meeting_event_has_every_property_the_issue_asks_for():
         "Join online: https://video.example.org/oppstart\n"
         "\n" + SITE_URL + "/meetings/oppstartsmote-2031/"
     )
+
+
+@pytest.mark.parametrize(
+    "registration_status", [None, Registration.Status.WAITLISTED, Registration.Status.CANCELLED]
+)
+def test_the_online_link_is_only_in_a_confirmed_registrants_entry(registration_status):
+    meeting = make_meeting(online_url="https://video.example.org/oppstart")
+    event = event_for(meeting, stamp=UPDATED, registration_status=registration_status)
+    assert "video.example.org" not in str(event["DESCRIPTION"])
 
 
 def test_stamp_and_last_modified_are_written_in_utc():

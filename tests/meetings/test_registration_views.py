@@ -58,8 +58,11 @@ def register(meeting, person, *, actor=None, now=None):
 
 
 @pytest.fixture
-def municipality(municipality_factory):
-    return municipality_factory(name="Voss")
+def municipality(municipality_factory, email_domain_factory):
+    voss = municipality_factory(name="Voss")
+    # Coordinators add new colleagues only at their municipality's domains.
+    email_domain_factory(municipality=voss, domain="voss.example")
+    return voss
 
 
 @pytest.fixture
@@ -720,5 +723,6 @@ def test_my_meetings_query_count_does_not_grow_with_registrations(
 
 def test_my_meetings_tells_an_unlinked_person_why(client_for, linked_contact_person_factory):
     unlinked = linked_contact_person_factory(municipality=None)
-    response = client_for(unlinked).get(reverse("my_meetings"))
-    assert "Your account is not linked to a municipality yet" in response.content.decode()
+    response = client_for(unlinked).get(reverse("my_meetings"), follow=True)
+    assert response.redirect_chain == [(reverse("profile_waiting"), 302)]
+    assert "Waiting for the county to link your account" in response.content.decode()

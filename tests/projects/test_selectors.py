@@ -2,9 +2,11 @@
 page, and the ideas a meeting page lists."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone, translation
 
 from meetings.models import Registration
+from members.permissions import Viewer
 from projects import selectors
 from projects.models import ProjectIdea
 
@@ -299,7 +301,8 @@ def test_municipality_page(
         cancelled_at=timezone.now(),
     )
 
-    people, ideas, participation = selectors.municipality_page(voss)
+    member = Viewer(user=anne.user or AnonymousUser(), person=anne)
+    people, ideas, participation = selectors.municipality_page(voss, viewer=member)
 
     assert [p.name for p in people] == ["Anne", "Bjørn"]
     assert list(ideas) == [own]
@@ -307,6 +310,12 @@ def test_municipality_page(
         ("Haust", 1),
         ("Vår", 2),
     ]
+
+    # Someone who may not see the directory gets neither people nor ideas.
+    outsider = Viewer(user=AnonymousUser(), person=None)
+    people, ideas, _participation = selectors.municipality_page(voss, viewer=outsider)
+    assert list(people) == []
+    assert list(ideas) == []
 
 
 # --- ideas at meetings --------------------------------------------------------------------

@@ -146,18 +146,29 @@ def test_signed_out_visitors_go_to_the_login_page(
 # --- reading ------------------------------------------------------------------------------
 
 
-def test_every_signed_in_member_reads_all_ideas(
-    client_for, idea, project_idea_factory, outsider, linked_contact_person_factory
-):
+def test_every_linked_member_reads_all_ideas(client_for, idea, project_idea_factory, outsider):
     kvam_idea = project_idea_factory(contact_person=outsider, title="Kulturskule")
-    without_municipality = linked_contact_person_factory(municipality=None)
-    for person in (outsider, idea.contact_person, without_municipality):
+    for person in (outsider, idea.contact_person):
         client = client_for(person)
         listing = client.get(url("list"))
         assert listing.status_code == 200
         assert {i.pk for i in listing.context["ideas"]} == {idea.pk, kvam_idea.pk}
         for shown in (idea, kvam_idea):
             assert client.get(url("detail", shown.pk)).status_code == 200
+
+
+def test_an_account_linked_to_no_municipality_reads_no_ideas(
+    client_for, idea, linked_contact_person_factory
+):
+    client = client_for(linked_contact_person_factory(municipality=None))
+    for path in (
+        url("list"),
+        url("detail", idea.pk),
+        url("municipality", idea.lead_municipality.number),
+    ):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("profile_waiting")
 
 
 def test_unknown_idea_is_404(client_for, outsider):
@@ -767,9 +778,8 @@ def test_interest_without_a_municipality_is_refused(
     client_for, idea, linked_contact_person_factory
 ):
     client = client_for(linked_contact_person_factory(municipality=None))
-    assert "We are interested in cooperating" not in html(client.get(url("detail", idea.pk)))
     response = client.post(url("interest", idea.pk), {"message": ""})
-    assert flashed(response) == ["Your account is not linked to a municipality yet."]
+    assert response["Location"] == reverse("profile_waiting")
     assert not Interest.objects.exists()
 
 
