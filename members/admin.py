@@ -140,7 +140,11 @@ class NeedsMunicipalityFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "no":
-            return queryset.filter(municipality__isnull=True)
+            # Staff accounts linked to a contact person by an earlier version of the portal
+            # are not people waiting for a municipality.
+            return queryset.filter(
+                municipality__isnull=True, is_active=True, anonymised_at__isnull=True
+            ).exclude(user__is_staff=True)
         if self.value() == "yes":
             return queryset.filter(municipality__isnull=False)
         return queryset

@@ -373,3 +373,15 @@ def test_a_bare_staff_account_reads_no_directory(client, user_factory, bergen):
 def test_county_staff_group_has_the_directory_permission():
     group = Group.objects.get(name="County staff")
     assert group.permissions.filter(codename="view_contactperson").exists()
+
+
+def test_needs_linking_lists_people_waiting_not_staff_or_anonymised(
+    staff_client, staff_user, linked_contact_person_factory, contact_person_factory, bergen
+):
+    waiting = linked_contact_person_factory(email="someone@gmail.com", municipality=None)
+    # A contact person an earlier version made for a staff account, and an anonymised one.
+    contact_person_factory(email="old@fylke.test", municipality=None, user=staff_user)
+    contact_person_factory(email="gone@example.org", municipality=None, is_active=False)
+    linked_contact_person_factory(email="per@bergen.kommune.no", municipality=bergen)
+    response = staff_client.get(reverse("admin:members_contactperson_changelist") + "?linked=no")
+    assert [p.pk for p in response.context["cl"].result_list] == [waiting.pk]
