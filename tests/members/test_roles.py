@@ -195,7 +195,8 @@ def test_a_claimed_address_of_another_municipality_is_not_linked_and_staff_are_t
     notice = OutboxEmail.objects.get(kind="members.account_waiting")
     assert notice.to == staff_user.email
     assert "ny.person@kvam.kommune.no" in notice.subject
-    assert "registered under another municipality" in notice.body
+    # Staff read it in the portal's language.
+    assert "registrert under ein annan kommune" in notice.body
 
 
 def test_an_address_of_no_municipality_waits_and_staff_are_told_once(bergen, staff_user):

@@ -185,8 +185,15 @@ def test_the_new_idea_button_is_for_people_of_a_municipality(
 
 def test_people_without_a_municipality_cannot_create(client_for, linked_contact_person_factory):
     client = client_for(linked_contact_person_factory(municipality=None))
-    assert client.get(url("create")).status_code == 403
-    assert client.post(url("create"), idea_form()).status_code == 403
+    assert client.get(url("create"))["Location"] == reverse("profile_waiting")
+    assert client.post(url("create"), idea_form())["Location"] == reverse("profile_waiting")
+    assert not ProjectIdea.objects.exists()
+
+
+def test_county_staff_read_ideas_but_cannot_present_one(staff_client):
+    assert staff_client.get(url("list")).status_code == 200
+    assert staff_client.get(url("create")).status_code == 403
+    assert staff_client.post(url("create"), idea_form()).status_code == 403
     assert not ProjectIdea.objects.exists()
 
 
