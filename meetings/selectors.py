@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,6 +14,20 @@ from .models import AgendaItem, Meeting, MeetingSeries, Registration, person_cal
 
 def meetings_for_listing():
     return Meeting.objects.select_related("series").with_seat_counts()
+
+
+# Past meetings are shown a page at a time: a network's archive grows by dozens a year.
+PAST_MEETINGS_PER_PAGE = 20
+
+
+def past_meetings_for_listing():
+    """Past meetings, the latest first, without seat counts: the archive shows none, and
+    counting seats would aggregate every registration the network ever had."""
+    return (
+        Meeting.objects.select_related("series")
+        .past()
+        .order_by(F("starts_at").desc(nulls_last=True), "-pk")
+    )
 
 
 def meeting_for_detail_queryset():

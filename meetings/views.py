@@ -31,11 +31,13 @@ from . import ics, invitations, services
 from .forms import RegistrationForm
 from .models import Meeting, Registration
 from .selectors import (
+    PAST_MEETINGS_PER_PAGE,
     calendar_meetings,
     meeting_for_detail_queryset,
     meeting_series_for_overview,
     meetings_for_listing,
     participation_overview,
+    past_meetings_for_listing,
     personal_calendar_meetings,
 )
 
@@ -49,9 +51,11 @@ class MeetingListView(ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["past_meetings"] = (
-            meetings_for_listing().past().order_by(F("starts_at").desc(nulls_last=True), "-pk")
+        _paginator, page, past, _paginated = self.paginate_queryset(
+            past_meetings_for_listing(), PAST_MEETINGS_PER_PAGE
         )
+        context["past_meetings"] = past
+        context["past_page"] = page
         return context
 
 
@@ -81,6 +85,7 @@ class MeetingPageMixin:
             data=self.request.POST if self.request.method == "POST" else None,
             meeting=self.get_meeting(),
             actor=person,
+            colleague_search=self.request.GET.get("colleague", ""),
         )
 
     def get_context_data(self, **kwargs):
