@@ -30,6 +30,31 @@ def past_meetings_for_listing():
     )
 
 
+# "My meetings" lists a person's earlier meetings a page at a time.
+MY_PAST_MEETINGS_PER_PAGE = 20
+
+
+def registrations_of_person(person, *, now=None):
+    """A person's registrations, cancelled ones included, as (upcoming, past) querysets:
+    upcoming soonest first, past latest first, each with `waitlist_position`."""
+    now = now or timezone.now()
+    registrations = (
+        Registration.objects.filter(contact_person=person)
+        .select_related("meeting__series")
+        .with_waitlist_position()
+    )
+    ahead = Q(meeting__starts_at__gte=now) | Q(meeting__ends_at__gte=now)
+    upcoming = (
+        registrations.filter(ahead)
+        .exclude(meeting__status=Meeting.Status.HELD)
+        .order_by("meeting__starts_at", "pk")
+    )
+    past = registrations.exclude(pk__in=upcoming.values("pk")).order_by(
+        F("meeting__starts_at").desc(nulls_last=True), "-pk"
+    )
+    return upcoming, past
+
+
 def meeting_for_detail_queryset():
     return meetings_for_listing().prefetch_related(
         Prefetch("agenda_items", queryset=AgendaItem.objects.order_by("order", "pk"))

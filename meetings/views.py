@@ -9,7 +9,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse, reverse_lazy
@@ -31,6 +32,7 @@ from . import ics, invitations, services
 from .forms import RegistrationForm
 from .models import Meeting, Registration
 from .selectors import (
+    MY_PAST_MEETINGS_PER_PAGE,
     PAST_MEETINGS_PER_PAGE,
     calendar_meetings,
     meeting_for_detail_queryset,
@@ -39,6 +41,7 @@ from .selectors import (
     participation_overview,
     past_meetings_for_listing,
     personal_calendar_meetings,
+    registrations_of_person,
 )
 
 
@@ -293,19 +296,11 @@ class MyMeetingsView(LoginRequiredMixin, TemplateView):
             context["upcoming"] = context["past"] = []
             return context
         now = timezone.now()
-        registrations = (
-            Registration.objects.filter(contact_person=person)
-            .select_related("meeting__series")
-            .with_waitlist_position()
-        )
-        ahead = Q(meeting__starts_at__gte=now) | Q(meeting__ends_at__gte=now)
-        context["upcoming"] = (
-            registrations.filter(ahead)
-            .exclude(meeting__status=Meeting.Status.HELD)
-            .order_by("meeting__starts_at", "pk")
-        )
-        context["past"] = registrations.exclude(pk__in=context["upcoming"].values("pk")).order_by(
-            F("meeting__starts_at").desc(nulls_last=True), "-pk"
+        upcoming, past = registrations_of_person(person, now=now)
+        context["upcoming"] = upcoming
+        # An unknown page number gives the first page, one too far the last.
+        context["past"] = Paginator(past, MY_PAST_MEETINGS_PER_PAGE).get_page(
+            self.request.GET.get("page")
         )
         context["now"] = now
         return context

@@ -243,8 +243,14 @@ class MunicipalityDetailView(PersonMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        people, ideas, participation = selectors.municipality_page(self.object)
-        context.update(people=people, ideas=ideas, participation=participation)
+        page = selectors.municipality_page(self.object, people_page=self.request.GET.get("page"))
+        context.update(
+            people=page.people,
+            ideas=page.ideas,
+            more_ideas=page.more_ideas,
+            participation=page.participation,
+            more_participation=page.more_participation,
+        )
         return context
 
 
