@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -12,8 +13,30 @@ from .charts import BarChart, BarItem, horizontal_bar_chart
 from .models import AgendaItem, Meeting, MeetingSeries, Registration, person_calendar_sequence
 
 
+def seat_counts() -> dict:
+    """`confirmed_count` and `waitlisted_count` (as `with_seat_counts()` names them) as one
+    subquery each, counted for each meeting returned through the index on the registration's
+    meeting, instead of joining and grouping every registration: at national scale the join
+    read 100,000 registrations to count the seats of the 60 meetings ahead."""
+
+    def count(status):
+        rows = (
+            Registration.objects.filter(meeting=OuterRef("pk"), status=status)
+            .order_by()
+            .values("meeting")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return Coalesce(Subquery(rows), Value(0))
+
+    return {
+        "confirmed_count": count(Registration.Status.CONFIRMED),
+        "waitlisted_count": count(Registration.Status.WAITLISTED),
+    }
+
+
 def meetings_for_listing():
-    return Meeting.objects.select_related("series").with_seat_counts()
+    return Meeting.objects.select_related("series").annotate(**seat_counts())
 
 
 # Past meetings are shown a page at a time: a network's archive grows by dozens a year.
