@@ -183,6 +183,13 @@ class ParticipationOverview:
         return self.matrix.get(key, NO_REGISTRATIONS)
 
 
+# At national scale a series has some 50 meetings and 400 municipalities: the overview's
+# table shows the municipalities a page at a time (its totals count them all), and its chart
+# the municipalities with the most registrations.
+OVERVIEW_ROWS_PER_PAGE = 50
+OVERVIEW_CHART_BARS = 40
+
+
 def meeting_series_for_overview():
     """Every series, the latest year first (the overview's default)."""
     return MeetingSeries.objects.order_by("-year", "name", "pk")
@@ -263,12 +270,15 @@ def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationO
         )
 
     chart = horizontal_bar_chart(
-        BarItem(
-            label=row.municipality.name if row.municipality else _("No municipality"),
-            confirmed=row.total.confirmed,
-            waitlisted=row.total.waitlisted,
-        )
-        for row in rows
+        (
+            BarItem(
+                label=row.municipality.name if row.municipality else _("No municipality"),
+                confirmed=row.total.confirmed,
+                waitlisted=row.total.waitlisted,
+            )
+            for row in rows
+        ),
+        limit=OVERVIEW_CHART_BARS,
     )
     return ParticipationOverview(
         series=series,

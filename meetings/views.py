@@ -33,6 +33,7 @@ from .forms import RegistrationForm
 from .models import Meeting, Registration
 from .selectors import (
     MY_PAST_MEETINGS_PER_PAGE,
+    OVERVIEW_ROWS_PER_PAGE,
     PAST_MEETINGS_PER_PAGE,
     calendar_meetings,
     meeting_for_detail_queryset,
@@ -451,7 +452,13 @@ class ParticipationOverviewView(PermissionRequiredMixin, TemplateView):
         series = self.chosen_series(series_list)
         context["series_list"] = series_list
         context["series"] = series
-        context["overview"] = participation_overview(series) if series else None
+        context["overview"] = overview = participation_overview(series) if series else None
+        if overview:
+            # An unknown page number gives the first page, one too far the last.
+            context["rows_page"] = Paginator(overview.rows, OVERVIEW_ROWS_PER_PAGE).get_page(
+                self.request.GET.get("page")
+            )
+            context["query"] = urlencode({"series": series.pk})
         return context
 
     def chosen_series(self, series_list):

@@ -314,3 +314,31 @@ def test_participation_overview(staff_client, at_both_sizes):
     # session, user, second factor, permissions (user's and groups'), series, meetings,
     # matrix, municipalities.
     at_both_sizes(staff_client, reverse("meetings:overview"), grower(grow_one), 9)
+
+
+def test_participation_overview_is_bounded(staff_en_client, monkeypatch):
+    """A page of municipalities in the table, with totals over them all, and the chart's
+    municipalities with the most registrations."""
+    monkeypatch.setattr("meetings.views.OVERVIEW_ROWS_PER_PAGE", 5)
+    monkeypatch.setattr("meetings.selectors.OVERVIEW_CHART_BARS", 4)
+    meeting = factories.MeetingFactory(capacity=500)
+    for i in range(12):
+        municipality = factories.MunicipalityFactory(name=f"Kommune {i:02d}")
+        factories.RegistrationFactory.create_batch(
+            i + 1, meeting=meeting, contact_person__municipality=municipality
+        )
+    url = reverse("meetings:overview")
+
+    first = html(staff_en_client.get(url))
+    rows = re.findall(r'<th scope="row">(Kommune \d+)', first)
+    assert rows == [f"Kommune {i:02d}" for i in range(5)]
+    assert f'href="?series={meeting.series.pk}&amp;page=2#table-heading"' in first
+    assert '<nav aria-label="Municipalities, pages">' in first
+    # The total counts every municipality, not the page's.
+    assert '<td class="participation-total">78</td>' in first
+    assert first.count('<g class="chart-bar">') == 4
+    assert "Only the 4 municipalities with the most registrations are shown." in first
+
+    last = html(staff_en_client.get(url, {"series": meeting.series.pk, "page": 3}))
+    assert re.findall(r'<th scope="row">(Kommune \d+)', last) == ["Kommune 10", "Kommune 11"]
+    assert staff_en_client.get(url, {"page": "x"}).status_code == 200
