@@ -246,9 +246,15 @@ def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationO
             matrix.get((municipality_id, meeting.pk), NO_REGISTRATIONS) for meeting in meetings
         )
         rows.append(ParticipationRow(municipality, is_member, counts, sum_counts(counts)))
-    meeting_totals = tuple(
-        sum_counts(row.counts[index] for row in rows) for index in range(len(meetings))
-    )
+    # Every (municipality, meeting) pair of the matrix has its row, so the meetings' totals
+    # are the matrix's sums: one pass over the pairs with registrations rather than over
+    # every cell (400 municipalities by 50 meetings at national scale).
+    by_meeting: dict[int, list[int]] = {meeting.pk: [0, 0] for meeting in meetings}
+    for (_municipality_id, meeting_id), count in matrix.items():
+        if meeting_id in by_meeting:
+            by_meeting[meeting_id][0] += count.confirmed
+            by_meeting[meeting_id][1] += count.waitlisted
+    meeting_totals = tuple(RegistrationCount(*by_meeting[meeting.pk]) for meeting in meetings)
 
     next_meeting = next(
         (
@@ -294,4 +300,9 @@ def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationO
 
 
 def sum_counts(counts) -> RegistrationCount:
-    return sum(counts, NO_REGISTRATIONS)
+    # Plain integers: adding the frozen dataclasses makes one object per addition.
+    confirmed = waitlisted = 0
+    for count in counts:
+        confirmed += count.confirmed
+        waitlisted += count.waitlisted
+    return RegistrationCount(confirmed, waitlisted)
