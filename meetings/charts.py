@@ -72,6 +72,12 @@ class BarChart:
     axis_bottom: float
     bar_height: int
     bars: tuple[Bar, ...]
+    # Items with a total above zero; more than len(bars) when `limit` left some out.
+    items_with_total: int = 0
+
+    @property
+    def is_cut(self) -> bool:
+        return self.items_with_total > len(self.bars)
 
     @property
     def has_waitlisted(self) -> bool:
@@ -82,13 +88,17 @@ def _shorten(label: str, max_chars: int) -> str:
     return label if len(label) <= max_chars else label[: max_chars - 1].rstrip() + "…"
 
 
-def horizontal_bar_chart(items: Iterable[BarItem], *, width: int = CHART_WIDTH) -> BarChart:
+def horizontal_bar_chart(
+    items: Iterable[BarItem], *, width: int = CHART_WIDTH, limit: int | None = None
+) -> BarChart:
     """Lay out one horizontal bar per item with a total above zero, longest first, ties by
-    label. Bar lengths are proportional to the totals; the longest fills the plot area."""
-    shown = sorted(
+    label, at most `limit` of them. Bar lengths are proportional to the totals; the longest
+    fills the plot area."""
+    with_total = sorted(
         (item for item in items if item.total > 0),
         key=lambda item: (-item.total, item.label.casefold(), item.label),
     )
+    shown = with_total[:limit]
     max_label_chars = int((MAX_LABEL_WIDTH - LABEL_GAP) // CHAR_WIDTH)
     labels = [_shorten(item.label, max_label_chars) for item in shown]
     label_width = min(
@@ -134,4 +144,5 @@ def horizontal_bar_chart(items: Iterable[BarItem], *, width: int = CHART_WIDTH) 
         axis_bottom=height - PADDING,
         bar_height=BAR_HEIGHT,
         bars=tuple(bars),
+        items_with_total=len(with_total),
     )

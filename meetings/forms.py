@@ -1,4 +1,6 @@
 from django import forms
+from django.db.models import Case, Q, Value, When
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from members.models import ContactPerson
@@ -13,11 +15,40 @@ from projects.models import ProjectIdea
 from .models import Meeting, Registration
 from .services import RegistrationAnswers
 
+# The coordinator's colleague picker lists this many colleagues at most; a search finds the
+# others (a large municipality has hundreds of contact persons).
+COLLEAGUES_SHOWN = 20
+
+
+class ColleagueChoiceField(forms.ModelChoiceField):
+    """Colleagues of one municipality: the name and address tell them apart, and reading no
+    municipality per option keeps the list at one query."""
+
+    def label_from_instance(self, obj):
+        return f"{obj.display_name} <{obj.email}>"
+
+
+class ColleagueSearchForm(forms.Form):
+    """The coordinator's search for a colleague to register: a GET parameter that narrows
+    the picker's list, so it works without JavaScript."""
+
+    colleague = forms.CharField(
+        label=_("Find a colleague by name or e-mail address"),
+        max_length=100,
+        required=False,
+        validators=[validate_single_line],
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+    @property
+    def query(self) -> str:
+        return self.cleaned_data.get("colleague", "").strip() if self.is_valid() else ""
+
 
 class RegistrationForm(forms.Form):
     """The answers a registrant gives. Coordinators also pick whom they register."""
 
-    participant = forms.ModelChoiceField(
+    participant = ColleagueChoiceField(
         label=_("Who is coming?"),
         queryset=ContactPerson.objects.none(),
         required=False,
@@ -65,7 +96,15 @@ class RegistrationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args, meeting: Meeting, actor: ContactPerson, for_update=False, **kwargs):
+    def __init__(
+        self,
+        *args,
+        meeting: Meeting,
+        actor: ContactPerson,
+        for_update=False,
+        colleague_search: str = "",
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.meeting = meeting
         self.actor = actor
@@ -80,23 +119,64 @@ class RegistrationForm(forms.Form):
             "Tick the ideas to be presented, if you said you will present one. Not listed? "
             "Add it under Project ideas first."
         )
+        self.colleague_search = None
         if for_update or not actor.is_coordinator or actor.municipality_id is None:
             for name in ("participant", "new_colleague_name", "new_colleague_email"):
                 del self.fields[name]
         else:
-            self.fields["participant"].queryset = ContactPerson.objects.active().filter(
-                municipality_id=actor.municipality_id
-            )
-            self.fields["participant"].initial = actor.pk
-            self.fields["participant"].help_text = _(
-                "As coordinator you can register colleagues from your municipality."
-            )
+            self.colleague_search = ColleagueSearchForm({"colleague": colleague_search})
+            self._bound_colleague_picker()
             domains = municipality_domains(actor.municipality_id)
             self.fields["new_colleague_email"].help_text = (
                 _("An address at %(domains)s.") % {"domains": ", ".join(domains)}
                 if domains
                 else _("Your municipality has no e-mail domain registered; ask county staff.")
             )
+
+    def _bound_colleague_picker(self):
+        """Any active colleague is valid, but the list shows the coordinator, the one chosen
+        before, and at most COLLEAGUES_SHOWN colleagues matching the search."""
+        field = self.fields["participant"]
+        colleagues = ContactPerson.objects.active().filter(
+            municipality_id=self.actor.municipality_id
+        )
+        field.queryset = colleagues
+        field.initial = self.actor.pk
+        query = self.colleague_search.query
+        chosen = str(self.data.get("participant") or "")
+        keep = Q(pk=self.actor.pk)
+        if chosen.isdigit() and len(chosen) < 19:
+            keep |= Q(pk=int(chosen))
+        candidates = colleagues
+        if query:
+            candidates = colleagues.filter(
+                keep | Q(name__icontains=query) | Q(email__icontains=query)
+            )
+        # One query: those kept (at most two), then the matches by name, and one more to
+        # tell whether there are others.
+        shown = list(
+            candidates.annotate(kept=Case(When(keep, then=Value(0)), default=Value(1)))
+            .only("pk", "name", "email", "anonymised_at")
+            .order_by("kept", "name", "pk")[: COLLEAGUES_SHOWN + 3]
+        )
+        kept = [p for p in shown if p.kept == 0]
+        matches = [p for p in shown if p.kept == 1]
+        more = len(matches) > COLLEAGUES_SHOWN
+        listed = kept + matches[:COLLEAGUES_SHOWN]
+        field.widget.choices = [(p.pk, field.label_from_instance(p)) for p in listed]
+        hints = [_("As coordinator you can register colleagues from your municipality.")]
+        if query and not matches:
+            hints.append(_("No colleague matches “%(query)s”.") % {"query": escape(query)})
+        elif query:
+            hints.append(
+                _("The list shows colleagues matching “%(query)s”.") % {"query": escape(query)}
+            )
+        if more:
+            hints.append(
+                _("Not everyone is listed: search by name or e-mail address to find others.")
+            )
+        # Help texts are rendered unescaped; the query is escaped above.
+        field.help_text = " ".join(str(h) for h in hints)
 
     def clean(self):
         cleaned = super().clean()

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse, reverse_lazy
@@ -33,12 +33,17 @@ from .forms import RegistrationForm
 from .models import Meeting, Registration
 from .permissions import online_link_visible, registrations_actor_scope
 from .selectors import (
+    MY_PAST_MEETINGS_PER_PAGE,
+    OVERVIEW_ROWS_PER_PAGE,
+    PAST_MEETINGS_PER_PAGE,
     calendar_meetings,
     meeting_for_detail_queryset,
     meeting_series_for_overview,
     meetings_for_listing,
     participation_overview,
+    past_meetings_for_listing,
     personal_calendar_meetings,
+    registrations_of_person,
 )
 
 
@@ -51,9 +56,11 @@ class MeetingListView(ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["past_meetings"] = (
-            meetings_for_listing().past().order_by(F("starts_at").desc(nulls_last=True), "-pk")
+        _paginator, page, past, _paginated = self.paginate_queryset(
+            past_meetings_for_listing(), PAST_MEETINGS_PER_PAGE
         )
+        context["past_meetings"] = past
+        context["past_page"] = page
         return context
 
 
@@ -81,6 +88,7 @@ class MeetingPageMixin:
             data=self.request.POST if self.request.method == "POST" else None,
             meeting=self.get_meeting(),
             actor=person,
+            colleague_search=self.request.GET.get("colleague", ""),
         )
 
     def get_context_data(self, **kwargs):
@@ -285,19 +293,11 @@ class MyMeetingsView(DirectoryRequiredMixin, TemplateView):
             context["upcoming"] = context["past"] = []
             return context
         now = timezone.now()
-        registrations = (
-            Registration.objects.filter(contact_person=person)
-            .select_related("meeting__series")
-            .with_waitlist_position()
-        )
-        ahead = Q(meeting__starts_at__gte=now) | Q(meeting__ends_at__gte=now)
-        context["upcoming"] = (
-            registrations.filter(ahead)
-            .exclude(meeting__status=Meeting.Status.HELD)
-            .order_by("meeting__starts_at", "pk")
-        )
-        context["past"] = registrations.exclude(pk__in=context["upcoming"].values("pk")).order_by(
-            F("meeting__starts_at").desc(nulls_last=True), "-pk"
+        upcoming, past = registrations_of_person(person, now=now)
+        context["upcoming"] = upcoming
+        # An unknown page number gives the first page, one too far the last.
+        context["past"] = Paginator(past, MY_PAST_MEETINGS_PER_PAGE).get_page(
+            self.request.GET.get("page")
         )
         context["now"] = now
         return context
@@ -448,7 +448,13 @@ class ParticipationOverviewView(PermissionRequiredMixin, TemplateView):
         series = self.chosen_series(series_list)
         context["series_list"] = series_list
         context["series"] = series
-        context["overview"] = participation_overview(series) if series else None
+        context["overview"] = overview = participation_overview(series) if series else None
+        if overview:
+            # An unknown page number gives the first page, one too far the last.
+            context["rows_page"] = Paginator(overview.rows, OVERVIEW_ROWS_PER_PAGE).get_page(
+                self.request.GET.get("page")
+            )
+            context["query"] = urlencode({"series": series.pk})
         return context
 
     def chosen_series(self, series_list):

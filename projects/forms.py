@@ -1,5 +1,8 @@
 from django import forms
 from django.forms import formset_factory
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Municipality, Sector
@@ -74,6 +77,28 @@ EuropeanPartnerFormSet = formset_factory(
 )
 
 
+class LongSelect(forms.Select):
+    """A select rendered in Python rather than one template per option: the same markup,
+    but the 400 municipalities of a national network took most of the idea list's time."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (str(option), mark_safe(" selected") if str(option) in chosen else "", label)
+                for option, label in self.choices
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(self.build_attrs(self.attrs, attrs)),
+            options,
+        )
+
+
 class IdeaFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     sector = forms.ChoiceField(
@@ -92,9 +117,10 @@ class IdeaFilterForm(forms.Form):
     )
     municipality = forms.ModelChoiceField(
         label=_("Municipality"),
-        queryset=Municipality.objects.order_by("name"),
+        queryset=Municipality.objects.only("number", "name").order_by("name"),
         required=False,
         empty_label=_("All municipalities"),
+        widget=LongSelect,
     )
     seeking_partners = forms.BooleanField(label=_("Only ideas seeking partners"), required=False)
 

@@ -2,7 +2,9 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils.translation import gettext as _
 
 from meetings.models import Registration
@@ -12,16 +14,22 @@ from .models import EuropeanPartner, Interest, Presentation, ProjectIdea, StageC
 
 
 def ideas_for_listing():
+    """Ideas with their lead municipality, sectors, programmes and `interest_count`.
+
+    The count is a subquery rather than a join and GROUP BY: counting the rows of a list, or
+    sorting them for a page, then needs no interests at all, and the database counts them
+    only for the rows it returns."""
+    interests = (
+        Interest.objects.filter(idea=OuterRef("pk"), withdrawn_at__isnull=True)
+        .order_by()
+        .values("idea")
+        .annotate(n=Count("municipality", distinct=True))
+        .values("n")
+    )
     return (
         ProjectIdea.objects.select_related("lead_municipality")
         .prefetch_related("sectors", "programmes")
-        .annotate(
-            interest_count=Count(
-                "interests__municipality",
-                filter=Q(interests__withdrawn_at__isnull=True),
-                distinct=True,
-            )
-        )
+        .annotate(interest_count=Coalesce(Subquery(interests), 0))
     )
 
 
@@ -122,24 +130,57 @@ def partner_suggestions(idea: ProjectIdea, *, limit: int = 10) -> list[Suggestio
     return result
 
 
-def municipality_page(municipality, *, viewer):
-    """Contact persons, ideas and meeting participation of one municipality, as far as the
-    viewer may see them (members.permissions)."""
+# A municipality's page lists its contact persons a page at a time, and its latest ideas and
+# meetings: a large municipality has hundreds of people and dozens of ideas.
+MUNICIPALITY_PEOPLE_PER_PAGE = 20
+MUNICIPALITY_IDEAS_SHOWN = 10
+MUNICIPALITY_MEETINGS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class MunicipalityPage:
+    people: Page
+    ideas: list[ProjectIdea]
+    # Whether there are more than shown; the page links to the filtered idea list.
+    more_ideas: bool
+    participation: list[dict]
+    more_participation: bool
+
+
+def municipality_page(municipality, *, viewer, people_page=1) -> MunicipalityPage:
+    """Contact persons (a page of them), the latest ideas and the latest meetings of one
+    municipality, as far as the viewer may see them (members.permissions), in a constant
+    number of queries. An unknown page number gives the first page, one past the end the
+    last."""
     people = (
         ContactPerson.objects.visible_to(viewer)
         .active()
         .filter(municipality=municipality, anonymised_at__isnull=True)
-        .order_by("name")
+        .only("name", "email", "phone", "job_title", "sector", "role", "anonymised_at")
+        .order_by("name", "pk")
     )
-    ideas = ideas_for_listing().visible_to(viewer).filter(lead_municipality=municipality)
-    participation = (
+    ideas = list(
+        ideas_for_listing()
+        .visible_to(viewer)
+        .filter(lead_municipality=municipality)
+        .order_by("-updated_at", "-pk")[: MUNICIPALITY_IDEAS_SHOWN + 1]
+    )
+    participation = list(
         Registration.objects.active()
         .filter(contact_person__municipality=municipality)
         .values("meeting__pk", "meeting__title", "meeting__slug", "meeting__starts_at")
         .annotate(count=Count("pk"))
-        .order_by("-meeting__starts_at", "meeting__pk")
+        .order_by(F("meeting__starts_at").desc(nulls_last=True), "meeting__pk")[
+            : MUNICIPALITY_MEETINGS_SHOWN + 1
+        ]
     )
-    return people, ideas, participation
+    return MunicipalityPage(
+        people=Paginator(people, MUNICIPALITY_PEOPLE_PER_PAGE).get_page(people_page),
+        ideas=ideas[:MUNICIPALITY_IDEAS_SHOWN],
+        more_ideas=len(ideas) > MUNICIPALITY_IDEAS_SHOWN,
+        participation=participation[:MUNICIPALITY_MEETINGS_SHOWN],
+        more_participation=len(participation) > MUNICIPALITY_MEETINGS_SHOWN,
+    )
 
 
 def standing_presentations():
@@ -160,17 +201,46 @@ def ideas_presented_at(meeting):
     )
 
 
-def ideas_seeking_partners_by_sector() -> list[tuple[str, list[ProjectIdea]]]:
-    """Ideas seeking partners, grouped by sector (an idea shows under each of its sectors)."""
-    labels = dict(Sector.choices)
-    groups: dict[str, list[ProjectIdea]] = {}
-    ideas = (
-        ProjectIdea.objects.seeking_partners()
-        .select_related("lead_municipality")
-        .prefetch_related("sectors")
-        .order_by("title")
+# The project identification meeting's page shows this many ideas seeking partners per
+# sector; the project list, filtered by sector, has them all.
+SEEKING_PARTNERS_PER_SECTOR = 5
+
+
+@dataclass(frozen=True)
+class SectorGroup:
+    sector: str
+    label: str
+    ideas: list[ProjectIdea]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.ideas)
+
+
+def ideas_seeking_partners_by_sector(
+    *, per_sector: int = SEEKING_PARTNERS_PER_SECTOR
+) -> list[SectorGroup]:
+    """Ideas seeking partners, grouped by sector (an idea shows under each of its sectors,
+    one without any under "other"): the first `per_sector` by title, and how many there are.
+    Two queries, however many ideas seek partners."""
+    seeking = ProjectIdea.objects.seeking_partners().annotate(
+        group=Coalesce("sectors__sector", Value(Sector.OTHER.value))
     )
-    for idea in ideas:
-        for sector in idea.sector_values or [Sector.OTHER]:
-            groups.setdefault(sector, []).append(idea)
-    return [(labels[s], groups[s]) for s in labels if s in groups]
+    totals = dict(seeking.order_by().values_list("group").annotate(n=Count("pk", distinct=True)))
+    first = (
+        seeking.annotate(
+            rank=Window(RowNumber(), partition_by=F("group"), order_by=[F("title"), F("pk")])
+        )
+        .filter(rank__lte=per_sector)
+        .select_related("lead_municipality")
+        .order_by("title", "pk")
+    )
+    groups: dict[str, list[ProjectIdea]] = {}
+    for idea in first:
+        groups.setdefault(idea.group, []).append(idea)
+    return [
+        SectorGroup(sector, label, groups[sector], totals[sector])
+        for sector, label in Sector.choices
+        if sector in groups
+    ]

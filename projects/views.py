@@ -241,12 +241,20 @@ class MunicipalityDetailView(PersonMixin, DetailView):
     context_object_name = "municipality"
     slug_field = "number"
     slug_url_kwarg = "number"
-    queryset = Municipality.objects.prefetch_related("email_domains")
+    queryset = Municipality.objects.all()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        people, ideas, participation = selectors.municipality_page(self.object, viewer=self.viewer)
-        context.update(people=people, ideas=ideas, participation=participation)
+        page = selectors.municipality_page(
+            self.object, viewer=self.viewer, people_page=self.request.GET.get("page")
+        )
+        context.update(
+            people=page.people,
+            ideas=page.ideas,
+            more_ideas=page.more_ideas,
+            participation=page.participation,
+            more_participation=page.more_participation,
+        )
         return context
 
 

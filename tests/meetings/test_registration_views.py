@@ -347,6 +347,107 @@ def test_coordinator_registers_a_colleague(
     assert [m.to for m in mail.outbox] == [[colleague.email]]
 
 
+@pytest.fixture
+def many_colleagues(contact_person_factory, municipality):
+    """30 colleagues, Kollega 00 to Kollega 29, and one named Solveig Særnamn."""
+    people = [
+        contact_person_factory(name=f"Kollega {i:02d}", municipality=municipality)
+        for i in range(30)
+    ]
+    return [*people, contact_person_factory(name="Solveig Særnamn", municipality=municipality)]
+
+
+def participant_options(response) -> list[str]:
+    select = re.search(r'<select name="participant".*?</select>', response.content.decode(), re.S)
+    return re.findall(r"<option [^>]*>([^<]*)</option>", select.group(0))
+
+
+def test_coordinator_picker_lists_a_bounded_number_of_colleagues(
+    client_for, coordinator, many_colleagues, meeting
+):
+    response = client_for(coordinator).get(register_url(meeting))
+    labels = participant_options(response)
+    # The coordinator first, then the first 20 colleagues by name.
+    assert len(labels) == 21
+    assert labels[0].startswith("Kjell Koordinator")
+    assert labels[1].startswith("Kollega 00")
+    assert "Solveig" not in " ".join(labels)
+    page = response.content.decode()
+    assert "Not everyone is listed: search by name or e-mail address to find others." in page
+    assert 'role="search"' in page
+    assert 'for="id_colleague"' in page
+
+
+def test_coordinator_searches_for_a_colleague_and_registers_them(
+    client_for, coordinator, many_colleagues, meeting
+):
+    solveig = many_colleagues[-1]
+    client = client_for(coordinator)
+    response = client.get(register_url(meeting), {"colleague": "særn"})
+    labels = participant_options(response)
+    assert len(labels) == 2
+    assert labels[1] == f"Solveig Særnamn &lt;{solveig.email}&gt;"
+    assert "The list shows colleagues matching “særn”." in response.content.decode()
+    # By e-mail address too.
+    response = client.get(register_url(meeting), {"colleague": solveig.email.upper()})
+    assert len(participant_options(response)) == 2
+    client.post(register_url(meeting), {**ANSWERS, "participant": solveig.pk})
+    assert Registration.objects.get().contact_person == solveig
+
+
+def test_coordinator_may_register_a_colleague_not_listed(
+    client_for, coordinator, many_colleagues, meeting
+):
+    """The list is bounded, the choice is not: any active colleague is valid, and a form
+    sent back with errors keeps the one chosen in the list."""
+    unlisted = many_colleagues[25]
+    client = client_for(coordinator)
+    response = client.post(
+        register_url(meeting),
+        {**ANSWERS, "participant": unlisted.pk, "attendance_mode": "by_pigeon"},
+    )
+    assert response.status_code == 200
+    assert any(label.startswith("Kollega 25") for label in participant_options(response))
+    client.post(register_url(meeting), {**ANSWERS, "participant": unlisted.pk})
+    assert Registration.objects.get().contact_person == unlisted
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("x" * 101, "Ensure this value has at most 100 characters (it has 101)."),
+        ("Ola\nNordmann", "Write this on one line, without line breaks or tabs."),
+    ],
+    ids=["too-long", "line-break"],
+)
+def test_a_bad_colleague_search_is_explained(
+    client_for, coordinator, many_colleagues, meeting, query, message
+):
+    response = client_for(coordinator).get(register_url(meeting), {"colleague": query})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert len(participant_options(response)) == 21
+
+
+def test_a_colleague_search_with_a_nul_character_is_refused(client_for, coordinator, meeting):
+    response = client_for(coordinator).get(register_url(meeting), {"colleague": "Ola\x00"})
+    assert response.status_code == 400
+
+
+def test_a_colleague_search_is_escaped(client_for, coordinator, meeting):
+    response = client_for(coordinator).get(
+        register_url(meeting), {"colleague": '<script>alert("x")</script>'}
+    )
+    page = response.content.decode()
+    assert "<script>alert" not in page
+    assert "No colleague matches “&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;”." in page
+
+
+def test_members_have_no_colleague_search(client_for, member, meeting):
+    page = client_for(member).get(register_url(meeting), {"colleague": "Ola"}).content.decode()
+    assert 'name="colleague"' not in page
+
+
 def test_coordinator_registers_a_new_colleague(client_for, coordinator, meeting):
     response = client_for(coordinator).post(
         register_url(meeting),

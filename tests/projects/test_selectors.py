@@ -301,21 +301,52 @@ def test_municipality_page(
         cancelled_at=timezone.now(),
     )
 
-    member = Viewer(user=anne.user or AnonymousUser(), person=anne)
-    people, ideas, participation = selectors.municipality_page(voss, viewer=member)
+    page = selectors.municipality_page(voss, viewer=member_viewer(anne))
 
-    assert [p.name for p in people] == ["Anne", "Bjørn"]
-    assert list(ideas) == [own]
-    assert [(row["meeting__title"], row["count"]) for row in participation] == [
+    assert [p.name for p in page.people] == ["Anne", "Bjørn"]
+    assert page.ideas == [own]
+    assert [(row["meeting__title"], row["count"]) for row in page.participation] == [
         ("Haust", 1),
         ("Vår", 2),
     ]
+    assert not page.more_ideas
+    assert not page.more_participation
 
-    # Someone who may not see the directory gets neither people nor ideas.
+
+def test_municipality_page_is_bounded(
+    voss, contact_person_factory, project_idea_factory, registration_factory, meeting_factory
+):
+    people = [contact_person_factory(name=f"Person {i:02d}", municipality=voss) for i in range(25)]
+    for i, person in enumerate(people[:12]):
+        project_idea_factory(contact_person=person, title=f"Idé {i:02d}")
+        registration_factory(contact_person=person)
+
+    viewer = member_viewer(people[0])
+    first = selectors.municipality_page(voss, viewer=viewer)
+    assert [p.name for p in first.people] == [f"Person {i:02d}" for i in range(20)]
+    assert len(first.ideas) == 10
+    assert len(first.participation) == 10
+    assert first.more_ideas and first.more_participation
+    second = selectors.municipality_page(voss, viewer=viewer, people_page="2")
+    assert [p.name for p in second.people] == [f"Person {i:02d}" for i in range(20, 25)]
+    # A page number that is not one gives the first page, one too far the last.
+    assert selectors.municipality_page(voss, viewer=viewer, people_page="x").people.number == 1
+    assert selectors.municipality_page(voss, viewer=viewer, people_page="99").people.number == 2
+
+
+def test_municipality_page_shows_nobody_to_those_who_may_not_see_the_directory(
+    voss, contact_person_factory, project_idea_factory
+):
+    anne = contact_person_factory(name="Anne", municipality=voss)
+    project_idea_factory(contact_person=anne)
     outsider = Viewer(user=AnonymousUser(), person=None)
-    people, ideas, _participation = selectors.municipality_page(voss, viewer=outsider)
-    assert list(people) == []
-    assert list(ideas) == []
+    page = selectors.municipality_page(voss, viewer=outsider)
+    assert list(page.people) == []
+    assert page.ideas == []
+
+
+def member_viewer(person):
+    return Viewer(user=AnonymousUser(), person=person)
 
 
 # --- ideas at meetings --------------------------------------------------------------------
@@ -407,7 +438,8 @@ def test_ideas_seeking_partners_grouped_by_sector(idea_in, voss, kvam):
 
     with translation.override("en"):
         groups = [
-            (str(label), ideas) for label, ideas in selectors.ideas_seeking_partners_by_sector()
+            (str(group.label), group.ideas)
+            for group in selectors.ideas_seeking_partners_by_sector()
         ]
 
     # In the order of the sector choices, each idea under each of its sectors.
@@ -415,6 +447,21 @@ def test_ideas_seeking_partners_grouped_by_sector(idea_in, voss, kvam):
         ("Health and care", [both, care]),
         ("Culture", [both]),
         ("Other", [untagged]),
+    ]
+
+
+def test_ideas_seeking_partners_are_bounded_per_sector(idea_in, voss, kvam):
+    for number in range(4):
+        idea_in(voss, title=f"Omsorg {number}", sectors=["health_care"], stage="seeking_partners")
+        idea_in(kvam, title=f"Kultur {number}", sectors=["culture"], stage="seeking_partners")
+    idea_in(kvam, title="Utan sektor", stage="seeking_partners")
+
+    groups = selectors.ideas_seeking_partners_by_sector(per_sector=2)
+
+    assert [(g.sector, [i.title for i in g.ideas], g.total, g.more) for g in groups] == [
+        ("health_care", ["Omsorg 0", "Omsorg 1"], 4, 2),
+        ("culture", ["Kultur 0", "Kultur 1"], 4, 2),
+        ("other", ["Utan sektor"], 1, 0),
     ]
 
 

@@ -966,3 +966,17 @@ def test_exported_text_cannot_run_as_a_spreadsheet_formula(staff_en_client, auth
     [_heading, row] = read_csv(staff_en_client.get(url("export")))
     assert row[0] == '\'=HYPERLINK("https://evil.example.com","Klikk")'
     assert row[7] == "'@SUM(A1)"
+
+
+def test_the_filters_municipality_select_keeps_its_markup(client_for, author, voss, kvam):
+    """The municipality select is rendered in Python (LongSelect): the same options, the
+    chosen one selected, escaped labels, and the label and classes of the other fields."""
+    kvam.name = "Kvam <&>"
+    kvam.save()
+    page = html(client_for(author).get(url("list"), {"municipality": voss.pk}))
+    select = page.split('<select name="municipality"')[1].split("</select>")[0]
+    assert 'class="longselect form-select" id="id_municipality">' in select
+    assert '<option value="">All municipalities</option>' in select
+    assert f'<option value="{voss.pk}" selected>1235 Voss</option>' in select
+    assert f'<option value="{kvam.pk}">1238 Kvam &lt;&amp;&gt;</option>' in select
+    assert 'for="id_municipality"' in page

@@ -1,0 +1,345 @@
+"""The member-facing pages at two data sizes: the same number of queries for 5 and for 50
+colleagues, meetings, registrations and ideas, and lists that stay bounded as data grows.
+
+Each test renders its page once to settle the session and the contact person link, then at
+the small size and at the large size under `django_assert_num_queries` with the same pinned
+number. The numbers are in each test's comment, query by query, so a change shows which
+query it adds."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from meetings.models import Meeting, Registration
+from projects.models import EuropeanPartner
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+SMALL, LARGE = 5, 50
+
+
+def html(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+@pytest.fixture
+def at_both_sizes(django_assert_num_queries):
+    """`at_both_sizes(client, url, grow, queries)`: GET `url` at the small size, call
+    `grow(LARGE)`, GET it again; both under the same pinned query count. `grow(SMALL)` is
+    called first. Returns the page at the large size."""
+
+    def check(client, url, grow, queries):
+        grow(SMALL)
+        client.get(url)  # the session and the contact person link settle
+        with django_assert_num_queries(queries):
+            small = client.get(url)
+        grow(LARGE)
+        with django_assert_num_queries(queries):
+            large = client.get(url)
+        html(small)
+        return html(large)
+
+    return check
+
+
+def grower(make_one):
+    """A `grow(n)` that calls `make_one(i)` until it has been called n times in all."""
+    made = []
+
+    def grow(n):
+        while len(made) < n:
+            made.append(make_one(len(made)))
+
+    return grow
+
+
+def options(page: str, name: str) -> list[str]:
+    select = re.search(rf'<select name="{name}".*?</select>', page, re.S)
+    assert select, f"no select named {name}"
+    return re.findall(r"<option ", select.group(0))
+
+
+@pytest.fixture
+def bergen():
+    return factories.MunicipalityFactory(name="Bergen", number="4601")
+
+
+@pytest.fixture
+def member(bergen):
+    return factories.LinkedContactPersonFactory(name="Mia Medlem", municipality=bergen)
+
+
+@pytest.fixture
+def coordinator(bergen):
+    return factories.LinkedContactPersonFactory(
+        name="Kari Koordinator", municipality=bergen, coordinator=True
+    )
+
+
+@pytest.fixture
+def meeting():
+    return factories.MeetingFactory(capacity=500)
+
+
+def past_meeting(i: int, **kwargs) -> Meeting:
+    starts_at = timezone.now() - dt.timedelta(days=30 + i)
+    return factories.MeetingFactory(
+        status=Meeting.Status.HELD,
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(hours=3),
+        registration_deadline=starts_at - dt.timedelta(days=2),
+        **kwargs,
+    )
+
+
+# --- /meetings/ -------------------------------------------------------------------------------
+
+
+def test_meeting_list(en_client, at_both_sizes):
+    def past_with_registrations(i):
+        held = past_meeting(i)
+        factories.RegistrationFactory.create_batch(3, meeting=held)
+        return held
+
+    grow_past = grower(past_with_registrations)
+    grow_upcoming = grower(lambda i: factories.MeetingFactory(capacity=30))
+
+    def grow(n):
+        grow_past(n)
+        grow_upcoming(n // 5)
+
+    # Upcoming meetings with their seat counts; the number of past meetings; a page of them.
+    large = at_both_sizes(en_client, reverse("meetings:list"), grow, 3)
+    assert large.count('href="/meetings/mote-') == LARGE // 5 + 20
+    assert '<nav aria-label="Past meetings, pages">' in large
+    assert 'href="?page=2#past-heading"' in large
+
+
+def test_meeting_list_second_page_and_bad_pages(client):
+    for i in range(25):
+        past_meeting(i)
+    second = html(client.get(reverse("meetings:list"), {"page": 2}))
+    assert second.count('href="/meetings/mote-') == 5
+    assert client.get(reverse("meetings:list"), {"page": 9}).status_code == 404
+    assert client.get(reverse("meetings:list"), {"page": "x"}).status_code == 404
+
+
+# --- the meeting page and the registration form ----------------------------------------------
+
+
+def registered_colleague(meeting, municipality):
+    def make(i):
+        colleague = factories.ContactPersonFactory(municipality=municipality)
+        if i % 2 == 0:
+            factories.RegistrationFactory(meeting=meeting, contact_person=colleague)
+        # Registrations of other municipalities are not the visitor's concern.
+        factories.RegistrationFactory(meeting=meeting)
+        return colleague
+
+    return grower(make)
+
+
+def test_meeting_page_as_member(client_for, member, meeting, at_both_sizes):
+    factories.RegistrationFactory(meeting=meeting, contact_person=member)
+    grow = registered_colleague(meeting, member.municipality)
+    # session, user, contact person, meeting with seat counts, agenda, presented ideas,
+    # registrations (own).
+    large = at_both_sizes(client_for(member), meeting.get_absolute_url(), grow, 7)
+    assert "Colleagues you have registered" not in large
+
+
+@pytest.mark.parametrize("page", ["detail", "register"])
+def test_meeting_page_as_coordinator(client_for, coordinator, meeting, at_both_sizes, page):
+    grow = registered_colleague(meeting, coordinator.municipality)
+    url = reverse(f"meetings:{page}", kwargs={"slug": meeting.slug})
+    # session, user, contact person, meeting with seat counts, agenda, presented ideas,
+    # registrations (own and colleagues'), the municipality's ideas, colleagues to pick, the
+    # municipality's e-mail domains (new colleagues' addresses); the registration form also
+    # checks that the e-mail address is verified.
+    queries = {"detail": 10, "register": 11}[page]
+    large = at_both_sizes(client_for(coordinator), url, grow, queries)
+    assert large.count("Cancel for ") == LARGE // 2
+    # Yourself and at most 20 colleagues; a search finds the others.
+    assert len(options(large, "participant")) <= 21
+
+
+def test_registration_edit_as_coordinator(client_for, coordinator, meeting, at_both_sizes):
+    colleague = factories.ContactPersonFactory(municipality=coordinator.municipality)
+    registration = factories.RegistrationFactory(meeting=meeting, contact_person=colleague)
+    grow = registered_colleague(meeting, coordinator.municipality)
+    url = reverse("meetings:registration_edit", kwargs={"pk": registration.pk})
+    # session, user, contact person, the registration with meeting and series, its
+    # presentations, the municipality's ideas.
+    at_both_sizes(client_for(coordinator), url, grow, 6)
+
+
+def test_project_identification_meeting_bounds_ideas_seeking_partners(
+    client_for, member, at_both_sizes
+):
+    june = factories.MeetingFactory(kind=Meeting.Kind.PROJECT_IDENTIFICATION)
+    sectors = ["health_care", "business", "climate_environment"]
+
+    def idea(i):
+        author = factories.ContactPersonFactory()
+        return factories.ProjectIdeaFactory(
+            contact_person=author,
+            stage="seeking_partners",
+            sectors=[sectors[i % 3], sectors[(i + 1) % 3]],
+        )
+
+    # session, user, meeting with seat counts, agenda, contact person, ideas seeking partners:
+    # their number per sector and the first few of each, registrations (own), presented
+    # ideas, the municipality's ideas for the registration form.
+    large = at_both_sizes(client_for(member), june.get_absolute_url(), grower(idea), 10)
+    seeking = large.split('id="seeking-heading"')[1].split("</section>")[0]
+    assert seeking.count('href="/projects/') <= 3 * 5 + 3
+    assert "sector=health_care&amp;seeking_partners=on" in seeking
+    assert "See all " in seeking
+
+
+# --- projects ---------------------------------------------------------------------------------
+
+
+def idea_with_neighbours(programme):
+    def make(i):
+        author = factories.ContactPersonFactory()
+        idea = factories.ProjectIdeaFactory(
+            contact_person=author, sectors=["health_care"], programmes=[programme]
+        )
+        factories.InterestFactory(idea=idea)
+        return idea
+
+    return make
+
+
+@pytest.fixture
+def programme():
+    from projects.models import EUProgramme
+
+    return EUProgramme.objects.get_or_create(name="Interreg")[0]
+
+
+def test_idea_list(client_for, member, programme, at_both_sizes):
+    # session, user, the number of ideas, contact person, permissions (user's and groups'),
+    # the filter's programmes and municipalities, a page of ideas, their sectors and their
+    # programmes.
+    at_both_sizes(
+        client_for(member), reverse("projects:list"), grower(idea_with_neighbours(programme)), 11
+    )
+
+
+def test_idea_page(client_for, member, programme, at_both_sizes):
+    idea = factories.ProjectIdeaFactory(
+        contact_person=member, sectors=["health_care"], programmes=[programme]
+    )
+
+    def neighbour(i):
+        other = idea_with_neighbours(programme)(i)
+        factories.InterestFactory(idea=idea)
+        EuropeanPartner.objects.create(idea=idea, organisation=f"Partnar {i}", country="Danmark")
+        return other
+
+    # session, user, contact person, idea, sectors, programmes, partner municipalities,
+    # European partners, stage changes, interests, presented at, suggestions (3).
+    at_both_sizes(client_for(member), idea.get_absolute_url(), grower(neighbour), 14)
+
+
+def test_municipality_page(client_for, member, bergen, at_both_sizes):
+    def grow_one(i):
+        person = factories.ContactPersonFactory(municipality=bergen)
+        factories.ProjectIdeaFactory(contact_person=person)
+        factories.RegistrationFactory(contact_person=person, meeting=past_meeting(i))
+        return person
+
+    url = reverse("projects:municipality", kwargs={"number": bergen.number})
+    # session, user, the viewer's contact person, municipality, the latest ideas, their
+    # sectors, their programmes, the latest meetings, the number of people, a page of people.
+    large = at_both_sizes(client_for(member), url, grower(grow_one), 10)
+    people = large.split('id="people-heading"')[1].split("</section>")[0]
+    assert people.count("mailto:") <= 20
+    ideas = large.split('id="ideas-heading"')[1].split("</section>")[0]
+    assert ideas.count("idea-card") <= 10
+    assert f"municipality={bergen.pk}" in ideas
+
+
+# --- the member's own pages -------------------------------------------------------------------
+
+
+def test_profile(client_for, member, meeting, at_both_sizes):
+    def grow_one(i):
+        factories.RegistrationFactory(contact_person=member, meeting=past_meeting(i))
+        return factories.ContactPersonFactory(municipality=member.municipality)
+
+    # session, user, contact person, authenticators (two-factor).
+    at_both_sizes(client_for(member), reverse("profile"), grower(grow_one), 4)
+
+
+def test_my_meetings(client_for, member, at_both_sizes):
+    def grow_one(i):
+        factories.RegistrationFactory(contact_person=member, meeting=past_meeting(i))
+        if i % 5 == 0:
+            factories.RegistrationFactory(contact_person=member)  # ahead
+        return i
+
+    # session, user, contact person, upcoming registrations, the number of earlier ones, a
+    # page of earlier ones.
+    large = at_both_sizes(client_for(member), reverse("my_meetings"), grower(grow_one), 6)
+    earlier = large.split('id="past-heading"')[1].split("</section>")[0]
+    assert earlier.count('href="/meetings/') <= 20
+    assert "?page=2" in earlier
+
+
+# --- the participation overview (county staff) -----------------------------------------------
+
+
+def test_participation_overview(staff_client, at_both_sizes):
+    series = factories.MeetingSeriesFactory()
+
+    def grow_one(i):
+        municipality = factories.MunicipalityFactory()
+        if i % 5 == 0:
+            factories.MeetingFactory(series=series)
+        for meeting in Meeting.objects.filter(series=series)[:3]:
+            factories.RegistrationFactory(
+                meeting=meeting,
+                contact_person__municipality=municipality,
+                status=Registration.Status.CONFIRMED,
+            )
+        return municipality
+
+    # session, user, second factor, permissions (user's and groups'), series, meetings,
+    # matrix, municipalities.
+    at_both_sizes(staff_client, reverse("meetings:overview"), grower(grow_one), 9)
+
+
+def test_participation_overview_is_bounded(staff_en_client, monkeypatch):
+    """A page of municipalities in the table, with totals over them all, and the chart's
+    municipalities with the most registrations."""
+    monkeypatch.setattr("meetings.views.OVERVIEW_ROWS_PER_PAGE", 5)
+    monkeypatch.setattr("meetings.selectors.OVERVIEW_CHART_BARS", 4)
+    meeting = factories.MeetingFactory(capacity=500)
+    for i in range(12):
+        municipality = factories.MunicipalityFactory(name=f"Kommune {i:02d}")
+        factories.RegistrationFactory.create_batch(
+            i + 1, meeting=meeting, contact_person__municipality=municipality
+        )
+    url = reverse("meetings:overview")
+
+    first = html(staff_en_client.get(url))
+    rows = re.findall(r'<th scope="row">(Kommune \d+)', first)
+    assert rows == [f"Kommune {i:02d}" for i in range(5)]
+    assert f'href="?series={meeting.series.pk}&amp;page=2#table-heading"' in first
+    assert '<nav aria-label="Municipalities, pages">' in first
+    # The total counts every municipality, not the page's.
+    assert '<td class="participation-total">78</td>' in first
+    assert first.count('<g class="chart-bar">') == 4
+    assert "Only the 4 municipalities with the most registrations are shown." in first
+
+    last = html(staff_en_client.get(url, {"series": meeting.series.pk, "page": 3}))
+    assert re.findall(r'<th scope="row">(Kommune \d+)', last) == ["Kommune 10", "Kommune 11"]
+    assert staff_en_client.get(url, {"page": "x"}).status_code == 200
