@@ -145,6 +145,30 @@ DATABASES = {
     )
 }
 
+# --- Cache --------------------------------------------------------------------------------
+
+
+def cache_settings(redis_url: str) -> dict:
+    """Local memory by default; with REDIS_URL (e.g. redis://cache.internal:6379/0) one
+    Redis shared by every web process, which production with more than one process needs:
+    the calendar feeds keep their built bodies there, and allauth counts its rate limits
+    there, which in local memory would count per process (see README, "Several machines")."""
+    if not redis_url:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            # Another application on the same Redis keeps its own keys.
+            "KEY_PREFIX": "network-portal",
+            # A Redis that does not answer fails the request in seconds, not in minutes.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+
+
+CACHES = cache_settings(os.environ.get("REDIS_URL", "").strip())
+
 # --- Authentication (django-allauth) -------------------------------------------------------
 
 AUTHENTICATION_BACKENDS = [
