@@ -281,8 +281,9 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
-# How many e-mails one background task sends over one SMTP connection.
-MAILING_BATCH_SIZE = int(os.environ.get("MAILING_BATCH_SIZE") or "200")
+# How many e-mails one background task claims and sends over one SMTP connection: 5,000
+# recipients go out over 5 connections. Lower it for a relay that limits mails per connection.
+MAILING_BATCH_SIZE = int(os.environ.get("MAILING_BATCH_SIZE") or "1000")
 
 # --- Change history (django-simple-history) -----------------------------------------------
 
