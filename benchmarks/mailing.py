@@ -19,6 +19,7 @@ It times the two halves of a mailing separately:
 import argparse
 import multiprocessing
 import os
+import resource
 import socket
 import sys
 import tempfile
@@ -94,9 +95,13 @@ class SinkProcess:
     def connections(self) -> int:
         return self._connections.value
 
-    def stop(self) -> None:
+    def stop(self) -> float:
+        """Stop the sink; return the CPU time it used, in seconds."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         self._stop.set()
         self._process.join(timeout=30)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 def free_port() -> int:
@@ -262,7 +267,7 @@ def main() -> int:
 
                 connections.close_all()
     finally:
-        sink.stop()
+        sink_cpu_seconds = sink.stop()
 
     count = result["recipients"]
     rows = [
@@ -272,6 +277,7 @@ def main() -> int:
         ("tasks enqueued", result["tasks_enqueued"]),
         ("time to send (s)", f"{result['send_seconds']:.2f}"),
         ("CPU time of the portal to send (s)", f"{result['send_cpu_seconds']:.2f}"),
+        ("CPU time of the SMTP sink (s)", f"{sink_cpu_seconds:.2f}"),
         ("messages received by the sink", result["messages"]),
         ("SMTP connections used", result["connections"]),
         ("messages per second", f"{result['messages'] / result['send_seconds']:.0f}"),
