@@ -318,3 +318,19 @@ def test_a_changed_calendar_format_changes_the_validator(client, feeds, monkeypa
     monkeypatch.setattr(views, "feed_format", lambda: "another release")
     refetch(client, NETWORK_FEED, etag)
     assert len(builds) == 2
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "meetings of the past year and all those ahead"),
+        ("nn", "det siste året og alle som kjem"),
+        ("nb", "det siste året og alle som kommer"),
+    ],
+)
+def test_the_profile_says_how_far_back_all_meetings_reach(
+    linked_contact_person_factory, client_for, language, text
+):
+    person = linked_contact_person_factory()
+    response = client_for(person, language=language).get(reverse("profile"))
+    assert text in response.content.decode()
