@@ -1,8 +1,21 @@
 """Reads that the public meeting pages need."""
 
+import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -84,13 +97,14 @@ def meeting_for_detail_queryset():
     )
 
 
-def calendar_meetings():
-    """Meetings that belong in calendars: every dated one, cancelled ones included so that
-    calendars which hold them learn of the cancellation."""
+# Meetings that belong in calendars: every dated one that is not tentative, cancelled ones
+# included so that calendars which hold them learn of the cancellation.
+_IN_CALENDARS = Q(starts_at__isnull=False) & ~Q(status=Meeting.Status.TENTATIVE)
+
+
+def _for_feed(meetings):
     return (
-        Meeting.objects.exclude(status=Meeting.Status.TENTATIVE)
-        .filter(starts_at__isnull=False)
-        .select_related("series")
+        meetings.select_related("series")
         .prefetch_related(
             Prefetch("agenda_items", queryset=AgendaItem.objects.order_by("order", "pk"))
         )
@@ -98,9 +112,57 @@ def calendar_meetings():
     )
 
 
-def personal_calendar_meetings(person):
+def feed_window_start(now=None) -> dt.datetime:
+    """The first moment the network feed (and the "all meetings" part of a personal feed)
+    reaches back to: midnight, Oslo time, a year before today. Older meetings leave the
+    feeds, so a feed stays the size of a year's meetings however long the network runs;
+    the boundary moves once a day, so a feed's validator does not change with every request."""
+    today = timezone.localdate(now)
+    try:
+        start = today.replace(year=today.year - 1)
+    except ValueError:  # 29 February
+        start = today.replace(year=today.year - 1, day=28)
+    return timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+
+
+def _network_scope(now) -> Q:
+    return _IN_CALENDARS & Q(starts_at__gte=feed_window_start(now))
+
+
+def network_feed_meetings(now=None):
+    """The meetings of the network feed: those of the past year and every one ahead."""
+    return _for_feed(Meeting.objects.filter(_network_scope(now)))
+
+
+def _personal_scope(person, now) -> Q:
+    registered = Exists(
+        Registration.objects.active().filter(meeting=OuterRef("pk"), contact_person=person)
+    )
+    if person.calendar_includes_all:
+        # Every meeting of the network feed, and all of the person's own, however old.
+        return _IN_CALENDARS & (Q(starts_at__gte=feed_window_start(now)) | Q(registered))
+    return _IN_CALENDARS & Q(registered)
+
+
+def _with_person(meetings, person):
+    registration_status = Subquery(
+        Registration.objects.active()
+        .filter(meeting=OuterRef("pk"), contact_person=person)
+        .values("status")[:1]
+    )
+    return meetings.annotate(
+        person_registration_status=registration_status,
+        person_calendar_sequence=person_calendar_sequence(
+            meeting=OuterRef("pk"), contact_person=person
+        ),
+    )
+
+
+def personal_calendar_meetings(person, now=None):
     """The meetings of a person's feed, with the person's `person_registration_status` (of
-    the active registration; None without one) and `person_calendar_sequence`.
+    the active registration; None without one) and `person_calendar_sequence`: those the
+    person is registered for, however old, and with "all meetings" also those of the network
+    feed (the past year and everything ahead).
 
     A meeting the person cancelled is left out, unless the feed holds all meetings, where it
     is an ordinary meeting again. Leaving it out rather than sending it as CANCELLED: a
@@ -109,20 +171,57 @@ def personal_calendar_meetings(person):
     them, may show it like any other). The cancellation e-mail told the person the same (its
     entry is CANCELLED). A cancelled meeting stays in the feed as CANCELLED, as in the
     network feed: there the person did not cancel and must be told."""
-    registration_status = Subquery(
-        Registration.objects.active()
-        .filter(meeting=OuterRef("pk"), contact_person=person)
-        .values("status")[:1]
+    return _with_person(_for_feed(Meeting.objects.filter(_personal_scope(person, now))), person)
+
+
+# --- Feed validators -------------------------------------------------------------------------
+#
+# A feed is answered with 304, or from the cache, by a validator read before anything is
+# built: one light query over the rows the feed is made of. Each selected meeting gives its
+# pk, `updated_at` (set on every save, and the admin saves the meeting with every change of
+# its agenda), sequence and status; a personal feed adds the person's registration status
+# and sequence per meeting and whether the meeting is still ahead (its deadline entry goes
+# when it starts). Every row counts, not only the newest `updated_at`: with several web
+# machines whose clocks differ a little, a later change may carry an older timestamp.
+
+
+def _meetings_digest(rows) -> str:
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(repr(row).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def network_feed_version(now=None) -> str:
+    """What the network feed is made of, as a digest (see above)."""
+    rows = (
+        Meeting.objects.filter(_network_scope(now))
+        .order_by("pk")
+        .values_list("pk", "updated_at", "sequence", "status")
     )
-    meetings = calendar_meetings().annotate(
-        person_registration_status=registration_status,
-        person_calendar_sequence=person_calendar_sequence(
-            meeting=OuterRef("pk"), contact_person=person
-        ),
+    return _meetings_digest(rows)
+
+
+def personal_feed_version(person, now=None) -> str:
+    """What the person's feed is made of, as a digest (see above). The person's own fields
+    (language, "all meetings") are the caller's to add."""
+    now = now or timezone.now()
+    rows = (
+        _with_person(Meeting.objects.filter(_personal_scope(person, now)), person)
+        .annotate(is_ahead=ExpressionWrapper(Q(starts_at__gt=now), output_field=BooleanField()))
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "updated_at",
+            "sequence",
+            "status",
+            "person_registration_status",
+            "person_calendar_sequence",
+            "is_ahead",
+        )
     )
-    if person.calendar_includes_all:
-        return meetings
-    return meetings.filter(person_registration_status__isnull=False)
+    return _meetings_digest(rows)
 
 
 # --- Participation overview (county staff) --------------------------------------------------

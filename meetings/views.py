@@ -1,13 +1,17 @@
 import datetime
+import functools
 import hashlib
+from pathlib import Path
 from urllib.parse import urlencode
 
+import icalendar
 from allauth.account.decorators import verified_email_required
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -36,13 +40,15 @@ from .selectors import (
     MY_PAST_MEETINGS_PER_PAGE,
     OVERVIEW_ROWS_PER_PAGE,
     PAST_MEETINGS_PER_PAGE,
-    calendar_meetings,
     meeting_for_detail_queryset,
     meeting_series_for_overview,
     meetings_for_listing,
+    network_feed_meetings,
+    network_feed_version,
     participation_overview,
     past_meetings_for_listing,
     personal_calendar_meetings,
+    personal_feed_version,
     registrations_of_person,
 )
 
@@ -316,6 +322,52 @@ def calendar_response(request, body: bytes, *, filename: str | None, private: bo
     return get_conditional_response(request, etag=etag, response=response) or response
 
 
+# How long a built feed stays in the cache. Its key is its validator, so an entry is never
+# stale, only unused: this bounds the memory of feeds nobody fetches any more.
+FEED_CACHE_TIMEOUT = 24 * 60 * 60
+
+
+@functools.cache
+def feed_format() -> str:
+    """What a feed's bytes depend on besides the data: the code that writes iCalendar, the
+    translations it uses and the icalendar library. A deploy that changes any of them gives
+    new validators, so calendar programs and the shared cache get the new format at once."""
+    digest = hashlib.sha256(icalendar.__version__.encode())
+    digest.update(Path(ics.__file__).read_bytes())
+    for locale_path in settings.LOCALE_PATHS:
+        for language, _name in settings.LANGUAGES:
+            catalogue = Path(locale_path) / language / "LC_MESSAGES" / "django.mo"
+            if catalogue.exists():
+                digest.update(catalogue.read_bytes())
+    return digest.hexdigest()
+
+
+def feed_response(request, *, version: tuple, build, private: bool):
+    """Serve a feed from its validator: a 304 when the calendar program holds this version,
+    else the body from the cache, built (by `build()`) only when no process built it yet.
+
+    `version` must name everything the body is made of; for a personal feed that includes the
+    person, so the cache never serves one person's feed to another."""
+    digest = hashlib.sha256(
+        repr((feed_format(), settings.SITE_URL, settings.TIME_ZONE, *version)).encode()
+    ).hexdigest()
+    response = HttpResponse(content_type="text/calendar; charset=utf-8")
+    response["ETag"] = quote_etag(digest[:32])
+    response["Cache-Control"] = "private, max-age=300" if private else "public, max-age=300"
+    # A 304 (or 412) keeps the ETag and Cache-Control of the full response; without one,
+    # `get_conditional_response` hands back the response it was given.
+    conditional = get_conditional_response(request, etag=response["ETag"], response=response)
+    if conditional is not response:
+        return conditional
+    key = f"calendar-feed:{digest}"
+    body = cache.get(key)
+    if body is None:
+        body = build()
+        cache.set(key, body, FEED_CACHE_TIMEOUT)
+    response.content = body
+    return response
+
+
 def _stamp(meetings) -> datetime.datetime:
     # The newest change stands as DTSTAMP, so unchanged data gives byte-identical files.
     return max(
@@ -338,14 +390,23 @@ def meeting_calendar(request, slug):
 
 @require_safe
 def network_feed(request):
-    meetings = list(calendar_meetings())
-    body = ics.feed_calendar(
-        meetings,
-        name=gettext_lazy("International municipality network"),
-        language=settings.LANGUAGE_CODE,
-        stamp=_stamp(meetings),
+    now = timezone.now()
+
+    def build():
+        meetings = list(network_feed_meetings(now))
+        return ics.feed_calendar(
+            meetings,
+            name=gettext_lazy("International municipality network"),
+            language=settings.LANGUAGE_CODE,
+            stamp=_stamp(meetings),
+        )
+
+    return feed_response(
+        request,
+        version=("network", settings.LANGUAGE_CODE, network_feed_version(now)),
+        build=build,
+        private=False,
     )
-    return calendar_response(request, body, filename=None, private=False)
 
 
 @require_safe
@@ -354,15 +415,26 @@ def personal_feed(request, token):
         ContactPerson.objects.only("pk", "calendar_includes_all", "preferred_language"),
         calendar_token=token,
     )
-    meetings = list(personal_calendar_meetings(person))
-    body = ics.feed_calendar(
-        meetings,
-        name=gettext_lazy("My network meetings"),
-        language=person.preferred_language,
-        stamp=_stamp(meetings),
-        deadlines_after=timezone.now(),
+    now = timezone.now()
+
+    def build():
+        meetings = list(personal_calendar_meetings(person, now))
+        return ics.feed_calendar(
+            meetings,
+            name=gettext_lazy("My network meetings"),
+            language=person.preferred_language,
+            stamp=_stamp(meetings),
+            deadlines_after=now,
+        )
+
+    version = (
+        "personal",
+        person.pk,
+        person.preferred_language,
+        person.calendar_includes_all,
+        personal_feed_version(person, now),
     )
-    return calendar_response(request, body, filename=None, private=True)
+    return feed_response(request, version=version, build=build, private=True)
 
 
 class InvitationView(View):

@@ -38,6 +38,12 @@ class ProfileForm(forms.ModelForm):
             "calendar_includes_all",
         ]
         labels = {"calendar_includes_all": _("All network meetings in my calendar feed")}
+        help_texts = {
+            "calendar_includes_all": _(
+                "The network's meetings of the past year and all those ahead, besides your "
+                "own. Otherwise the feed holds only the meetings you are registered for."
+            )
+        }
         widgets = {
             "name": forms.TextInput(attrs={"autocomplete": "name"}),
             "phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),

@@ -145,6 +145,30 @@ DATABASES = {
     )
 }
 
+# --- Cache --------------------------------------------------------------------------------
+
+
+def cache_settings(redis_url: str) -> dict:
+    """Local memory by default; with REDIS_URL (e.g. redis://cache.internal:6379/0) one
+    Redis shared by every web process, which production with more than one process needs:
+    the calendar feeds keep their built bodies there, and allauth counts its rate limits
+    there, which in local memory would count per process (see README, "Several machines")."""
+    if not redis_url:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            # Another application on the same Redis keeps its own keys.
+            "KEY_PREFIX": "network-portal",
+            # A Redis that does not answer fails the request in seconds, not in minutes.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+
+
+CACHES = cache_settings(os.environ.get("REDIS_URL", "").strip())
+
 # --- Authentication (django-allauth) -------------------------------------------------------
 
 AUTHENTICATION_BACKENDS = [
@@ -257,8 +281,9 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
-# How many e-mails one background task sends over one SMTP connection.
-MAILING_BATCH_SIZE = int(os.environ.get("MAILING_BATCH_SIZE") or "200")
+# How many e-mails one background task claims and sends over one SMTP connection: 5,000
+# recipients go out over 5 connections. Lower it for a relay that limits mails per connection.
+MAILING_BATCH_SIZE = int(os.environ.get("MAILING_BATCH_SIZE") or "1000")
 
 # --- Change history (django-simple-history) -----------------------------------------------
 

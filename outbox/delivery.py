@@ -6,12 +6,14 @@ import datetime as dt
 import logging
 import smtplib
 import socket
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from django.core.mail import EmailMessage, get_connection
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -69,11 +71,14 @@ def error_text(error: Exception) -> str:
 QUEUED, SENT, FAILED = "queued", "sent", "failed"
 
 
-def record_sent(row: models.Model) -> None:
-    type(row)._default_manager.filter(pk=row.pk).update(
+def record_sent(rows: Sequence[models.Model]) -> None:
+    """Mark delivered rows (all of one model) sent, in one UPDATE."""
+    if not rows:
+        return
+    type(rows[0])._default_manager.filter(pk__in=[row.pk for row in rows]).update(
         status=SENT,
         sent_at=timezone.now(),
-        attempts=row.attempts + 1,
+        attempts=F("attempts") + 1,
         last_error="",
         next_attempt_at=None,
     )
@@ -112,22 +117,36 @@ def schedule_retry_run(rows: models.QuerySet, task, *args) -> None:
 
 Item = TypeVar("Item")
 
+# Deliveries are recorded together, in one UPDATE, once this many are waiting or this long
+# after the first of them went out. A worker that dies leaves at most these sent but still
+# marked as being sent; they are given back after STALE_SENDING and mailed a second time.
+RECORD_EVERY = 100
+RECORD_WITHIN = 2.0  # seconds
+
 
 def send_batch(
     items: Sequence[Item],
     *,
     build: Callable[[Item], EmailMessage],
-    sent: Callable[[Item], None] = record_sent,
+    sent: Callable[[Sequence[Item]], None] = record_sent,
     failed: Callable[[Item, Exception, bool], str] = record_failure,
 ) -> Counter:
     """Send one message per item over a single SMTP connection.
 
-    `sent(item)` records a delivery; `failed(item, error, attempted)` records a failure and
-    returns the outcome to count ("retry" or "failed"). When the server is unreachable or drops
-    the connection, the items not yet tried are handed to `failed` with attempted=False: they
-    wait for the next run without using up an attempt.
+    `sent(items)` records deliveries, several at a time (see RECORD_EVERY); `failed(item,
+    error, attempted)` records a failure and returns the outcome to count ("retry" or
+    "failed"). When the server is unreachable or drops the connection, the items not yet
+    tried are handed to `failed` with attempted=False: they wait for the next run without
+    using up an attempt.
     """
     counts = Counter(sent=0, failed=0, retry=0)
+    delivered: list[Item] = []
+    first_delivered_at = 0.0
+
+    def record() -> None:
+        sent(delivered)
+        delivered.clear()
+
     connection = get_connection()
     try:
         connection.open()
@@ -148,11 +167,22 @@ def send_batch(
                         counts[failed(rest, error, False)] += 1
                     break
             else:
-                sent(item)
+                if not delivered:
+                    first_delivered_at = time.monotonic()
+                delivered.append(item)
                 counts["sent"] += 1
+                if (
+                    len(delivered) >= RECORD_EVERY
+                    or time.monotonic() - first_delivered_at >= RECORD_WITHIN
+                ):
+                    record()
     finally:
         try:
-            connection.close()
-        except Exception:  # closing a broken connection may fail too; nothing is lost
-            logger.debug("Closing the SMTP connection failed", exc_info=True)
+            # Also when building a message raised: what went out is recorded as sent.
+            record()
+        finally:
+            try:
+                connection.close()
+            except Exception:  # closing a broken connection may fail too; nothing is lost
+                logger.debug("Closing the SMTP connection failed", exc_info=True)
     return counts

@@ -16,6 +16,23 @@ def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def empty_cache(settings):
+    """Each test starts with an empty local-memory cache: the calendar feeds keep built bodies
+    there, and allauth counts its rate limits there, so nothing may carry over from another
+    test. Never the Redis of a REDIS_URL in the environment: emptying it would empty it for
+    everyone (tests/network_portal/test_cache.py tries Redis, under its own key prefix)."""
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "tests",
+        }
+    }
+    cache.clear()
+
+
 @pytest.fixture
 def user_factory():
     return factories.UserFactory

@@ -572,13 +572,23 @@ def calendar_urls(meeting_factory, registration_factory):
     }
 
 
-@pytest.mark.parametrize("kind", ["download", "network", "personal"])
-def test_etag_is_a_hash_of_the_body(client, calendar_urls, kind):
+def test_download_etag_is_a_hash_of_the_body(client, calendar_urls):
+    first = client.get(calendar_urls["download"])
+    second = client.get(calendar_urls["download"])
+    assert first.content == second.content
+    assert first["ETag"] == second["ETag"]
+    assert first["ETag"] == f'"{hashlib.sha256(first.content).hexdigest()[:32]}"'
+
+
+@pytest.mark.parametrize("kind", ["network", "personal"])
+def test_feed_etag_is_known_before_the_body_is_built(client, calendar_urls, kind):
+    # The feeds' ETag is their validator (test_calendar_feed_cache.py), not a hash of the body,
+    # so a 304 needs no body; the same data gives the same ETag and the same bytes.
     first = client.get(calendar_urls[kind])
     second = client.get(calendar_urls[kind])
     assert first.content == second.content
     assert first["ETag"] == second["ETag"]
-    assert first["ETag"] == f'"{hashlib.sha256(first.content).hexdigest()[:32]}"'
+    assert first["ETag"] != f'"{hashlib.sha256(first.content).hexdigest()[:32]}"'
 
 
 @pytest.mark.parametrize("kind", ["download", "network", "personal"])
@@ -662,7 +672,8 @@ def test_feeds_run_a_fixed_number_of_queries(
     assert response.content.count(b"BEGIN:VEVENT") == 30 * events_per_meeting
 
     assert few == many
-    assert many <= 3
+    # The validator, the meetings and their agenda items; a personal feed first reads the person.
+    assert many <= (3 if feed == "network" else 4)
 
 
 def test_download_runs_a_fixed_number_of_queries(

@@ -657,7 +657,9 @@ def test_golden_waiting_list_and_cancellation_attachments(
 
 
 @pytest.mark.parametrize("runner_language", RUNNER_LANGUAGES)
-def test_golden_network_feed(client, fixed_meetings, runner_language):
+def test_golden_network_feed(client, fixed_meetings, freeze_now, runner_language):
+    # The feed reaches back a year: in January 2026 the autumn gathering of 2025 is in it.
+    freeze_now(dt.datetime(2026, 1, 15, 9, 0, tzinfo=OSLO))
     with translation.override(runner_language):
         body = client.get(reverse("network_feed")).content
     assert_golden("network_feed.ics", body)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from meetings import tasks
 from meetings.models import MailingRecipient
 from meetings.tasks import requeue_stale, send_mailing
+from outbox import delivery
 from outbox.delivery import MAX_ATTEMPTS, is_temporary, retry_delay
 
 pytestmark = pytest.mark.django_db
@@ -477,3 +478,40 @@ def test_workers_running_at_once_mail_nobody_twice(
     assert len(addresses) == len(set(addresses)) == 60
     assert sum(t["sent"] for t in totals) == 60
     assert set(mailing.recipients.values_list("status", "attempts")) == {(Status.SENT, 1)}
+
+
+# --- At scale ----------------------------------------------------------------------------------
+
+
+def test_the_default_batch_sends_5000_mails_over_at_most_5_connections(settings):
+    # benchmarks/mailing.py measures it; here the arithmetic, so a lowered default shows.
+    assert -(-5000 // settings.MAILING_BATCH_SIZE) <= 5
+
+
+def test_recording_a_batch_takes_the_same_queries_however_many_recipients(
+    smtp,
+    meeting,
+    mailing_factory,
+    mailing_recipient_factory,
+    settings,
+    count_queries,
+    freeze_now,
+    monkeypatch,
+):
+    # The recipients' states are written a batch at a time, not one update per recipient
+    # (on a machine slow enough, also every RECORD_WITHIN seconds: not here).
+    monkeypatch.setattr(delivery, "RECORD_WITHIN", 3600.0)
+    now = freeze_now(timezone.now())
+    settings.MAILING_BATCH_SIZE = 100
+
+    def run(count):
+        mailing = mailing_factory(meeting=meeting, queued_at=now)
+        mailing_recipient_factory.create_batch(count, mailing=mailing)
+        queries, totals = count_queries(lambda: send_mailing.call(mailing.pk))
+        assert totals["sent"] == count
+        assert set(mailing.recipients.values_list("status", "attempts", "sent_at")) == {
+            (Status.SENT, 1, now)
+        }
+        return queries
+
+    assert run(3) == run(30)

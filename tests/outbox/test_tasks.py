@@ -10,6 +10,7 @@ from django.core.mail import EmailMessage
 from django.core.mail.backends import locmem
 from django.utils import timezone
 
+from outbox import delivery
 from outbox.delivery import MAX_ATTEMPTS, retry_delay
 from outbox.models import OutboxEmail
 from outbox.services import email_queue, email_retry, outbox_requeue_stale
@@ -162,3 +163,34 @@ def test_a_second_run_sends_nothing_twice(server):
     deliver_outbox.call()
     assert deliver_outbox.call() == {"sent": 0, "failed": 0, "retry": 0, "connections": 0}
     assert len(mail.outbox) == 2
+
+
+def test_delivery_is_recorded_a_batch_at_a_time(server, freeze_now, count_queries, monkeypatch):
+    monkeypatch.setattr(delivery, "RECORD_WITHIN", 3600.0)
+    now = freeze_now(timezone.now())
+
+    def run(count):
+        queue(count)
+        queries, totals = count_queries(deliver_outbox.call)
+        assert totals["sent"] == count
+        return queries
+
+    assert run(3) == run(30)
+    assert set(OutboxEmail.objects.values_list("status", "attempts", "sent_at")) == {
+        (Status.SENT, 1, now)
+    }
+
+
+def test_deliveries_are_recorded_every_few_and_at_the_end(server, monkeypatch):
+    # A worker that dies mid-batch leaves at most RECORD_EVERY sent rows marked as sending.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(delivery, "RECORD_EVERY", 10)
+    monkeypatch.setattr(delivery, "RECORD_WITHIN", 3600.0)
+    queue(25)
+    with CaptureQueriesContext(connection) as context:
+        deliver_outbox.call()
+    marked_sent = [q for q in context.captured_queries if "'sent'" in q["sql"].lower()]
+    assert len(marked_sent) == 3  # 10, 10 and the last 5
+    assert states() == [(Status.SENT, 1)] * 25
