@@ -2,11 +2,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext, ngettext
@@ -26,6 +28,56 @@ from .models import (
     MeetingSeries,
     Registration,
 )
+
+
+def count_of(queryset, **filters):
+    """The number of rows of `queryset` (filtered by `filters`, with OuterRef for the row of
+    the list) as a subquery. Unlike an aggregate over a join, which counts the children of
+    every row before the LIMIT picks a page, it is counted for the rows shown only, in the
+    index on the foreign key and status."""
+    rows = (
+        queryset.filter(**filters)
+        .order_by()
+        .annotate(group=Value(1))
+        .values("group")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+class OfTheChosenYearFilter(admin.RelatedFieldListFilter):
+    """A filter over meetings, series or mailings, which add up to hundreds over the years:
+    it lists those of the year chosen in the year filter beside it (its parameter is this
+    filter's path and `year_lookup`), or else those of this year and later, and always the
+    one chosen, for instance by a link from a meeting's page."""
+
+    year_lookup = ""
+
+    def field_choices(self, field, request, model_admin):
+        year = request.GET.get(f"{self.field_path}__{self.year_lookup}", "")
+        if year.isascii() and year.isdigit() and len(year) <= 4:
+            shown = Q(**{self.year_lookup: int(year)})
+        else:
+            shown = Q(**{f"{self.year_lookup}__gte": timezone.localdate().year})
+        chosen = [value for value in self.lookup_val or [] if value.isascii() and value.isdigit()]
+        if chosen:
+            shown |= Q(pk__in=chosen)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        rows = field.remote_field.model._default_manager.filter(shown).order_by(*ordering)
+        return [(row.pk, str(row)) for row in rows]
+
+
+class MeetingOfTheYearFilter(OfTheChosenYearFilter):
+    year_lookup = "series__year"
+
+
+class SeriesOfTheYearFilter(OfTheChosenYearFilter):
+    year_lookup = "year"
+
+
+class MailingOfTheYearFilter(OfTheChosenYearFilter):
+    year_lookup = "meeting__series__year"
 
 
 class MeetingInline(admin.TabularInline):
@@ -256,7 +308,7 @@ class MeetingAdmin(ServiceErrorsAsMessages, SimpleHistoryAdmin):
         "waitlisted_count",
         "capacity",
     ]
-    list_filter = ["status", "kind", "series__year", "series"]
+    list_filter = ["status", "kind", "series__year", ("series", SeriesOfTheYearFilter)]
     list_select_related = ["series"]
     ordering = [F("starts_at").desc(nulls_last=True), "pk"]
     search_fields = ["title", "slug", "theme", "venue_name", "series__name"]
@@ -300,7 +352,20 @@ class MeetingAdmin(ServiceErrorsAsMessages, SimpleHistoryAdmin):
         )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_seat_counts()
+        Status = Registration.Status
+        registrations = Registration.objects.all()
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                confirmed_count=count_of(
+                    registrations, meeting=OuterRef("pk"), status=Status.CONFIRMED
+                ),
+                waitlisted_count=count_of(
+                    registrations, meeting=OuterRef("pk"), status=Status.WAITLISTED
+                ),
+            )
+        )
 
     def get_inlines(self, request, obj):
         # People are registered once the meeting exists, by the rules of its capacity.
@@ -422,10 +487,16 @@ class RegistrationAdmin(ServiceErrorsAsMessages, SimpleHistoryAdmin):
         "over_capacity",
         "attendance_mode",
         "is_late",
-        "meeting__series",
-        "meeting",
+        "meeting__series__year",
+        ("meeting__series", SeriesOfTheYearFilter),
+        ("meeting", MeetingOfTheYearFilter),
     ]
     list_select_related = ["contact_person__municipality", "meeting"]
+    # Newest first, read from the index on (created_at, id): the model's ordering goes
+    # through the meeting, which sorts every registration joined to its meeting.
+    ordering = ["-created_at", "-pk"]
+    # "12 results (100,000 total)" would count the whole table a second time on every page.
+    show_full_result_count = False
     search_fields = [
         "contact_person__name",
         "contact_person__email",
@@ -511,7 +582,12 @@ class MailingAdmin(admin.ModelAdmin):
         "waiting_count",
         "failed_count",
     ]
-    list_filter = ["kind", ("queued_at", admin.EmptyFieldListFilter), "meeting__series"]
+    list_filter = [
+        "kind",
+        ("queued_at", admin.EmptyFieldListFilter),
+        "meeting__series__year",
+        ("meeting__series", SeriesOfTheYearFilter),
+    ]
     list_select_related = ["meeting"]
     search_fields = ["subject", "meeting__title"]
     date_hierarchy = "created_at"
@@ -521,17 +597,18 @@ class MailingAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         status = MailingRecipient.Status
+        recipients = MailingRecipient.objects.all()
+        mailing = OuterRef("pk")
         return (
             super()
             .get_queryset(request)
             .annotate(
-                recipient_count=Count("recipients"),
-                sent_count=Count("recipients", filter=Q(recipients__status=status.SENT)),
-                waiting_count=Count(
-                    "recipients",
-                    filter=Q(recipients__status__in=[status.QUEUED, status.SENDING]),
+                recipient_count=count_of(recipients, mailing=mailing),
+                sent_count=count_of(recipients, mailing=mailing, status=status.SENT),
+                waiting_count=count_of(
+                    recipients, mailing=mailing, status__in=[status.QUEUED, status.SENDING]
                 ),
-                failed_count=Count("recipients", filter=Q(recipients__status=status.FAILED)),
+                failed_count=count_of(recipients, mailing=mailing, status=status.FAILED),
             )
         )
 
@@ -715,10 +792,15 @@ class MailingRecipientAdmin(admin.ModelAdmin):
         "status",
         ("declined_at", admin.EmptyFieldListFilter),
         "mailing__kind",
-        "mailing__meeting",
-        "mailing",
+        "mailing__meeting__series__year",
+        ("mailing__meeting", MeetingOfTheYearFilter),
+        ("mailing", MailingOfTheYearFilter),
     ]
     list_select_related = ["municipality", "mailing"]
+    # Newest first by the primary key: the model's ordering goes through the mailing, which
+    # sorts every recipient joined to its mailing.
+    ordering = ["-pk"]
+    show_full_result_count = False
     search_fields = ["email", "name", "municipality__name"]
     date_hierarchy = "sent_at"
 

@@ -487,6 +487,13 @@ def fill(model, count, meeting_factory, registration_factory, contact_person_fac
             )
 
 
+# Session, user, second factor and two for permissions, then each list's own: the series list
+# counts twice and pages; the meeting list loads the series filter, counts twice, pages, and
+# reads the date hierarchy and the year filter; the registration list also loads the meeting
+# filter, and counts once.
+CHANGELIST_QUERIES = {"meetingseries": 9, "meeting": 12, "registration": 12}
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_changelist_query_count_does_not_grow(
     staff_client,
@@ -507,7 +514,7 @@ def test_changelist_query_count_does_not_grow(
     many, shown_many = count_queries(load)
     assert shown_few == 5
     assert shown_many == 100
-    assert many == few
+    assert few == many == CHANGELIST_QUERIES[model]
 
 
 def test_meeting_change_form_query_count_does_not_grow(

@@ -1,0 +1,240 @@
+"""The meetings admin at national scale (500 meetings over the years, 100,000 registrations,
+180,000 mailing recipients): each list counts and sorts only the rows it shows, and no filter
+lists every meeting there ever was."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from meetings.models import MailingRecipient, Registration
+
+pytestmark = pytest.mark.django_db
+
+OSLO = ZoneInfo("Europe/Oslo")
+Status = Registration.Status
+
+
+def changelist(model: str) -> str:
+    return reverse(f"admin:meetings_{model}_changelist")
+
+
+def get_with_queries(client, url, params=None):
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return response, [query["sql"] for query in context.captured_queries]
+
+
+def result_query(queries, table: str) -> str:
+    """The query that fetched the page's rows of `table`."""
+    [sql] = [sql for sql in queries if sql.startswith(f'SELECT "{table}"."id"')]
+    return sql
+
+
+def filter_choices(response, parameter: str) -> list[str]:
+    """The labels a list filter offers, "All" left out; [] when the filter is not shown."""
+    for spec in response.context["cl"].filter_specs:
+        if parameter in spec.expected_parameters():
+            return [
+                str(choice[1] if isinstance(choice, tuple) else choice)
+                for choice in spec.lookup_choices
+            ]
+    return []
+
+
+# --- Meetings: seats counted for the rows of the page ------------------------------------------
+
+
+def test_the_meeting_list_counts_seats_without_joining_every_registration(
+    staff_client, meeting_factory, registration_factory
+):
+    meeting = meeting_factory(capacity=10)
+    registration_factory.create_batch(2, meeting=meeting)
+    registration_factory(meeting=meeting, status=Status.WAITLISTED)
+    registration_factory(meeting=meeting, status=Status.CANCELLED, cancelled_at=timezone.now())
+
+    response, queries = get_with_queries(staff_client, changelist("meeting"))
+
+    [row] = response.context["cl"].result_list
+    assert (row.confirmed_count, row.waitlisted_count) == (2, 1)
+    # A join aggregates every registration of every meeting before the LIMIT picks a page.
+    assert not [sql for sql in queries if 'JOIN "meetings_registration"' in sql]
+
+
+def test_the_meeting_list_still_sorts_by_seats(staff_client, meeting_factory, registration_factory):
+    quiet = meeting_factory()
+    busy = meeting_factory()
+    registration_factory.create_batch(3, meeting=busy, status=Status.WAITLISTED)
+    registration_factory(meeting=quiet, status=Status.WAITLISTED)
+    # Column 8 (1-based) of list_display is the waiting list.
+    response = staff_client.get(changelist("meeting"), {"o": "-8"})
+    assert [m.pk for m in response.context["cl"].result_list] == [busy.pk, quiet.pk]
+
+
+# --- Registrations: newest first by an index, filters bounded by year --------------------------
+
+
+def test_the_registration_list_is_newest_first_without_sorting_through_the_meeting(
+    staff_client, meeting_factory, registration_factory
+):
+    early_meeting = meeting_factory(starts_at=dt.datetime(2027, 8, 1, 10, tzinfo=OSLO))
+    late_meeting = meeting_factory(starts_at=dt.datetime(2027, 9, 1, 10, tzinfo=OSLO))
+    older = registration_factory(
+        meeting=late_meeting, created_at=dt.datetime(2027, 5, 1, 9, tzinfo=OSLO)
+    )
+    newer = registration_factory(
+        meeting=early_meeting, created_at=dt.datetime(2027, 5, 2, 9, tzinfo=OSLO)
+    )
+
+    response, queries = get_with_queries(staff_client, changelist("registration"))
+
+    assert [r.pk for r in response.context["cl"].result_list] == [newer.pk, older.pk]
+    order_by = result_query(queries, "meetings_registration").split("ORDER BY")[1]
+    assert "meetings_meeting" not in order_by
+    assert '"meetings_registration"."created_at" DESC' in order_by
+
+
+@pytest.fixture
+def meetings_over_the_years(meeting_series_factory, meeting_factory):
+    """30 meetings of a 2020 series and two of this year's (2027)."""
+    old = meeting_series_factory(name="Nettverket", year=2020)
+    past = [
+        meeting_factory(
+            series=old,
+            title=f"Gamalt møte {day}",
+            starts_at=dt.datetime(2020, 3, day, 10, tzinfo=OSLO),
+            status="held",
+        )
+        for day in range(1, 31)
+    ]
+    current = meeting_series_factory(name="Nettverket", year=2027)
+    upcoming = [meeting_factory(series=current, title=f"Nytt møte {n}") for n in (1, 2)]
+    return past, upcoming
+
+
+def test_the_registration_list_offers_this_years_meetings_until_a_year_is_chosen(
+    staff_client, meetings_over_the_years
+):
+    past, _upcoming = meetings_over_the_years
+    url = changelist("registration")
+
+    response = staff_client.get(url)
+    assert sorted(filter_choices(response, "meeting__id__exact")) == ["Nytt møte 1", "Nytt møte 2"]
+    assert filter_choices(response, "meeting__series__id__exact") == []
+    assert filter_choices(response, "meeting__series__year") == ["2020", "2027"]
+
+    response = staff_client.get(url, {"meeting__series__year": "2020"})
+    assert len(filter_choices(response, "meeting__id__exact")) == 30
+    assert filter_choices(response, "meeting__series__id__exact") == []
+
+    # A meeting chosen by a link, such as the one on the meeting's page, shows as chosen.
+    response = staff_client.get(url, {"meeting__id__exact": past[4].pk})
+    assert "Gamalt møte 5" in filter_choices(response, "meeting__id__exact")
+    assert len(filter_choices(response, "meeting__id__exact")) == 3
+
+
+@pytest.mark.parametrize("year", ["abc", "99999999999999999999", "٢٠٢٠"])
+def test_a_bad_year_is_not_a_server_error(staff_client, meetings_over_the_years, year):
+    response = staff_client.get(changelist("registration"), {"meeting__series__year": year})
+    assert response.status_code in (200, 302)
+
+
+def test_the_registration_list_names_people_and_meetings_without_a_query_each(
+    staff_client, count_queries, meeting_factory, registration_factory, contact_person_factory
+):
+    meetings = [meeting_factory() for _ in range(3)]
+
+    def fill(count):
+        for index in range(count):
+            registration_factory(
+                meeting=meetings[index % 3], contact_person=contact_person_factory()
+            )
+
+    def load():
+        return get_with_queries(staff_client, changelist("registration"))[1]
+
+    fill(5)
+    few, _ = count_queries(load)
+    fill(45)
+    many, _ = count_queries(load)
+    assert few == many == REGISTRATION_LIST_QUERIES
+
+
+# Session, user, second factor, two for permissions; the series and meeting filters; the count,
+# the page; the date hierarchy's range and its dates; the year filter.
+REGISTRATION_LIST_QUERIES = 12
+
+
+# --- Mailings: delivery counted for the rows of the page ---------------------------------------
+
+
+def test_the_mailing_list_counts_deliveries_without_joining_every_recipient(
+    staff_client, mailing_factory, mailing_recipient_factory
+):
+    mailing = mailing_factory(queued_at=timezone.now())
+    mailing_recipient_factory(mailing=mailing, status=MailingRecipient.Status.SENT)
+    mailing_recipient_factory(mailing=mailing, status=MailingRecipient.Status.FAILED)
+    mailing_recipient_factory(mailing=mailing, status=MailingRecipient.Status.SENDING)
+    mailing_recipient_factory(mailing=mailing)
+
+    response, queries = get_with_queries(staff_client, changelist("mailing"))
+
+    [row] = response.context["cl"].result_list
+    assert (row.recipient_count, row.sent_count, row.waiting_count, row.failed_count) == (
+        4,
+        1,
+        2,
+        1,
+    )
+    assert not [sql for sql in queries if 'JOIN "meetings_mailingrecipient"' in sql]
+
+
+def test_the_mailing_list_still_sorts_by_recipients(
+    staff_client, mailing_factory, mailing_recipient_factory
+):
+    small = mailing_factory()
+    large = mailing_factory()
+    mailing_recipient_factory.create_batch(3, mailing=large)
+    mailing_recipient_factory(mailing=small)
+    # Column 6 (1-based) of list_display is the recipient count.
+    response = staff_client.get(changelist("mailing"), {"o": "-6"})
+    assert [m.pk for m in response.context["cl"].result_list] == [large.pk, small.pk]
+
+
+def test_the_recipient_list_is_newest_first_without_sorting_through_the_mailing(
+    staff_client, mailing_factory, mailing_recipient_factory
+):
+    first = mailing_recipient_factory(mailing=mailing_factory())
+    second = mailing_recipient_factory(mailing=mailing_factory())
+
+    response, queries = get_with_queries(staff_client, changelist("mailingrecipient"))
+
+    assert [r.pk for r in response.context["cl"].result_list] == [second.pk, first.pk]
+    order_by = result_query(queries, "meetings_mailingrecipient").split("ORDER BY")[1]
+    assert "meetings_mailing" + '"' not in order_by
+
+
+def test_the_recipient_list_offers_this_years_meetings_and_mailings_until_a_year_is_chosen(
+    staff_client, meetings_over_the_years, mailing_factory
+):
+    past, upcoming = meetings_over_the_years
+    for meeting in past:
+        mailing_factory(meeting=meeting, subject=f"Invitasjon {meeting.title}")
+    mailing_factory(meeting=upcoming[0], subject="Invitasjon nytt")
+    url = changelist("mailingrecipient")
+
+    response = staff_client.get(url)
+    assert sorted(filter_choices(response, "mailing__meeting__id__exact")) == [
+        "Nytt møte 1",
+        "Nytt møte 2",
+    ]
+    assert filter_choices(response, "mailing__id__exact") == []
+
+    response = staff_client.get(url, {"mailing__meeting__series__year": "2020"})
+    assert len(filter_choices(response, "mailing__meeting__id__exact")) == 30
+    assert len(filter_choices(response, "mailing__id__exact")) == 30
