@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_value
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
@@ -11,10 +12,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from network_portal.admin import SHOWN_CHILDREN, bounded_children, field_headings
 from network_portal.forms import RepeatedHourModelForm
 
 from . import emails, exports, services
@@ -227,42 +230,10 @@ def report_promoted(model_admin, request, count: int) -> None:
         )
 
 
-class RegistrationInline(admin.TabularInline):
-    """Existing registrations. The person is shown, not editable: a select or autocomplete
-    widget per row would cost a query per registration."""
-
-    model = Registration
-    form = RegistrationStaffForm
-    fields = [
-        "contact_person",
-        "status",
-        "over_capacity",
-        "attendance_mode",
-        "dietary_needs",
-        "presenting_project_idea",
-        "is_late",
-        "created_at",
-    ]
-    readonly_fields = ["contact_person", "is_late", "created_at"]
-    extra = 0
-    # Registrations are cancelled, never deleted: set the status instead.
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("meeting", "contact_person__municipality")
-            .order_by("queued_at", "pk")
-        )
-
-
 class RegistrationAddInline(admin.TabularInline):
-    """New registrations by staff, also after the deadline (they are marked late)."""
+    """New registrations by staff, also after the deadline (they are marked late). The
+    existing ones are summed up on the meeting's page and changed on their own pages: a row
+    each, with its widgets, made a meeting of 2,000 registrations a page of 5.5 MB."""
 
     model = Registration
     form = RegistrationStaffForm
@@ -315,8 +286,8 @@ class MeetingAdmin(ServiceErrorsAsMessages, SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["series"]
     date_hierarchy = "starts_at"
-    readonly_fields = ["sequence", "created_at", "updated_at", "invitations"]
-    inlines = [AgendaItemInline, RegistrationInline, RegistrationAddInline]
+    readonly_fields = ["sequence", "created_at", "updated_at", "invitations", "registrations"]
+    inlines = [AgendaItemInline, RegistrationAddInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["series", "kind", "title", "slug", "theme", "description"]}),
@@ -333,6 +304,7 @@ class MeetingAdmin(ServiceErrorsAsMessages, SimpleHistoryAdmin):
             _("Invitations and reminders"),
             {"fields": ["invitations", "reminders_enabled", "reminder_days_before_deadline"]},
         ),
+        (capfirst(Registration._meta.verbose_name_plural), {"fields": ["registrations"]}),
         (_("Calendar"), {"fields": ["sequence", "created_at", "updated_at"]}),
     ]
 
@@ -349,6 +321,75 @@ class MeetingAdmin(ServiceErrorsAsMessages, SimpleHistoryAdmin):
                 "mailings_url": reverse("admin:meetings_mailing_changelist")
                 + f"?meeting__id__exact={obj.pk}",
             },
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            # Nobody is registered for a meeting that does not exist yet.
+            return [
+                (name, options)
+                for name, options in fieldsets
+                if options["fields"] != ["registrations"]
+            ]
+        return fieldsets
+
+    @admin.display(description=_("registrations"))
+    def registrations(self, obj):
+        Status = Registration.Status
+        of_meeting = Registration.objects.filter(meeting=obj)
+        counts = of_meeting.aggregate(
+            **{status: Count("pk", filter=Q(status=status)) for status in Status.values},
+            over_capacity=Count("pk", filter=Q(over_capacity=True)),
+        )
+        listed = reverse("admin:meetings_registration_changelist") + f"?meeting__id__exact={obj.pk}"
+        fields = [
+            "contact_person",
+            "status",
+            "over_capacity",
+            "attendance_mode",
+            "dietary_needs",
+            "presenting_project_idea",
+            "is_late",
+            "created_at",
+        ]
+        status_labels = dict(Status.choices)
+        attendance_labels = dict(Registration.AttendanceMode.choices)
+        rows = [
+            [
+                format_html(
+                    '<a href="{}">{}</a>',
+                    reverse("admin:meetings_registration_change", args=[registration.pk]),
+                    registration.contact_person,
+                ),
+                status_labels.get(registration.status, registration.status),
+                display_for_value(registration.over_capacity, "", boolean=True),
+                attendance_labels.get(registration.attendance_mode, registration.attendance_mode),
+                registration.dietary_needs,
+                display_for_value(registration.presenting_project_idea, "", boolean=True),
+                display_for_value(registration.is_late, "", boolean=True),
+                display_for_value(registration.created_at, ""),
+            ]
+            for registration in of_meeting.select_related(
+                "contact_person__municipality"
+            ).in_queue_order()[:SHOWN_CHILDREN]
+        ]
+        return bounded_children(
+            counts=[
+                *(
+                    (label, counts[status], f"{listed}&status__exact={status}")
+                    for status, label in Status.choices
+                ),
+                (
+                    capfirst(Registration._meta.get_field("over_capacity").verbose_name),
+                    counts["over_capacity"],
+                    f"{listed}&over_capacity__exact=1",
+                ),
+            ],
+            headings=field_headings(Registration, fields),
+            rows=rows,
+            total=sum(counts[status] for status in Status.values),
+            links=[(gettext("All registrations for this meeting"), listed)],
         )
 
     def get_queryset(self, request):

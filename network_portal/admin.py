@@ -22,8 +22,10 @@ from django.contrib import admin, messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -107,3 +109,23 @@ class PortalAdminSite(admin.AdminSite):
         ):
             return next_url
         return reverse("admin:index", current_app=self.name)
+
+
+# At most this many of a parent's children are shown on its admin page.
+SHOWN_CHILDREN = 20
+
+
+def field_headings(model, fields) -> list[str]:
+    return [capfirst(model._meta.get_field(name).verbose_name) for name in fields]
+
+
+def bounded_children(*, counts, headings, rows, total: int, links) -> str:
+    """A parent's children on its admin page, read-only and bounded, in place of an inline
+    with a form row per child: a meeting has thousands of registrations and a municipality
+    hundreds of contact persons, which made pages of megabytes. `counts` are (label, count,
+    URL of the filtered list), `rows` the first children (at most SHOWN_CHILDREN) as lists of
+    cells under `headings`, `links` (label, URL) pairs such as the list of all of them."""
+    return render_to_string(
+        "admin/bounded_children.html",
+        {"counts": counts, "headings": headings, "rows": rows, "total": total, "links": links},
+    )

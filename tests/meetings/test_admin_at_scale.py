@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -238,3 +239,103 @@ def test_the_recipient_list_offers_this_years_meetings_and_mailings_until_a_year
     response = staff_client.get(url, {"mailing__meeting__series__year": "2020"})
     assert len(filter_choices(response, "mailing__meeting__id__exact")) == 30
     assert len(filter_choices(response, "mailing__id__exact")) == 30
+
+
+# --- A meeting's page: its registrations summed up, not one form row each --------------------
+
+
+def meeting_page(client, meeting):
+    # The history link looks up the content type once per process: count it every time.
+    ContentType.objects.clear_cache()
+    return get_with_queries(client, reverse("admin:meetings_meeting_change", args=[meeting.pk]))
+
+
+def test_the_meeting_page_sums_up_registrations_and_links_to_the_list(
+    staff_en_client, meeting_factory, registration_factory, contact_person_factory
+):
+    meeting = meeting_factory(capacity=3)
+    for index in range(25):
+        registration_factory(
+            meeting=meeting,
+            contact_person=contact_person_factory(name=f"Person {index:02}"),
+            queued_at=timezone.now() - dt.timedelta(minutes=100 - index),
+            status=Status.CONFIRMED if index < 4 else Status.WAITLISTED,
+            over_capacity=index == 3,
+        )
+    registration_factory(meeting=meeting, status=Status.CANCELLED, cancelled_at=timezone.now())
+
+    response, _queries = meeting_page(staff_en_client, meeting)
+
+    # No form row per registration: they are changed on their own pages.
+    assert not [
+        inline
+        for inline in response.context["inline_admin_formsets"]
+        if inline.formset.model is Registration and inline.formset.initial_form_count()
+    ]
+    page = " ".join(response.content.decode().split())
+    listed = reverse("admin:meetings_registration_changelist") + f"?meeting__id__exact={meeting.pk}"
+    assert f'href="{listed}"' in page
+    assert f'href="{listed}&amp;status__exact=confirmed">Confirmed: 4</a>' in page
+    assert f'href="{listed}&amp;status__exact=waitlisted">On the waiting list: 21</a>' in page
+    assert f'href="{listed}&amp;status__exact=cancelled">Cancelled: 1</a>' in page
+    assert f'href="{listed}&amp;over_capacity__exact=1">Over capacity: 1</a>' in page
+    # The first in the queue, each linked to the page where it is changed.
+    assert "The first 20 of 26 are shown." in page
+    assert "Person 19" in page
+    assert "Person 20" not in page
+    first = Registration.objects.get(contact_person__name="Person 00")
+    assert reverse("admin:meetings_registration_change", args=[first.pk]) in page
+
+
+def test_the_meeting_page_keeps_its_size_and_queries_with_many_registrations(
+    staff_client, meeting_factory, agenda_item_factory, registration_factory
+):
+    meeting = meeting_factory(capacity=None)
+    agenda_item_factory.create_batch(3, meeting=meeting)
+
+    registration_factory.create_batch(5, meeting=meeting)
+    few, few_queries = meeting_page(staff_client, meeting)
+    registration_factory.create_batch(45, meeting=meeting)
+    many, many_queries = meeting_page(staff_client, meeting)
+
+    assert len(few_queries) == len(many_queries) == MEETING_PAGE_QUERIES
+    # 15 more rows of the summary, and nothing per registration beyond them.
+    assert len(many.content) - len(few.content) < 15 * 2_000
+
+
+# Session, user, second factor, the people to be told about a change, permissions (2), the
+# meeting, its agenda items, the history link's content type, the deletion check, the series,
+# the invitations (6), the registration counts and the first registrations.
+MEETING_PAGE_QUERIES = 19
+
+
+def test_the_meeting_page_posts_without_registration_rows(
+    staff_client, meeting_factory, registration_factory
+):
+    from tests.meetings.test_admin import meeting_form
+
+    meeting = meeting_factory()
+    registration = registration_factory(meeting=meeting, dietary_needs="Vegan")
+    response = staff_client.post(
+        reverse("admin:meetings_meeting_change", args=[meeting.pk]),
+        meeting_form(meeting, title="Nytt namn"),
+    )
+    assert response.status_code == 302
+    registration.refresh_from_db()
+    assert (registration.status, registration.dietary_needs) == (Status.CONFIRMED, "Vegan")
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [("nn", "Her er dei første 20 av 21."), ("nb", "Her er de første 20 av 21.")],
+)
+def test_the_summary_speaks_the_staff_members_language(
+    staff_client, meeting_factory, registration_factory, settings, language, shown
+):
+    meeting = meeting_factory(capacity=None)
+    registration_factory.create_batch(21, meeting=meeting)
+    staff_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response, _queries = meeting_page(staff_client, meeting)
+    page = " ".join(response.content.decode().split())
+    assert shown in page
+    assert "Over kapasitet: 0" in page
