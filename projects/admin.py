@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.http import StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from network_portal.forms import RepeatedHourModelForm
@@ -136,7 +136,9 @@ class ProjectIdeaAdmin(admin.ModelAdmin):
         ideas = queryset.select_related("lead_municipality").prefetch_related(
             "sectors", "programmes"
         )
-        response = HttpResponse(exports.ideas_csv(ideas), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            exports.ideas_csv_lines(ideas), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = 'attachment; filename="project-ideas.csv"'
         return response
 
