@@ -3,8 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_value
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, OuterRef, Q
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -17,7 +16,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from network_portal.admin import SHOWN_CHILDREN, bounded_children, field_headings
+from network_portal.admin import SHOWN_CHILDREN, bounded_children, count_of, field_headings
 from network_portal.forms import RepeatedHourModelForm
 
 from . import emails, exports, services
@@ -31,22 +30,6 @@ from .models import (
     MeetingSeries,
     Registration,
 )
-
-
-def count_of(queryset, **filters):
-    """The number of rows of `queryset` (filtered by `filters`, with OuterRef for the row of
-    the list) as a subquery. Unlike an aggregate over a join, which counts the children of
-    every row before the LIMIT picks a page, it is counted for the rows shown only, in the
-    index on the foreign key and status."""
-    rows = (
-        queryset.filter(**filters)
-        .order_by()
-        .annotate(group=Value(1))
-        .values("group")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
 class OfTheChosenYearFilter(admin.RelatedFieldListFilter):

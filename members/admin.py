@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_value
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -15,7 +15,7 @@ from import_export.admin import ImportMixin
 from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
 
-from network_portal.admin import SHOWN_CHILDREN, bounded_children, field_headings
+from network_portal.admin import SHOWN_CHILDREN, bounded_children, count_of, field_headings
 
 from .models import ContactPerson, EmailDomain, Municipality, Sector, User
 from .resources import CSV, ContactPersonResource
@@ -166,7 +166,11 @@ class MunicipalityAdmin(SimpleHistoryAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(contact_person_count=Count("contact_persons", distinct=True))
+            .annotate(
+                contact_person_count=count_of(
+                    ContactPerson.objects.all(), municipality=OuterRef("pk")
+                )
+            )
         )
 
     @admin.display(description=_("contact persons"), ordering="contact_person_count")

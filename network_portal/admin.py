@@ -21,6 +21,8 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import admin, messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, IntegerField, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -129,3 +131,19 @@ def bounded_children(*, counts, headings, rows, total: int, links) -> str:
         "admin/bounded_children.html",
         {"counts": counts, "headings": headings, "rows": rows, "total": total, "links": links},
     )
+
+
+def count_of(queryset, **filters):
+    """The number of rows of `queryset` (filtered by `filters`, with OuterRef for the row of
+    the list) as a subquery. Unlike an aggregate over a join, which counts the children of
+    every row before the LIMIT picks a page, it is counted for the rows shown only, in the
+    index on the foreign key and status."""
+    rows = (
+        queryset.filter(**filters)
+        .order_by()
+        .annotate(group=Value(1))
+        .values("group")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
