@@ -133,17 +133,17 @@ def bounded_children(*, counts, headings, rows, total: int, links) -> str:
     )
 
 
-def count_of(queryset, **filters):
+def count_of(queryset, *, distinct: str = "", **filters):
     """The number of rows of `queryset` (filtered by `filters`, with OuterRef for the row of
-    the list) as a subquery. Unlike an aggregate over a join, which counts the children of
-    every row before the LIMIT picks a page, it is counted for the rows shown only, in the
-    index on the foreign key and status."""
+    the list), or of the `distinct` values of a field among them, as a subquery. Unlike an
+    aggregate over a join, which counts the children of every row before the LIMIT picks a
+    page, it is counted for the rows shown only, in the index on the foreign key."""
     rows = (
         queryset.filter(**filters)
         .order_by()
         .annotate(group=Value(1))
         .values("group")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count(distinct or "pk", distinct=bool(distinct)))
         .values("n")
     )
     return Coalesce(Subquery(rows, output_field=IntegerField()), 0)

@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from network_portal.admin import count_of
 from network_portal.forms import RepeatedHourModelForm
 
 from . import exports, services
@@ -116,10 +117,10 @@ class ProjectIdeaAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                interest_count=Count(
-                    "interests__municipality",
-                    filter=Q(interests__withdrawn_at__isnull=True),
-                    distinct=True,
+                interest_count=count_of(
+                    Interest.objects.filter(withdrawn_at__isnull=True),
+                    idea=OuterRef("pk"),
+                    distinct="municipality",
                 )
             )
         )

@@ -173,6 +173,28 @@ def test_idea_changelist_counts_active_interests(staff_client, idea, interest_fa
     assert listed.interest_count == 1
 
 
+def test_idea_changelist_counts_municipalities_without_joining_every_interest(
+    staff_client, idea, interest_factory, contact_person_factory
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = interest_factory(idea=idea)
+    # A colleague from the same municipality counts once.
+    interest_factory(
+        idea=idea,
+        municipality=first.municipality,
+        contact_person=contact_person_factory(municipality=first.municipality),
+    )
+    interest_factory(idea=idea)
+    with CaptureQueriesContext(connection) as context:
+        response = staff_client.get(changelist("projectidea"), {"o": "-4"})
+    [listed] = response.context["cl"].result_list
+    assert listed.interest_count == 2
+    # A join counts the interests of every idea before the LIMIT picks a page.
+    assert not [q for q in context.captured_queries if 'JOIN "projects_interest"' in q["sql"]]
+
+
 def test_idea_changelist_takes_a_constant_number_of_queries(
     staff_client, idea, project_idea_factory, count_queries
 ):
