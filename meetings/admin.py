@@ -308,8 +308,9 @@ class MeetingAdmin(ServiceErrorsAsMessages, SimpleHistoryAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is None:
-            # Nobody is registered for a meeting that does not exist yet.
+        # Nobody is registered for a meeting that does not exist yet, and the people are
+        # shown only to those who may see registrations (as the inline showed them).
+        if obj is None or not request.user.has_perm("meetings.view_registration"):
             return [
                 (name, options)
                 for name, options in fieldsets

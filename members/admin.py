@@ -109,8 +109,9 @@ class MunicipalityAdmin(SimpleHistoryAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is None:
-            # A new municipality has nobody yet.
+        # A new municipality has nobody yet, and the people are shown only to those who may
+        # see contact persons (as the inline showed them).
+        if obj is None or not request.user.has_perm("members.view_contactperson"):
             return [(n, o) for n, o in fieldsets if o["fields"] != ["contact_persons"]]
         return fieldsets
 

@@ -339,3 +339,22 @@ def test_the_summary_speaks_the_staff_members_language(
     page = " ".join(response.content.decode().split())
     assert shown in page
     assert "Over kapasitet: 0" in page
+
+
+def test_the_summary_is_for_those_who_may_see_registrations(
+    client, user_factory, registration_factory
+):
+    from django.contrib.auth.models import Permission
+
+    from tests.helpers import sign_in_with_second_factor
+
+    registration = registration_factory(contact_person__name="Kari Nordmann")
+    user = user_factory(is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_meeting"))
+    sign_in_with_second_factor(client, user)
+    url = reverse("admin:meetings_meeting_change", args=[registration.meeting_id])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "Kari Nordmann" not in response.content.decode()
+    user.user_permissions.add(Permission.objects.get(codename="view_registration"))
+    assert "Kari Nordmann" in client.get(url).content.decode()

@@ -523,3 +523,20 @@ def test_the_municipality_list_counts_people_without_joining_every_contact_perso
         for query in context.captured_queries
         if 'JOIN "members_contactperson"' in query["sql"]
     ]
+
+
+def test_the_summary_is_for_those_who_may_see_contact_persons(
+    client, user_factory, contact_person_factory
+):
+    from django.contrib.auth.models import Permission
+
+    person = contact_person_factory(name="Kari Nordmann")
+    user = user_factory(is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_municipality"))
+    sign_in_with_second_factor(client, user)
+    url = reverse("admin:members_municipality_change", args=[person.municipality_id])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "Kari Nordmann" not in response.content.decode()
+    user.user_permissions.add(Permission.objects.get(codename="view_contactperson"))
+    assert "Kari Nordmann" in client.get(url).content.decode()
