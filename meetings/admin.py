@@ -519,6 +519,8 @@ class RegistrationAdmin(ServiceErrorsAsMessages, SimpleHistoryAdmin):
         "over_capacity",
         "attendance_mode",
         "is_late",
+        # Not a date hierarchy: that reads the distinct dates of every registration.
+        ("created_at", admin.DateFieldListFilter),
         "meeting__series__year",
         ("meeting__series", SeriesOfTheYearFilter),
         ("meeting", MeetingOfTheYearFilter),
@@ -536,7 +538,6 @@ class RegistrationAdmin(ServiceErrorsAsMessages, SimpleHistoryAdmin):
         "meeting__title",
     ]
     autocomplete_fields = ["meeting", "contact_person"]
-    date_hierarchy = "created_at"
     readonly_fields = ["is_late", "updated_at", "cancelled_at"]
     actions = ["cancel_selected"]
 
@@ -823,6 +824,8 @@ class MailingRecipientAdmin(admin.ModelAdmin):
     list_filter = [
         "status",
         ("declined_at", admin.EmptyFieldListFilter),
+        # Not a date hierarchy: that reads the distinct dates of every recipient.
+        ("sent_at", admin.DateFieldListFilter),
         "mailing__kind",
         "mailing__meeting__series__year",
         ("mailing__meeting", MeetingOfTheYearFilter),
@@ -834,7 +837,6 @@ class MailingRecipientAdmin(admin.ModelAdmin):
     ordering = ["-pk"]
     show_full_result_count = False
     search_fields = ["email", "name", "municipality__name"]
-    date_hierarchy = "sent_at"
 
     def has_add_permission(self, request):
         return False

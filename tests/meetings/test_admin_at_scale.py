@@ -100,6 +100,29 @@ def test_the_registration_list_is_newest_first_without_sorting_through_the_meeti
     assert '"meetings_registration"."created_at" DESC' in order_by
 
 
+@pytest.mark.parametrize(
+    ("model", "table"),
+    [("registration", "meetings_registration"), ("mailingrecipient", "meetings_mailingrecipient")],
+)
+def test_the_largest_lists_read_no_dates_from_every_row(
+    staff_client, registration_factory, mailing_recipient_factory, model, table
+):
+    """A date hierarchy asks for the distinct years (or months) of every row, 100,000 of them
+    here; a date filter's choices are fixed and filter by the index."""
+    registration_factory()
+    mailing_recipient_factory(sent_at=timezone.now())
+
+    response, queries = get_with_queries(staff_client, changelist(model))
+
+    assert not [sql for sql in queries if "DISTINCT" in sql and f'FROM "{table}"' in sql]
+    # The date filter's second choice, "Today", still finds the row.
+    field = "created_at" if model == "registration" else "sent_at"
+    cl = response.context["cl"]
+    [spec] = [spec for spec in cl.filter_specs if f"{field}__gte" in spec.expected_parameters()]
+    today = list(spec.choices(cl))[1]["query_string"]
+    assert len(staff_client.get(changelist(model) + today).context["cl"].result_list) == 1
+
+
 @pytest.fixture
 def meetings_over_the_years(meeting_series_factory, meeting_factory):
     """30 meetings of a 2020 series and two of this year's (2027)."""
@@ -167,8 +190,8 @@ def test_the_registration_list_names_people_and_meetings_without_a_query_each(
 
 
 # Session, user, second factor, two for permissions; the series and meeting filters; the count,
-# the page; the date hierarchy's range and its dates; the year filter.
-REGISTRATION_LIST_QUERIES = 12
+# the page; the year filter.
+REGISTRATION_LIST_QUERIES = 10
 
 
 # --- Mailings: delivery counted for the rows of the page ---------------------------------------
