@@ -1,13 +1,16 @@
 """A meeting's participant list for county staff, as CSV and Excel files.
 
 Pure functions: `participants_dataset` builds the table (one row per registration, every
-status, in the active language), the others turn it into file contents. Names, phone numbers
-and dietary needs are typed by members, so nothing in them may run as a spreadsheet formula.
+status, in the active language), the others turn it into file contents; `participants_csv`
+gives the CSV file piece by piece, for a streamed download. The labels of choices are looked
+up once per file, not per row. Names, phone numbers and dietary needs are typed by members, so
+nothing in them may run as a spreadsheet formula.
 """
 
 import csv
 import io
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -21,7 +24,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from members.models import ContactPerson
+from members.models import ContactPerson, Sector
 
 from .models import Meeting, Registration
 
@@ -89,27 +92,60 @@ def participant_headings() -> list[str]:
     return [capfirst(str(model._meta.get_field(name).verbose_name)) for model, name in COLUMNS]
 
 
-def participant_row(registration: Registration) -> list[str]:
+@dataclass(frozen=True)
+class Labels:
+    """The labels of the choices in the active language, translated once for a whole file."""
+
+    sector: dict[str, str]
+    attendance_mode: dict[str, str]
+    status: dict[str, str]
+    yes: str
+    no: str
+
+    @classmethod
+    def active(cls) -> "Labels":
+        def strings(choices) -> dict[str, str]:
+            return {value: str(label) for value, label in choices}
+
+        return cls(
+            sector=strings(Sector.choices),
+            attendance_mode=strings(Registration.AttendanceMode.choices),
+            status=strings(Registration.Status.choices),
+            yes=gettext("Yes"),
+            no=gettext("No"),
+        )
+
+
+def participant_row(registration: Registration, labels: Labels) -> list[str]:
     person = registration.contact_person
     return [
         person.name,
         person.municipality.name if person.municipality else "",
-        str(person.get_sector_display()),
+        labels.sector.get(person.sector, person.sector),
         person.email,
         person.phone,
-        str(registration.get_attendance_mode_display()),
+        labels.attendance_mode.get(registration.attendance_mode, registration.attendance_mode),
         registration.dietary_needs,
-        gettext("Yes") if registration.presenting_project_idea else gettext("No"),
-        str(registration.get_status_display()),
+        labels.yes if registration.presenting_project_idea else labels.no,
+        labels.status.get(registration.status, registration.status),
         timezone.localtime(registration.created_at, OSLO).strftime(TIME_FORMAT),
-        gettext("Yes") if registration.over_capacity else gettext("No"),
+        labels.yes if registration.over_capacity else labels.no,
     ]
+
+
+def participant_rows(meeting: Meeting) -> Iterator[list[str]]:
+    """The rows of the table, fetched in one query and read in chunks, not held at once.
+    The labels are taken now, in the active language: a streamed response reads the rows
+    later, after the view has returned."""
+    labels = Labels.active()
+    registrations = participant_registrations(meeting).iterator(chunk_size=1000)
+    return (participant_row(registration, labels) for registration in registrations)
 
 
 def participants_dataset(meeting: Meeting) -> tablib.Dataset:
     """The meeting's participant list, headings and labels in the active language."""
     return tablib.Dataset(
-        *(participant_row(registration) for registration in participant_registrations(meeting)),
+        *participant_rows(meeting),
         headers=participant_headings(),
         title=gettext("Participants"),
     )
@@ -123,15 +159,30 @@ def csv_cell(value: str) -> str:
     return value
 
 
+def csv_lines(headers: list[str], rows: Iterable[Iterable]) -> Iterator[bytes]:
+    """CSV in UTF-8 with a byte order mark, a line at a time. Without the mark Excel reads
+    the file in the Windows code page and shows æ, ø and å as garbage; with it, as UTF-8."""
+    line = io.StringIO()
+    writer = csv.writer(line)
+
+    def encoded(row) -> bytes:
+        line.seek(0)
+        line.truncate()
+        writer.writerow([csv_cell(str(value)) for value in row])
+        return line.getvalue().encode("utf-8")
+
+    yield "\ufeff".encode() + encoded(headers)
+    for row in rows:
+        yield encoded(row)
+
+
+def participants_csv(meeting: Meeting) -> Iterator[bytes]:
+    """The participant list as CSV, a line at a time (see `csv_lines`)."""
+    return csv_lines(participant_headings(), participant_rows(meeting))
+
+
 def dataset_csv(dataset: tablib.Dataset) -> bytes:
-    """CSV in UTF-8 with a byte order mark. Without the mark Excel reads the file in the
-    Windows code page and shows æ, ø and å as garbage; with it, as UTF-8."""
-    output = io.StringIO()
-    writer = csv.writer(output)
-    writer.writerow(dataset.headers)
-    for row in dataset:
-        writer.writerow([csv_cell(value) for value in row])
-    return output.getvalue().encode("utf-8-sig")
+    return b"".join(csv_lines(dataset.headers, dataset))
 
 
 def dataset_xlsx(dataset: tablib.Dataset) -> bytes:
@@ -168,11 +219,20 @@ FORMATS = {
 }
 
 
+def participants_filename(meeting: Meeting, file_format: str) -> str:
+    return f"{meeting.slug}-participants.{file_format}"
+
+
 def participants_file(meeting: Meeting, file_format: str) -> ExportFile:
     """The participant list as a file of the given format ("csv" or "xlsx")."""
     serialise, content_type = FORMATS[file_format]
+    content = (
+        b"".join(participants_csv(meeting))
+        if file_format == "csv"
+        else serialise(participants_dataset(meeting))
+    )
     return ExportFile(
-        content=serialise(participants_dataset(meeting)),
+        content=content,
         content_type=content_type,
-        filename=f"{meeting.slug}-participants.{file_format}",
+        filename=participants_filename(meeting, file_format),
     )

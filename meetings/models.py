@@ -261,6 +261,8 @@ class Meeting(models.Model):
         verbose_name = _("meeting")
         verbose_name_plural = _("meetings")
         ordering = [F("starts_at").asc(nulls_last=True), "pk"]
+        # Behind the admin's date hierarchy and ordering.
+        indexes = [models.Index(fields=["starts_at"], name="meeting_starts_at")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__isnull=True) | Q(starts_at__isnull=False),
@@ -502,6 +504,12 @@ class Registration(models.Model):
         verbose_name = _("registration")
         verbose_name_plural = _("registrations")
         ordering = ["meeting", "created_at", "pk"]
+        indexes = [
+            # The admin's list, newest first, and its date hierarchy.
+            models.Index(fields=["created_at", "id"], name="registration_created_at"),
+            # Seat counts per meeting, counted in the index.
+            models.Index(fields=["meeting", "status"], name="registration_meeting_status"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["meeting", "contact_person"],
@@ -626,6 +634,8 @@ class Mailing(models.Model):
         verbose_name = _("mailing")
         verbose_name_plural = _("mailings")
         ordering = ["-created_at", "-pk"]
+        # The admin's list, newest first, and its date hierarchy.
+        indexes = [models.Index(fields=["created_at", "id"], name="mailing_created_at")]
         constraints = [
             # The reminder job makes each kind of reminder once per meeting.
             models.UniqueConstraint(
@@ -695,6 +705,12 @@ class MailingRecipient(models.Model):
         verbose_name = _("recipient")
         verbose_name_plural = _("recipients")
         ordering = ["mailing", "pk"]
+        indexes = [
+            # The admin's date hierarchy.
+            models.Index(fields=["sent_at"], name="mailingrecipient_sent_at"),
+            # Delivery counts per mailing, counted in the index.
+            models.Index(fields=["mailing", "status"], name="mailingrecipient_status"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 "mailing",

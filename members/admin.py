@@ -1,16 +1,21 @@
 from allauth.mfa.admin import AuthenticatorAdmin as AllauthAuthenticatorAdmin
 from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_value
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
+
+from network_portal.admin import SHOWN_CHILDREN, bounded_children, count_of, field_headings
 
 from .models import ContactPerson, EmailDomain, Municipality, Sector, User
 from .resources import CSV, ContactPersonResource
@@ -59,18 +64,6 @@ class EmailDomainInline(admin.TabularInline):
     min_num = 0
 
 
-class ContactPersonInline(admin.TabularInline):
-    model = ContactPerson
-    fields = ["name", "email", "phone", "job_title", "sector", "role", "is_active"]
-    extra = 0
-    show_change_link = True
-    # People who leave are made inactive: their registrations and history stay.
-    can_delete = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("municipality")
-
-
 class IsNetworkMemberFilter(admin.SimpleListFilter):
     title = _("network member")
     parameter_name = "member"
@@ -104,19 +97,81 @@ class MunicipalityAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "number", "email_domains__domain", "official_email"]
     autocomplete_fields = ["successor"]
     date_hierarchy = "member_since"
-    inlines = [EmailDomainInline, ContactPersonInline]
+    inlines = [EmailDomainInline]
+    readonly_fields = ["contact_persons"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["name", "number", "county", "official_email", "website"]}),
         (_("Network"), {"fields": ["member_since"]}),
         (_("Validity and mergers"), {"fields": ["valid_from", "valid_to", "successor"]}),
+        (capfirst(ContactPerson._meta.verbose_name_plural), {"fields": ["contact_persons"]}),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        # A new municipality has nobody yet, and the people are shown only to those who may
+        # see contact persons (as the inline showed them).
+        if obj is None or not request.user.has_perm("members.view_contactperson"):
+            return [(n, o) for n, o in fieldsets if o["fields"] != ["contact_persons"]]
+        return fieldsets
+
+    @admin.display(description=_("contact persons"))
+    def contact_persons(self, obj):
+        """The municipality's people, read-only and bounded (Bergen alone has hundreds): each
+        is changed on their own page, and new ones are added there."""
+        of_municipality = ContactPerson.objects.filter(municipality=obj)
+        counts = of_municipality.aggregate(
+            active=Count("pk", filter=Q(is_active=True)),
+            inactive=Count("pk", filter=Q(is_active=False)),
+        )
+        listed = (
+            reverse("admin:members_contactperson_changelist") + f"?municipality__id__exact={obj.pk}"
+        )
+        fields = ["name", "email", "phone", "job_title", "sector", "role", "is_active"]
+        sectors = dict(Sector.choices)
+        roles = dict(ContactPerson.Role.choices)
+        rows = [
+            [
+                format_html(
+                    '<a href="{}">{}</a>',
+                    reverse("admin:members_contactperson_change", args=[person.pk]),
+                    person.name,
+                ),
+                person.email,
+                person.phone,
+                person.job_title,
+                sectors.get(person.sector, person.sector),
+                roles.get(person.role, person.role),
+                display_for_value(person.is_active, "", boolean=True),
+            ]
+            for person in of_municipality.order_by("-is_active", "name", "pk")[:SHOWN_CHILDREN]
+        ]
+        return bounded_children(
+            counts=[
+                (gettext("Active"), counts["active"], f"{listed}&is_active__exact=1"),
+                (gettext("Inactive"), counts["inactive"], f"{listed}&is_active__exact=0"),
+            ],
+            headings=field_headings(ContactPerson, fields),
+            rows=rows,
+            total=counts["active"] + counts["inactive"],
+            links=[
+                (gettext("All contact persons of this municipality"), listed),
+                (
+                    gettext("Add a contact person"),
+                    reverse("admin:members_contactperson_add") + f"?municipality={obj.pk}",
+                ),
+            ],
+        )
 
     def get_queryset(self, request):
         return (
             super()
             .get_queryset(request)
-            .annotate(contact_person_count=Count("contact_persons", distinct=True))
+            .annotate(
+                contact_person_count=count_of(
+                    ContactPerson.objects.all(), municipality=OuterRef("pk")
+                )
+            )
         )
 
     @admin.display(description=_("contact persons"), ordering="contact_person_count")

@@ -87,6 +87,8 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        # Behind the admin's date hierarchy.
+        indexes = [models.Index(fields=["date_joined"], name="user_date_joined")]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
         ]
@@ -188,6 +190,8 @@ class Municipality(models.Model):
         verbose_name = _("municipality")
         verbose_name_plural = _("municipalities")
         ordering = ["name"]
+        # Behind the admin's date hierarchy.
+        indexes = [models.Index(fields=["member_since"], name="municipality_member_since")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(number__regex=r"^[0-9]{4}\Z"), name="municipality_number_four_digits"
@@ -368,6 +372,8 @@ class ContactPerson(models.Model):
         verbose_name = _("contact person")
         verbose_name_plural = _("contact persons")
         ordering = ["name"]
+        # Behind the admin's date hierarchy.
+        indexes = [models.Index(fields=["created_at"], name="contactperson_created_at")]
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),

@@ -21,9 +21,13 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import admin, messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, IntegerField, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -107,3 +111,39 @@ class PortalAdminSite(admin.AdminSite):
         ):
             return next_url
         return reverse("admin:index", current_app=self.name)
+
+
+# At most this many of a parent's children are shown on its admin page.
+SHOWN_CHILDREN = 20
+
+
+def field_headings(model, fields) -> list[str]:
+    return [capfirst(model._meta.get_field(name).verbose_name) for name in fields]
+
+
+def bounded_children(*, counts, headings, rows, total: int, links) -> str:
+    """A parent's children on its admin page, read-only and bounded, in place of an inline
+    with a form row per child: a meeting has thousands of registrations and a municipality
+    hundreds of contact persons, which made pages of megabytes. `counts` are (label, count,
+    URL of the filtered list), `rows` the first children (at most SHOWN_CHILDREN) as lists of
+    cells under `headings`, `links` (label, URL) pairs such as the list of all of them."""
+    return render_to_string(
+        "admin/bounded_children.html",
+        {"counts": counts, "headings": headings, "rows": rows, "total": total, "links": links},
+    )
+
+
+def count_of(queryset, *, distinct: str = "", **filters):
+    """The number of rows of `queryset` (filtered by `filters`, with OuterRef for the row of
+    the list), or of the `distinct` values of a field among them, as a subquery. Unlike an
+    aggregate over a join, which counts the children of every row before the LIMIT picks a
+    page, it is counted for the rows shown only, in the index on the foreign key."""
+    rows = (
+        queryset.filter(**filters)
+        .order_by()
+        .annotate(group=Value(1))
+        .values("group")
+        .annotate(n=Count(distinct or "pk", distinct=bool(distinct)))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)

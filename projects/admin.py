@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.db import models
-from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.db.models import Count, OuterRef
+from django.http import StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from network_portal.admin import count_of
 from network_portal.forms import RepeatedHourModelForm
 
 from . import exports, services
@@ -116,10 +117,10 @@ class ProjectIdeaAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                interest_count=Count(
-                    "interests__municipality",
-                    filter=Q(interests__withdrawn_at__isnull=True),
-                    distinct=True,
+                interest_count=count_of(
+                    Interest.objects.filter(withdrawn_at__isnull=True),
+                    idea=OuterRef("pk"),
+                    distinct="municipality",
                 )
             )
         )
@@ -136,7 +137,9 @@ class ProjectIdeaAdmin(admin.ModelAdmin):
         ideas = queryset.select_related("lead_municipality").prefetch_related(
             "sectors", "programmes"
         )
-        response = HttpResponse(exports.ideas_csv(ideas), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            exports.ideas_csv_lines(ideas), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = 'attachment; filename="project-ideas.csv"'
         return response
 

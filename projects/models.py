@@ -123,6 +123,8 @@ class ProjectIdea(models.Model):
         verbose_name = _("project idea")
         verbose_name_plural = _("project ideas")
         ordering = ["-updated_at", "-pk"]
+        # The list, newest first, and the admin's date hierarchy.
+        indexes = [models.Index(fields=["updated_at", "id"], name="projectidea_updated_at")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(
@@ -261,6 +263,8 @@ class Interest(models.Model):
         verbose_name = _("interest in cooperating")
         verbose_name_plural = _("interests in cooperating")
         ordering = ["idea", "created_at", "pk"]
+        # Behind the admin's date hierarchy.
+        indexes = [models.Index(fields=["created_at"], name="interest_created_at")]
         constraints = [
             models.UniqueConstraint(
                 fields=["idea", "contact_person"],

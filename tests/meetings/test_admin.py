@@ -70,30 +70,8 @@ def meeting_form(meeting: Meeting, **overrides) -> dict:
                 f"{prefix}description": item.description,
             }
         )
-    registrations = list(meeting.registrations.all()) if meeting.pk else []
-    data.update(
-        management_form("registrations", total=len(registrations), initial=len(registrations))
-    )
-    # The add-only inline for new registrations, empty.
-    data.update(management_form("registrations-2", total=0, initial=0))
-    for index, registration in enumerate(registrations):
-        prefix = f"registrations-{index}-"
-        data.update(
-            {
-                f"{prefix}id": registration.pk,
-                f"{prefix}meeting": meeting.pk,
-                f"{prefix}contact_person": registration.contact_person_id,
-                f"{prefix}status": registration.status,
-                # The status the page showed, which the browser posts back alongside.
-                f"initial-{prefix}status": registration.status,
-                f"{prefix}attendance_mode": registration.attendance_mode,
-                f"{prefix}dietary_needs": registration.dietary_needs,
-            }
-        )
-        if registration.presenting_project_idea:
-            data[f"{prefix}presenting_project_idea"] = "on"
-        if registration.is_late:
-            data[f"{prefix}is_late"] = "on"
+    # The add-only inline for new registrations, empty: existing ones have no form here.
+    data.update(management_form("registrations", total=0, initial=0))
     data.update(overrides)
     return data
 
@@ -487,6 +465,13 @@ def fill(model, count, meeting_factory, registration_factory, contact_person_fac
             )
 
 
+# Session, user, second factor and two for permissions, then each list's own: the series list
+# counts twice and pages; the meeting list loads the series filter, counts twice, pages, and
+# reads the date hierarchy and the year filter; the registration list loads the series and
+# meeting filters, counts once, pages, and reads the year filter.
+CHANGELIST_QUERIES = {"meetingseries": 9, "meeting": 12, "registration": 10}
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_changelist_query_count_does_not_grow(
     staff_client,
@@ -507,32 +492,7 @@ def test_changelist_query_count_does_not_grow(
     many, shown_many = count_queries(load)
     assert shown_few == 5
     assert shown_many == 100
-    assert many == few
-
-
-def test_meeting_change_form_query_count_does_not_grow(
-    staff_client, count_queries, meeting_factory, agenda_item_factory, registration_factory
-):
-    # A meeting page in the admin lists every registration inline; it must not cost queries
-    # per registration (str(registration) loads the meeting, the contact person autocomplete
-    # loads the person and, for the label, the person's municipality).
-    meeting = meeting_factory(capacity=200)
-    url = change_url(meeting)
-
-    def fill(count):
-        agenda_item_factory.create_batch(count, meeting=meeting)
-        registration_factory.create_batch(count, meeting=meeting)
-
-    def load():
-        response = staff_client.get(url)
-        assert response.status_code == 200
-        return response
-
-    fill(5)
-    few, _ = count_queries(load)
-    fill(95)
-    many, _ = count_queries(load)
-    assert many == few
+    assert few == many == CHANGELIST_QUERIES[model]
 
 
 # --- Capacity --------------------------------------------------------------------------------

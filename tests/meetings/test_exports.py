@@ -40,6 +40,13 @@ def export_url(meeting, file_format) -> str:
     return reverse(f"admin:meetings_meeting_participants_{file_format}", args=[meeting.pk])
 
 
+def body(response) -> bytes:
+    """The bytes of a download, streamed or not."""
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
+
+
 def read_csv(content: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
 
@@ -204,6 +211,51 @@ def test_one_query_for_the_table(registration_factory, meeting, count_queries, c
     assert queries == 1
 
 
+@pytest.fixture
+def display_calls(monkeypatch):
+    """Count the calls of the choice fields' get_*_display(): a label per row and field,
+    looked up through the translation catalogue each time, took half of an export's time."""
+    from members.models import ContactPerson
+
+    calls = []
+    for model, name in [
+        (ContactPerson, "get_sector_display"),
+        (Registration, "get_attendance_mode_display"),
+        (Registration, "get_status_display"),
+    ]:
+        original = getattr(model, name)
+
+        def counted(self, original=original, name=name):
+            calls.append(name)
+            return original(self)
+
+        monkeypatch.setattr(model, name, counted)
+    return calls
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_labels_are_looked_up_once_per_file_not_per_row(
+    registration_factory, meeting, display_calls, file_format
+):
+    registration_factory.create_batch(5, meeting=meeting)
+    with translation.override("nn"):
+        few = exports.participants_file(meeting, file_format)
+    registration_factory.create_batch(45, meeting=meeting)
+    with translation.override("nn"):
+        many = exports.participants_file(meeting, file_format)
+    assert display_calls == []
+    assert len(many.content) > len(few.content)
+
+
+def test_a_stream_keeps_the_language_it_was_made_in(kari_registration):
+    with translation.override("nn"):
+        lines = exports.participants_csv(kari_registration.meeting)
+    with translation.override("en"):
+        rows = read_csv(b"".join(lines))
+    assert rows[0][:2] == ["Namn", "Kommune"]
+    assert rows[1][7] == "Ja"
+
+
 # --- The files -------------------------------------------------------------------------------
 
 
@@ -268,7 +320,7 @@ def test_staff_download(staff_en_client, kari_registration, file_format, content
     assert response["Content-Disposition"] == (
         f'attachment; filename="oppstart-2030-participants.{file_format}"'
     )
-    rows = read_csv(response.content) if file_format == "csv" else read_xlsx(response.content)
+    rows = read_csv(body(response)) if file_format == "csv" else read_xlsx(body(response))
     assert rows[0][0] == "Name"
     assert rows[1][:2] == ["Kari Nordmann", "Bergen"]
 
@@ -276,9 +328,32 @@ def test_staff_download(staff_en_client, kari_registration, file_format, content
 def test_download_in_the_staff_members_language(staff_client, kari_registration):
     # The admin speaks Nynorsk unless another language is chosen.
     response = staff_client.get(export_url(kari_registration.meeting, "csv"))
-    rows = read_csv(response.content)
+    rows = read_csv(body(response))
     assert rows[0][:2] == ["Namn", "Kommune"]
     assert rows[1][7] == "Ja"
+
+
+def test_the_csv_download_is_streamed_row_by_row(
+    staff_en_client, registration_factory, meeting, count_queries
+):
+    def download():
+        response = staff_en_client.get(export_url(meeting, "csv"))
+        assert response.status_code == 200
+        assert response.streaming
+        return read_csv(body(response))
+
+    registration_factory.create_batch(5, meeting=meeting)
+    few, rows = count_queries(download)
+    assert len(rows) == 6
+    registration_factory.create_batch(45, meeting=meeting)
+    many, rows = count_queries(download)
+    assert len(rows) == 51
+    with translation.override("en"):
+        assert body(staff_en_client.get(export_url(meeting, "csv"))) == (
+            exports.participants_file(meeting, "csv").content
+        )
+    # Session, user, second factor, permissions (2), the meeting, the registrations.
+    assert few == many == 7
 
 
 def test_change_page_links_to_both_downloads(staff_client, meeting, kari_registration):

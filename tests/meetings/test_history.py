@@ -72,11 +72,11 @@ def test_staff_adding_a_registration_on_the_meeting_page(
     data = admin_form_data(staff_client.get(change_url(meeting)))
     data.update(
         {
-            "registrations-2-TOTAL_FORMS": 1,
-            "registrations-2-0-contact_person": person.pk,
-            "registrations-2-0-status": Registration.Status.CONFIRMED,
-            "registrations-2-0-attendance_mode": Registration.AttendanceMode.IN_PERSON,
-            "registrations-2-0-dietary_needs": "",
+            "registrations-TOTAL_FORMS": 1,
+            "registrations-0-contact_person": person.pk,
+            "registrations-0-status": Registration.Status.CONFIRMED,
+            "registrations-0-attendance_mode": Registration.AttendanceMode.IN_PERSON,
+            "registrations-0-dietary_needs": "",
         }
     )
     response = staff_client.post(change_url(meeting), data)

@@ -1,5 +1,8 @@
 import pytest
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from members.models import ContactPerson, EmailDomain, Municipality
@@ -351,7 +354,13 @@ def test_changelist_query_count_does_not_grow(
     many, shown_many = count_queries(load)
     assert shown_few >= 5
     assert shown_many >= 100
-    assert many == few
+    assert few == many == CHANGELIST_QUERIES[model]
+
+
+# Session, user, second factor, permissions (2), the count (twice), the page, the date
+# hierarchy's range and dates, and the choices of one list filter (groups, counties,
+# municipalities).
+CHANGELIST_QUERIES = {"user": 11, "municipality": 11, "contactperson": 11}
 
 
 def test_municipality_autocomplete_is_in_alphabetical_order(staff_client, municipality_factory):
@@ -370,25 +379,6 @@ def test_municipality_autocomplete_is_in_alphabetical_order(staff_client, munici
     assert response.status_code == 200
     names = [row["text"].split(" ", 1)[1] for row in response.json()["results"]]
     assert names == ["Askøy", "Bergen", "Odda", "Voss"]
-
-
-def test_municipality_change_form_query_count_does_not_grow(
-    staff_client, count_queries, email_domain_factory, contact_person_factory
-):
-    # The contact persons inline shows each person's str(), which names the municipality.
-    municipality = email_domain_factory().municipality
-    url = reverse("admin:members_municipality_change", args=[municipality.pk])
-
-    def load():
-        response = staff_client.get(url)
-        assert response.status_code == 200
-        return response
-
-    contact_person_factory.create_batch(5, municipality=municipality)
-    few, _ = count_queries(load)
-    contact_person_factory.create_batch(95, municipality=municipality)
-    many, _ = count_queries(load)
-    assert many == few
 
 
 # --- People's data is not deleted --------------------------------------------------------------
@@ -425,11 +415,11 @@ def test_contact_persons_cannot_be_deleted_from_their_municipality(
     person = contact_person_factory()
     url = reverse("admin:members_municipality_change", args=[person.municipality_id])
     response = staff_client.get(url)
-    [inline] = [
+    # The page lists its people read-only: it has no form for them, nor a DELETE box.
+    assert not [
         i for i in response.context["inline_admin_formsets"] if i.formset.model is ContactPerson
     ]
-    assert not inline.formset.can_delete
-    # A forged DELETE box is ignored.
+    # A forged row with a DELETE box is ignored.
     data = municipality_form(
         name=person.municipality.name,
         number=person.municipality.number,
@@ -447,3 +437,106 @@ def test_contact_persons_cannot_be_deleted_from_their_municipality(
     )
     assert staff_client.post(url, data).status_code == 302
     assert ContactPerson.objects.filter(pk=person.pk).exists()
+
+
+# --- A municipality's page: its contact persons summed up, not one form row each ------------
+
+
+def municipality_page(client, municipality):
+    # The history link looks up the content type once per process: count it every time.
+    ContentType.objects.clear_cache()
+    url = reverse("admin:members_municipality_change", args=[municipality.pk])
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response, len(context.captured_queries)
+
+
+def test_the_municipality_page_sums_up_contact_persons_and_links_to_the_list(
+    staff_en_client, municipality_factory, contact_person_factory
+):
+    bergen = municipality_factory(name="Bergen")
+    for index in range(24):
+        contact_person_factory(municipality=bergen, name=f"Person {index:02}")
+    contact_person_factory(municipality=bergen, name="Aase Sluttar", is_active=False)
+    contact_person_factory(name="Elsewhere")
+
+    response, _queries = municipality_page(staff_en_client, bergen)
+
+    assert not [
+        inline
+        for inline in response.context["inline_admin_formsets"]
+        if inline.formset.model is ContactPerson
+    ]
+    page = " ".join(response.content.decode().split())
+    listed = changelist("contactperson") + f"?municipality__id__exact={bergen.pk}"
+    assert f'href="{listed}"' in page
+    assert f'href="{listed}&amp;is_active__exact=1">Active: 24</a>' in page
+    assert f'href="{listed}&amp;is_active__exact=0">Inactive: 1</a>' in page
+    assert "The first 20 of 25 are shown." in page
+    # Active people first, by name, each linked to the page where they are changed.
+    assert "Person 19" in page
+    assert "Person 20" not in page
+    assert "Aase Sluttar" not in page
+    first = ContactPerson.objects.get(name="Person 00")
+    assert reverse("admin:members_contactperson_change", args=[first.pk]) in page
+    # A new person is added on their own page, with the municipality filled in.
+    add_url = reverse("admin:members_contactperson_add") + f"?municipality={bergen.pk}"
+    assert f'href="{add_url}"' in page
+    form = staff_en_client.get(add_url).context["adminform"].form
+    assert form.initial["municipality"] == str(bergen.pk)
+
+
+def test_the_municipality_page_keeps_its_size_and_queries_with_many_contact_persons(
+    staff_client, email_domain_factory, contact_person_factory
+):
+    municipality = email_domain_factory().municipality
+
+    contact_person_factory.create_batch(5, municipality=municipality)
+    few, few_queries = municipality_page(staff_client, municipality)
+    contact_person_factory.create_batch(45, municipality=municipality)
+    many, many_queries = municipality_page(staff_client, municipality)
+
+    # Session, user, second factor, permissions (2), the municipality, its e-mail domains,
+    # the history link's content type, the contact person counts and the first of them.
+    assert few_queries == many_queries == 10
+    # 15 more rows of the summary, and nothing per person beyond them.
+    assert len(many.content) - len(few.content) < 15 * 1_000
+
+
+def test_the_municipality_list_counts_people_without_joining_every_contact_person(
+    staff_client, email_domain_factory, contact_person_factory
+):
+    municipality = email_domain_factory(domain="bergen.kommune.no").municipality
+    email_domain_factory(municipality=municipality, domain="bergen.no")
+    contact_person_factory.create_batch(3, municipality=municipality)
+    contact_person_factory(municipality=municipality, is_active=False)
+
+    with CaptureQueriesContext(connection) as context:
+        response = staff_client.get(changelist("municipality"), {"q": "bergen"})
+
+    [row] = response.context["cl"].result_list
+    assert row.contact_person_count == 4
+    # A join counts every contact person of every municipality before the LIMIT picks a page.
+    assert not [
+        query
+        for query in context.captured_queries
+        if 'JOIN "members_contactperson"' in query["sql"]
+    ]
+
+
+def test_the_summary_is_for_those_who_may_see_contact_persons(
+    client, user_factory, contact_person_factory
+):
+    from django.contrib.auth.models import Permission
+
+    person = contact_person_factory(name="Kari Nordmann")
+    user = user_factory(is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_municipality"))
+    sign_in_with_second_factor(client, user)
+    url = reverse("admin:members_municipality_change", args=[person.municipality_id])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "Kari Nordmann" not in response.content.decode()
+    user.user_permissions.add(Permission.objects.get(codename="view_contactperson"))
+    assert "Kari Nordmann" in client.get(url).content.decode()
