@@ -126,8 +126,10 @@ def scaled_counts(scale: float) -> dict[str, int]:
     # there must be enough meetings to hold the registrations and recipients.
     fill = max(counts["registrations"], counts["mailing_recipients"]) / counts["contact_persons"]
     counts["meetings"] = max(3, counts["meetings"], math.ceil(fill / 0.7))
+    # The big municipality stays the biggest, also where the floors above bend the shares.
+    average = math.ceil(counts["contact_persons"] / counts["municipalities"])
     counts["big_municipality_contacts"] = min(
-        max(3, round(BIG_MUNICIPALITY_CONTACTS * scale)),
+        max(3, round(BIG_MUNICIPALITY_CONTACTS * scale), 2 * average),
         counts["contact_persons"] - (counts["municipalities"] - 1),
     )
     counts["big_meeting_registrations"] = min(
@@ -432,7 +434,8 @@ class Generator:
                         if tentative
                         else starts_at - dt.timedelta(days=self.rng.choice([2, 3, 5, 7]))
                     ),
-                    capacity=self.rng.choice([None, 80, 120, 160, 200, 250, 300]),
+                    # Set with the registrations (make_registrations).
+                    capacity=None,
                     calendar_uid=str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
                     sequence=self.rng.choice([0, 0, 1, 2]),
                 )
@@ -463,7 +466,7 @@ class Generator:
         self.timed("meetings", len(self.meetings))
 
     def make_registrations(self):
-        from meetings.models import Registration
+        from meetings.models import Meeting, Registration
 
         target = self.counts["registrations"]
         big_count = self.counts["big_meeting_registrations"]
@@ -485,6 +488,13 @@ class Generator:
             change = max(-plan[meeting.pk], min(difference, len(self.people) - plan[meeting.pk]))
             plan[meeting.pk] += change
             difference -= change
+
+        # Seats follow the demand, so that some meetings fill up at every scale: a few have no
+        # limit, most have somewhat fewer or more seats than people who register.
+        for meeting in dated:
+            share = self.rng.choice([None, 0.6, 0.8, 0.9, 1.0, 1.2, 1.5])
+            meeting.capacity = None if share is None else max(1, round(plan[meeting.pk] * share))
+        Meeting.objects.bulk_update(dated, ["capacity"], BATCH_SIZE)
 
         by_pk = {m.pk: m for m in self.meetings}
         roles = {self.coordinator.pk, self.member.pk}
