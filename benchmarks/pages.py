@@ -17,12 +17,14 @@ and deletes them at the end.
 """
 
 import argparse
+import concurrent.futures
 import datetime as dt
 import http.client
 import os
 import platform
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -276,6 +278,9 @@ def start_gunicorn(environment: dict[str, str], port: int, log: Path) -> subproc
         "sync",
         "--bind",
         f"127.0.0.1:{port}",
+        # Workers fork from a master that has loaded Django: the server restarts in a second
+        # for each page (see measure).
+        "--preload",
         # The slowest admin pages take seconds under load; the default 30 s would kill them.
         "--timeout",
         "300",
@@ -296,6 +301,16 @@ def start_gunicorn(environment: dict[str, str], port: int, log: Path) -> subproc
         time.sleep(0.5)
     server.terminate()
     raise RuntimeError(f"gunicorn did not answer /healthz within a minute; log:\n{log.read_text()}")
+
+
+def stop_gunicorn(server: subprocess.Popen) -> None:
+    # SIGINT is gunicorn's quick shutdown: requests still queued are dropped, not served.
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def fetch(port: int, path: str, cookie: str | None) -> tuple[int, int, str]:
@@ -364,26 +379,39 @@ def run_wrk(port: int, page: Page, cookie: str | None, args, result: Result) -> 
         result.failure = "; ".join(problems)
 
 
-def measure(port: int, pages: list[Page], cookies, args, results) -> None:
+def measure(environment, port: int, log: Path, pages: list[Page], cookies, args, results):
+    """Each page on a fresh server: wrk stops with up to one request per connection still
+    queued in gunicorn, and a slow page's leftovers would otherwise be timed with the next."""
     for page in pages:
-        result = results[page.key]
-        cookie = cookies.get(page.role)
-        status, size, location = fetch(port, page.path, cookie)
-        result.status, result.size = status, size
-        if not 200 <= status < 300:
-            result.failure = f"HTTP {status}" + (f" to {location}" if location else "")
-            print(f"  {page.key:<22} FAILED: {result.failure}", flush=True)
-            continue
-        run_wrk(port, page, cookie, args, result)
-        if result.p50 is not None:
-            print(
-                f"  {page.key:<22} {result.rps:8.1f} req/s  p50 {result.p50 * 1000:9.1f} ms  "
-                f"{kilobytes(result.size):>8} kB"
-                + (f"  ({result.failure})" if result.failure else ""),
-                flush=True,
-            )
-        else:
-            print(f"  {page.key:<22} FAILED: {result.failure}", flush=True)
+        server = start_gunicorn(environment, port, log)
+        try:
+            measure_page(port, page, cookies.get(page.role), args, results[page.key])
+        finally:
+            stop_gunicorn(server)
+
+
+def measure_page(port: int, page: Page, cookie: str | None, args, result: Result) -> None:
+    # One request per worker first: it checks the answer and warms each worker's caches
+    # (compiled templates, translations), as a server that has run for a while has them.
+    with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
+        answers = list(pool.map(lambda _: fetch(port, page.path, cookie), range(WORKERS)))
+    status, size, location = answers[0]
+    result.status, result.size = status, size
+    failed = [answer for answer in answers if not 200 <= answer[0] < 300]
+    if failed:
+        status, _, location = failed[0]
+        result.failure = f"HTTP {status}" + (f" to {location}" if location else "")
+        print(f"  {page.key:<22} FAILED: {result.failure}", flush=True)
+        return
+    run_wrk(port, page, cookie, args, result)
+    if result.p50 is not None:
+        print(
+            f"  {page.key:<22} {result.rps:8.1f} req/s  p50 {result.p50 * 1000:9.1f} ms  "
+            f"{kilobytes(result.size):>8} kB" + (f"  ({result.failure})" if result.failure else ""),
+            flush=True,
+        )
+    else:
+        print(f"  {page.key:<22} FAILED: {result.failure}", flush=True)
 
 
 def kilobytes(size: int) -> str:
@@ -432,8 +460,14 @@ def describe_machine(args) -> str:
         f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores ({cpu}); "
         f"{database}; gunicorn {WORKERS} sync workers; "
         f"wrk -t{WRK_THREADS} -c{args.connections} -d{args.duration}s; "
-        f"DATABASE_CONN_MAX_AGE={os.environ.get('DATABASE_CONN_MAX_AGE') or '0'}"
+        f"DATABASE_CONN_MAX_AGE={os.environ.get('DATABASE_CONN_MAX_AGE') or '0'}; "
+        f"load average before the run {load_average()}"
     )
+
+
+def load_average() -> str:
+    # The machine may be shared: a busy one slows every page, /healthz included.
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def main() -> int:
@@ -474,19 +508,15 @@ def main() -> int:
             machine = describe_machine(args)
             connections.close_all()
             port = args.port or free_port()
-            server = start_gunicorn(environment, port, Path(folder) / "gunicorn.log")
-            try:
-                print(f"Load: {machine}", flush=True)
-                measure(port, pages, cookies, args, results)
-            finally:
-                server.terminate()
-                server.wait(timeout=60)
+            print(f"Load: {machine}", flush=True)
+            measure(environment, port, Path(folder) / "gunicorn.log", pages, cookies, args, results)
         finally:
             delete_sessions(keys)
             connections.close_all()
 
     print()
     print(machine)
+    print(f"Load average after the run: {load_average()}")
     print()
     print(table(list(results.values())))
     return 1 if any(r.failure for r in results.values()) else 0
