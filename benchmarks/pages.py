@@ -20,6 +20,7 @@ import argparse
 import concurrent.futures
 import datetime as dt
 import http.client
+import math
 import os
 import platform
 import re
@@ -40,6 +41,7 @@ from benchmarks import scale_data  # noqa: E402
 
 WORKERS = 4
 WRK_THREADS = 2
+MAX_DURATION = 120  # seconds: the longest a slow page's run is stretched to
 SECOND = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
@@ -86,6 +88,7 @@ class Result:
     rps: float | None = None
     p50: float | None = None  # seconds
     p99: float | None = None
+    duration: int | None = None  # seconds of load
     failure: str = ""
 
 
@@ -332,12 +335,12 @@ def seconds(text: str) -> float:
     return float(match[1]) * SECOND[match[2]]
 
 
-def run_wrk(port: int, page: Page, cookie: str | None, args, result: Result) -> None:
+def run_wrk(port: int, page: Page, cookie: str | None, duration: int, args, result: Result):
     command = [
         "wrk",
         f"-t{WRK_THREADS}",
         f"-c{args.connections}",
-        f"-d{args.duration}s",
+        f"-d{duration}s",
         "--latency",
         # Requests slower than wrk's default 2 s would be dropped from the statistics.
         "--timeout",
@@ -347,7 +350,7 @@ def run_wrk(port: int, page: Page, cookie: str | None, args, result: Result) -> 
         command += ["-H", f"Cookie: {cookie}"]
     command.append(f"http://127.0.0.1:{port}{page.path}")
     output = subprocess.run(  # noqa: S603
-        command, capture_output=True, text=True, check=False, timeout=args.duration + 600
+        command, capture_output=True, text=True, check=False, timeout=duration + 600
     )
     text = output.stdout
     if output.returncode != 0:
@@ -361,7 +364,7 @@ def run_wrk(port: int, page: Page, cookie: str | None, args, result: Result) -> 
         return
     result.requests = int(requests[1])
     if result.requests == 0:
-        result.failure = f"no response within the {args.duration} s run"
+        result.failure = f"no response within the {duration} s run"
         return
     result.rps = float(rps[1])
     result.p50 = seconds(distribution["50"])
@@ -403,7 +406,16 @@ def measure_page(port: int, page: Page, cookie: str | None, args, result: Result
         result.failure = f"HTTP {status}" + (f" to {location}" if location else "")
         print(f"  {page.key:<22} FAILED: {result.failure}", flush=True)
         return
-    run_wrk(port, page, cookie, args, result)
+    # A page whose requests take seconds needs a longer run for more than a handful of them:
+    # about three rounds of every connection's request, from one warm request's time.
+    started = time.perf_counter()
+    fetch(port, page.path, cookie)
+    alone = time.perf_counter() - started
+    parallel = min(WORKERS, os.cpu_count() or 1)
+    result.duration = max(
+        args.duration, min(MAX_DURATION, math.ceil(3 * alone * args.connections / parallel))
+    )
+    run_wrk(port, page, cookie, result.duration, args, result)
     if result.p50 is not None:
         print(
             f"  {page.key:<22} {result.rps:8.1f} req/s  p50 {result.p50 * 1000:9.1f} ms  "
@@ -418,7 +430,7 @@ def kilobytes(size: int) -> str:
     return f"{size / 1024:,.1f}" if size >= 1024 else f"{size / 1024:.2f}"
 
 
-def table(results: list[Result]) -> str:
+def table(results: list[Result], duration: int) -> str:
     healthz = next((r for r in results if r.page.key == "healthz"), None)
     floor = healthz.p50 if healthz and healthz.p50 else None
     lines = [
@@ -434,10 +446,13 @@ def table(results: list[Result]) -> str:
             lines.append(f"| {r.page.label} | FAILED: {failure} | | | | {size} | {queries} | |")
             continue
         ratio = f"{r.p50 / floor:,.1f}" if floor else ""
+        requests = f"{r.requests:,}"
+        if r.duration != duration:
+            requests += f" in {r.duration} s"
         label = r.page.label + (f" (FAILED: {r.failure})" if r.failure else "")
         lines.append(
             f"| {label} | {r.rps:,.1f} | {r.p50 * 1000:,.1f} | {r.p99 * 1000:,.1f} | {ratio} "
-            f"| {size} | {queries} | {r.requests:,} |"
+            f"| {size} | {queries} | {requests} |"
         )
     return "\n".join(lines)
 
@@ -518,7 +533,7 @@ def main() -> int:
     print(machine)
     print(f"Load average after the run: {load_average()}")
     print()
-    print(table(list(results.values())))
+    print(table(list(results.values()), args.duration))
     return 1 if any(r.failure for r in results.values()) else 0
 
 
