@@ -8,12 +8,12 @@ Run from the project folder, after `benchmarks/scale_data.py` filled the databas
 It gathers the static files into a temporary folder, signs in the roles the pages need (the
 member, the coordinator of the big municipality and the staff account, whose session passes
 the second factor as allauth records it), counts each page's SQL queries with Django's test
-client in this process, then starts gunicorn (4 sync workers, DEBUG off, plain HTTP on
-127.0.0.1) and runs `wrk` against each page in turn. It prints a markdown table: requests a
-second, median and 99th percentile latency, the median as a multiple of /healthz's median in the
-same run, the response size and the SQL queries per request. A page that does not answer 2xx
-is reported as a failure and not timed. It writes nothing but the sessions it signs in with,
-and deletes them at the end.
+client in this process, then for each page in turn starts a fresh gunicorn (4 sync workers,
+DEBUG off, plain HTTP on 127.0.0.1) and runs `wrk` against it. It prints a markdown table:
+requests a second, median and 99th percentile latency, the median as a multiple of /healthz's
+median in the same run, the response size and the SQL queries per request. A page that does
+not answer 2xx is reported as a failure and not timed. It writes nothing but the sessions it
+signs in with, and deletes them at the end.
 """
 
 import argparse
@@ -426,6 +426,11 @@ def measure_page(port: int, page: Page, cookie: str | None, args, result: Result
         print(f"  {page.key:<22} FAILED: {result.failure}", flush=True)
 
 
+def rate(per_second: float) -> str:
+    # wrk gives two decimals: a page of several seconds is not "0.0 a second".
+    return f"{per_second:,.1f}" if per_second >= 1 else f"{per_second:.2f}"
+
+
 def kilobytes(size: int) -> str:
     return f"{size / 1024:,.1f}" if size >= 1024 else f"{size / 1024:.2f}"
 
@@ -451,7 +456,7 @@ def table(results: list[Result], duration: int) -> str:
             requests += f" in {r.duration} s"
         label = r.page.label + (f" (FAILED: {r.failure})" if r.failure else "")
         lines.append(
-            f"| {label} | {r.rps:,.1f} | {r.p50 * 1000:,.1f} | {r.p99 * 1000:,.1f} | {ratio} "
+            f"| {label} | {rate(r.rps)} | {r.p50 * 1000:,.1f} | {r.p99 * 1000:,.1f} | {ratio} "
             f"| {size} | {queries} | {requests} |"
         )
     return "\n".join(lines)
