@@ -2,12 +2,26 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
+from django.db.models import Q
+from django.utils import translation
 
 from network_portal.validators import validate_email_address_text
 from outbox.services import email_queue
 
+from .models import ContactPerson
 from .permissions import is_linked_member
 from .services import account_waiting_notify, contact_person_link_for_user
+
+
+def mail_language(email: str) -> str:
+    """The language of a mail to this address: the stored preference of its contact person;
+    before there is one (signing up), the language the person uses the site in."""
+    stored = (
+        ContactPerson.objects.filter(Q(email__iexact=email) | Q(user__email__iexact=email))
+        .values_list("preferred_language", flat=True)
+        .first()
+    )
+    return stored or translation.get_language() or settings.LANGUAGE_CODE
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -51,14 +65,15 @@ class AccountAdapter(DefaultAccountAdapter):
         """Account e-mails (address confirmation, password reset, ...) go through the outbox
         like every other e-mail, so an SMTP outage delays them instead of losing them."""
         request = allauth_context.request
-        message = self.render_mail(
-            template_prefix,
-            email,
-            {
-                "request": request,
-                "email": email,
-                "current_site": get_current_site(request),
-                **context,
-            },
-        )
+        with translation.override(mail_language(email)):
+            message = self.render_mail(
+                template_prefix,
+                email,
+                {
+                    "request": request,
+                    "email": email,
+                    "current_site": get_current_site(request),
+                    **context,
+                },
+            )
         email_queue(messages=[message], kind="account." + template_prefix.rsplit("/", 1)[-1])

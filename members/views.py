@@ -8,13 +8,15 @@ from django.contrib.auth import logout
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header
+from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
+from django.views.i18n import set_language
 
 from .forms import AccountDeleteForm, ProfileForm
 from .models import ContactPerson
@@ -180,6 +182,34 @@ class AccountDeleteView(LoginRequiredMixin, FormView):
 
 class AccountDeletedView(TemplateView):
     template_name = "members/account_deleted.html"
+
+
+class LanguageSwitchView(View):
+    """The header's language buttons. For a signed-in contact person the choice is also their
+    stored preference, which every e-mail to them follows, and the page says so; one rule for
+    pages and mail (see AccountAdapter.send_mail)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        response = set_language(request)
+        language = request.POST.get("language")
+        if (
+            request.user.is_authenticated
+            and response.status_code == 302
+            and check_for_language(language)
+            and language in dict(settings.LANGUAGES)
+        ):
+            person = viewer_for(request).person
+            if person is not None and person.preferred_language != language:
+                contact_person_update_profile(person=person, preferred_language=language)
+                with translation.override(language):
+                    messages.info(
+                        request,
+                        _("E-mails to you will be in %(language)s from now on.")
+                        % {"language": translation.get_language_info(language)["name_local"]},
+                    )
+        return response
 
 
 class SignOutEverywhereView(LoginRequiredMixin, View):

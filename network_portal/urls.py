@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 from django.views.generic import TemplateView
-from django.views.i18n import set_language
 
 from meetings import views as meeting_views
 from meetings.converters import CalendarTokenConverter
@@ -9,6 +8,7 @@ from members.views import (
     AccountDeletedView,
     AccountDeleteView,
     CalendarFeedResetView,
+    LanguageSwitchView,
     PersonalDataExportView,
     ProfileView,
     SignOutEverywhereView,
@@ -59,6 +59,6 @@ urlpatterns = [
         name="profile_sign_out_everywhere",
     ),
     path("accounts/", include("allauth.urls")),
-    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/setlang/", LanguageSwitchView.as_view(), name="set_language"),
     path("admin/", admin.site.urls),
 ]
