@@ -271,6 +271,7 @@ class RegistrationCancelView(ActorRegistrationMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["registration"] = self.registration
         context["meeting"] = self.registration.meeting
+        context["person"] = self.get_person()
         return context
 
     def post(self, request, *args, **kwargs):

@@ -6,6 +6,7 @@ project folder, the console e-mail backend and DEBUG on. With DEBUG off, SECRET_
 """
 
 import os
+from email.utils import formataddr
 from pathlib import Path
 
 import dj_database_url
@@ -131,6 +132,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "network_portal.context_processors.organiser",
             ],
         },
     },
@@ -265,8 +267,16 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT") or "30")
+# Mail comes from a name people recognise, not a bare address: "Kommunenettverket
+# <kommunenettverk@example.org>". A DEFAULT_FROM_EMAIL that already has a name is used as it is.
+EMAIL_SENDER_NAME = os.environ.get("EMAIL_SENDER_NAME") or "Kommunenettverket"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "kommunenettverk@example.org"
+if "<" not in DEFAULT_FROM_EMAIL and EMAIL_SENDER_NAME:
+    DEFAULT_FROM_EMAIL = formataddr((EMAIL_SENDER_NAME, DEFAULT_FROM_EMAIL))
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Who runs the network, as the footer names it (empty: the footer names nobody). The
+# organiser of each meeting series is set on the series.
+ORGANISER_NAME = os.environ.get("ORGANISER_NAME") or ""
 
 # --- Background tasks (django-tasks) -------------------------------------------------------
 
