@@ -455,3 +455,22 @@ def test_english_package_pages_use_the_portal_wording(client, data):
     assert "Sign in" in login and "Remember me" in login
     assert "<h1> Sign up </h1>" in signup
     assert "E-mail addresses" in addresses
+
+
+@pytest.mark.parametrize("language", ["nn", "nb"])
+def test_admin_autocomplete_boxes_load_their_translation(staff_client, language):
+    """Select2 (the admin's autocomplete boxes) has its own words in a script per language;
+    Nynorsk is ours (static/admin/js/vendor/select2/i18n/nn.js), Bokmål is Select2's."""
+    from django.contrib.staticfiles import finders
+
+    staff_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = staff_client.get(reverse("admin:projects_interest_add"))
+
+    html = response.content.decode()
+    assert f"admin/js/vendor/select2/i18n/{language}.js" in html
+    assert f'lang="{language}"' in html
+    script = Path(finders.find(f"admin/js/vendor/select2/i18n/{language}.js")).read_text()
+    assert f'"select2/i18n/{language}"' in script
+    english = Path(finders.find("admin/js/vendor/select2/i18n/en.js")).read_text()
+    for text in re.findall(r'return"([^"]+)"', english):
+        assert text not in script
