@@ -221,6 +221,25 @@ def english_in(html: str, language: str, allowed: frozenset[str]) -> list[str]:
     return found
 
 
+def english_in_email(message: OutboxEmail, allowed: frozenset[str]) -> list[str]:
+    """English msgids in an e-mail: its subject and each line of its text, whole, and the
+    longer msgids (whole sentences) anywhere in the text."""
+    texts, patterns = english_msgids()
+    lines = [message.subject, *message.body.splitlines()]
+    found = [
+        normalise(line)
+        for line in lines
+        if normalise(line) not in allowed
+        and (
+            normalise(line) in texts
+            or any(pattern.fullmatch(normalise(line)) for pattern in patterns)
+        )
+    ]
+    body = normalise(message.body)
+    found += [text for text in texts if len(text) >= 25 and text in body and text not in allowed]
+    return list(dict.fromkeys(found))
+
+
 @pytest.fixture
 def data(db, settings):
     """At least one object of every model the admin shows, with a change in its history."""
@@ -392,6 +411,29 @@ def test_no_english_on_admin_and_package_pages(client, data, language):
         ),
     )
 
+    # The account e-mails those pages send, to a person whose language is the page's.
+    person = factories.LinkedContactPersonFactory(preferred_language=language)
+    OutboxEmail.objects.all().delete()
+    visitor.post(reverse("account_reset_password"), {"email": person.email})
+    visitor.post(
+        reverse("account_signup"),
+        {
+            "name": "Ny Person",
+            "email": f"ny-{language}@example.org",
+            "password1": "Ein lang nok frase",
+            "password2": "Ein lang nok frase",
+        },
+    )
+    mails = list(OutboxEmail.objects.all())
+    assert {mail.kind for mail in mails} >= {
+        "account.password_reset_key",
+        "account.email_confirmation_signup",
+    }
+    for mail in mails:
+        found = english_in_email(mail, allowed)
+        if found:
+            problems[f"e-mail {mail.kind}"] = found
+
     not_shown = {
         label: status for label, status in statuses.items() if label not in opened and status != 200
     }
@@ -474,3 +516,26 @@ def test_admin_autocomplete_boxes_load_their_translation(staff_client, language)
     english = Path(finders.find("admin/js/vendor/select2/i18n/en.js")).read_text()
     for text in re.findall(r'return"([^"]+)"', english):
         assert text not in script
+
+
+def test_the_check_finds_english_interface_text_and_leaves_data_alone():
+    html = (
+        "<h1>Select kommune to change</h1><p>Show counts</p>"
+        '<input type="submit" value="Save"><img alt="Search" src="s.svg">'
+        '<code>email</code><button lang="en">English</button><p>Kari Nordmann</p>'
+        "<script>gettext('Remove all')</script><p>Vis tal</p>"
+    )
+    mail = OutboxEmail(
+        subject="Password Reset Email", body="Hei Kari,\n\nThanks for using our site!"
+    )
+
+    assert english_in(html, "nn", frozenset()) == [
+        "Select kommune to change",
+        "Show counts",
+        "Save",
+        "Search",
+    ]
+    assert english_in_email(mail, frozenset()) == [
+        "Password Reset Email",
+        "Thanks for using our site!",
+    ]
