@@ -539,3 +539,27 @@ def test_the_check_finds_english_interface_text_and_leaves_data_alone():
         "Password Reset Email",
         "Thanks for using our site!",
     ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        str(path.relative_to(PROJECT))
+        for locale_path in settings.LOCALE_PATHS
+        for path in Path(locale_path).glob("*/LC_MESSAGES/*.po")
+    ),
+)
+def test_every_catalogue_entry_is_translated_with_its_placeholders(path):
+    """What `msgfmt --statistics` would say: no untranslated or fuzzy entries; and each
+    translation keeps the msgid's named placeholders."""
+    named = re.compile(r"%\([^)]+\)[sdr]|\{[a-z_]+\}")
+    problems = []
+    for entry in read_po(PROJECT / path):
+        if not entry.translated:
+            problems.append(f"untranslated or fuzzy: {entry.msgid!r}")
+            continue
+        wanted = set(named.findall(entry.msgid_plural or entry.msgid))
+        for text in entry.msgstr.values():
+            if set(named.findall(text)) != wanted and not entry.msgid_plural:
+                problems.append(f"placeholders differ: {entry.msgid!r} -> {text!r}")
+    assert not problems, "\n".join(problems)
