@@ -19,17 +19,18 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.contrib.sites.models import Site
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django_tasks_db.models import DBTaskResult
 
+from network_portal.po import read_po
 from outbox.models import OutboxEmail
 from projects.models import EUProgramme
 from tests import factories
 from tests.helpers import sign_in_with_second_factor
-from tests.po import read_po
 
 pytestmark = pytest.mark.django_db
 
@@ -563,3 +564,9 @@ def test_every_catalogue_entry_is_translated_with_its_placeholders(path):
             if set(named.findall(text)) != wanted and not entry.msgid_plural:
                 problems.append(f"placeholders differ: {entry.msgid!r} -> {text!r}")
     assert not problems, "\n".join(problems)
+
+
+def test_package_catalogues_match_the_installed_packages():
+    """After a package upgrade, `manage.py package_messages` brings new msgids in to translate
+    and drops those the packages no longer use; this fails until it has been run."""
+    call_command("package_messages", "--check")

@@ -1,4 +1,4 @@
-"""A small reader of gettext .po files, enough for the translation tests (no polib needed)."""
+"""A small reader of gettext .po files: the translation tests and `manage.py package_messages`."""
 
 import ast
 from dataclasses import dataclass, field
