@@ -10,9 +10,14 @@ class NetworkPortalConfig(AppConfig):
     name = "network_portal"
 
     def ready(self):
+        from django.contrib.admin import widgets
+
         from . import validators
 
         validators.register_lookups()
+        # Select2, the admin's autocomplete, ships Bokmål but no Nynorsk, so the admin loads
+        # no translation for "nn" and its boxes speak English. Ours is in static/admin/js.
+        widgets.SELECT2_TRANSLATIONS.setdefault("nn", "nn")
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

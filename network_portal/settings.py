@@ -224,8 +224,12 @@ LANGUAGES = [
     ("nb", _("Norwegian Bokmål")),
     ("en", _("English")),
 ]
-# Our catalogue first; locale_allauth adds the Nynorsk that django-allauth does not ship.
-LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_allauth"]
+# Django searches these before the packages' own catalogues, in this order: our strings first,
+# then locale_packages, which completes and corrects the Nynorsk and Bokmål (and the English
+# wording) of the package strings the portal shows: the admin, allauth, import-export,
+# simple-history and the forms' and password validators' messages. It is kept apart because
+# `makemessages --no-obsolete` on locale/ would drop every msgid not in our own sources.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_packages"]
 FORMAT_MODULE_PATH = ["network_portal.formats"]
 USE_I18N = True
 TIME_ZONE = "Europe/Oslo"

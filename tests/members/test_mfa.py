@@ -115,7 +115,7 @@ def test_a_member_who_turned_it_on_is_asked_for_a_code(member):
     [
         ("nn", "Tofaktorautentisering", "Autentiseringsapp"),
         ("nb", "Tofaktorautentisering", "Autentiseringsapp"),
-        ("en", "Two-Factor Authentication", "Authenticator App"),
+        ("en", "Two-factor authentication", "Authenticator app"),
     ],
 )
 def test_the_mfa_page_is_in_the_portal_layout_and_language(member, language, heading, app):
