@@ -7,7 +7,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail, signing
-from django.core.cache import cache
 from django.urls import reverse
 
 from meetings import invitations
@@ -20,14 +19,6 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "Fjellstova-Kvitveis-2027"
 DECLINE_FORM = '<form method="post">'
 LINK = re.compile(r"/invitations/([^/\s]+)/(decline/)?")
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    # allauth's rate limits count in the cache, which outlives a single test.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

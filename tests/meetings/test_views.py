@@ -245,7 +245,12 @@ def test_detail_cancelled_meeting(en_client, meeting_factory):
 
 @pytest.mark.parametrize(
     ("capacity", "confirmed", "text"),
-    [(10, 3, "7 seats left"), (4, 3, "1 seat left"), (3, 3, "0 seats left"), (None, 3, "No limit")],
+    [
+        (10, 3, "7 seats left"),
+        (4, 3, "1 seat left"),
+        (3, 3, "New registrations go on the waiting list."),
+        (None, 3, "No limit"),
+    ],
 )
 def test_detail_seats_left(
     en_client, meeting_factory, registration_factory, capacity, confirmed, text

@@ -21,14 +21,6 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "Fjellstova-Kvitveis-2027"
 
 
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    # allauth's rate limits count in the cache, which outlives a single test.
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def voss(municipality_factory, email_domain_factory):
     municipality = municipality_factory(name="Voss", number="4621")

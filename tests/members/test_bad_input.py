@@ -3,7 +3,6 @@ errors, never a 500, and nothing is stored cut short."""
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -15,13 +14,6 @@ from tests.members.test_import import confirm, invalid_rows, preview
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "Fjellstova-Kvitveis-2027"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.mark.parametrize("length", [255, 268, 318])

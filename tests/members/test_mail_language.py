@@ -3,7 +3,6 @@ header's language buttons set when they are signed in (and say so)."""
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.test import Client, TestCase
 from django.urls import reverse
 
@@ -12,13 +11,6 @@ from members.models import ContactPerson
 from outbox.models import OutboxEmail
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_a_password_reset_follows_the_stored_preference_not_the_page(

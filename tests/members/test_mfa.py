@@ -15,7 +15,6 @@ import time_machine
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -27,13 +26,6 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct-horse-battery"  # what the user factory sets
 NINE_IN_OSLO = dt.datetime(2027, 3, 2, 9, 0, 0, tzinfo=ZoneInfo("Europe/Oslo"))
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

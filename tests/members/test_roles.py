@@ -23,13 +23,6 @@ PASSWORD = "Fjellstova-Kvitveis-2027"
 VIDEO = "https://video.example.org/nettverk"
 
 
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def bergen(municipality_factory, email_domain_factory):
     municipality = municipality_factory(name="Bergen", number="4601")

@@ -40,14 +40,6 @@ def frozen_clock():
         yield traveller
 
 
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    # allauth's rate limits and its used-TOTP-code markers live in the cache.
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def en():
     client = Client()
