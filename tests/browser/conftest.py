@@ -8,12 +8,14 @@ When Chromium is missing the browser tests are skipped, unless REQUIRE_BROWSER_T
 CI), which turns the skip into an error: CI must never go green with the browser layer skipped.
 """
 
+import contextlib
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 
 DEFAULT_CHROMIUM_PATH = "/usr/bin/chromium"
@@ -120,7 +122,12 @@ def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(15_000)
     context.route(leaves_live_server, block)
-    yield context.new_page()
+    page = context.new_page()
+    yield page
+    # Let the last page's requests finish before the database is flushed: a request still
+    # being served (a session write, say) would otherwise hold SQLite's lock during teardown.
+    with contextlib.suppress(PlaywrightError):
+        page.wait_for_load_state("networkidle", timeout=5_000)
     context.close()
     assert not blocked, "The page requested resources outside the live server:\n" + "\n".join(
         blocked
