@@ -343,3 +343,77 @@ def test_participation_overview_is_bounded(staff_en_client, monkeypatch):
     last = html(staff_en_client.get(url, {"series": meeting.series.pk, "page": 3}))
     assert re.findall(r'<th scope="row">(Kommune \d+)', last) == ["Kommune 10", "Kommune 11"]
     assert staff_en_client.get(url, {"page": "x"}).status_code == 200
+
+
+# --- The public pages and the calendars -----------------------------------------------------
+
+
+def upcoming_meeting(i: int) -> Meeting:
+    starts_at = timezone.now() + dt.timedelta(days=10 + i)
+    return factories.MeetingFactory(
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(hours=3),
+        registration_deadline=starts_at - dt.timedelta(days=2),
+    )
+
+
+def test_home_page(client, at_both_sizes):
+    # The next meetings with their seat counts: one query, a bounded list.
+    at_both_sizes(client, reverse("home"), grower(upcoming_meeting), 1)
+
+
+def test_meeting_page_anonymous(client, meeting, at_both_sizes):
+    def grow_one(i):
+        return factories.RegistrationFactory(meeting=meeting)
+
+    # The meeting with its series and seat count; its agenda.
+    at_both_sizes(client, meeting.get_absolute_url(), grower(grow_one), 2)
+
+
+def test_meeting_download(client, meeting, at_both_sizes):
+    def grow_one(i):
+        factories.AgendaItemFactory(meeting=meeting, order=i)
+        return factories.RegistrationFactory(meeting=meeting)
+
+    url = reverse("meetings:calendar", kwargs={"slug": meeting.slug})
+    # The meeting with its series and seat count; its agenda.
+    at_both_sizes(client, url, grower(grow_one), 2)
+
+
+def built_at_both_sizes(client, url, grow, queries, assert_num_queries):
+    """Like `at_both_sizes`, with the feed's body built anew for each measured request (the
+    cache would otherwise answer the second one)."""
+    from django.core.cache import cache
+
+    for size in (SMALL, LARGE):
+        grow(size)
+        cache.clear()
+        with assert_num_queries(queries):
+            response = client.get(url)
+        assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_network_feed_built_anew(client, django_assert_num_queries):
+    # The validator's rows; the meetings with their series; their agendas.
+    body = built_at_both_sizes(
+        client, reverse("network_feed"), grower(upcoming_meeting), 3, django_assert_num_queries
+    )
+    assert body.count("BEGIN:VEVENT") >= LARGE
+
+
+def test_personal_feed_built_anew(client, member, django_assert_num_queries):
+    member.calendar_includes_all = True
+    member.save(update_fields=["calendar_includes_all"])
+
+    def grow_one(i):
+        meeting = upcoming_meeting(i)
+        if i % 2:
+            factories.RegistrationFactory(meeting=meeting, contact_person=member)
+        return meeting
+
+    url = reverse("personal_feed", kwargs={"token": member.calendar_token})
+    # The person; the validator's rows; the meetings with the person's registrations; their
+    # agendas.
+    body = built_at_both_sizes(client, url, grower(grow_one), 4, django_assert_num_queries)
+    assert body.count("BEGIN:VEVENT") >= LARGE
