@@ -12,7 +12,7 @@ class NetworkPortalConfig(AppConfig):
     def ready(self):
         from django.contrib.admin import widgets
 
-        from . import validators
+        from . import checks, validators  # noqa: F401 (checks registers itself)
 
         validators.register_lookups()
         # Select2, the admin's autocomplete, ships Bokmål but no Nynorsk, so the admin loads

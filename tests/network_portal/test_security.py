@@ -39,6 +39,8 @@ PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "test-only-Qm3v9Lx2Rk7Tz4Wp8Ns1Hc6Jd0Fb5Yg-deploy-check-key",
     "ALLOWED_HOSTS": "portal.example.org",
+    # Production shares one cache between its processes (checks.py); nothing connects to it.
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
 
 SHOW_SECURITY_SETTINGS = """
