@@ -1,5 +1,8 @@
 from django import template
+from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -39,3 +42,39 @@ def local_datetime(value) -> str:
         "date": formats.date_format(local, "DATE_FORMAT"),
         "start": formats.time_format(local, "TIME_FORMAT"),
     }
+
+
+@register.simple_tag
+def colleague_registration_items(registrations, meeting):
+    """The <li> of each colleague a coordinator has registered. Built here rather than in the
+    template: a large municipality's coordinator sees a couple of hundred, and per row the
+    template's url, blocktranslate and method calls took a third of the meeting page's time.
+    The markup and the messages are the template's own."""
+    started = meeting.has_started()
+    items = []
+    for registration in registrations:
+        name = registration.contact_person.name
+        waitlist = ""
+        if registration.waitlist_position:
+            waitlist = format_html(
+                " ({})",
+                _("place %(position)s on the waiting list")
+                % {"position": registration.waitlist_position},
+            )
+        cancel = ""
+        if not started:
+            cancel = format_html(
+                '<a href="{}">{}</a>',
+                reverse("meetings:registration_cancel", args=[registration.pk]),
+                _("Cancel for %(name)s") % {"name": name},
+            )
+        items.append(
+            format_html(
+                "<li>{}: {}{}\n            {}</li>",
+                name,
+                registration.get_status_display(),
+                waitlist,
+                cancel,
+            )
+        )
+    return mark_safe("\n        ".join(items))  # noqa: S308 - every part escaped above

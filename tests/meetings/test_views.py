@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meetings.models import Meeting, Registration
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -293,3 +294,35 @@ def test_detail_query_count_is_constant(
     # The meeting with its seat counts, and its agenda.
     with django_assert_num_queries(2):
         client.get(url)
+
+
+@pytest.mark.django_db
+def test_the_coordinator_sees_each_colleague_registered_with_a_way_to_cancel(
+    client_for, meeting_factory, registration_factory, municipality_factory
+):
+    municipality = municipality_factory()
+    coordinator = factories.LinkedContactPersonFactory(municipality=municipality, coordinator=True)
+    meeting = meeting_factory(capacity=1)
+    seated = registration_factory(
+        meeting=meeting,
+        contact_person=factories.ContactPersonFactory(
+            municipality=municipality, name="Ola <Nordmann>"
+        ),
+    )
+    waiting = registration_factory(
+        meeting=meeting,
+        contact_person=factories.ContactPersonFactory(municipality=municipality, name="Kari"),
+        status=Registration.Status.WAITLISTED,
+    )
+    page = client_for(coordinator, language="nn").get(meeting.get_absolute_url())
+    content = page.content.decode()
+    cancel = reverse("meetings:registration_cancel", args=[seated.pk])
+    assert (
+        f'<li>Ola &lt;Nordmann&gt;: Stadfesta\n            <a href="{cancel}">'
+        "Meld av Ola &lt;Nordmann&gt;</a></li>"
+    ) in content
+    cancel = reverse("meetings:registration_cancel", args=[waiting.pk])
+    assert (
+        f'<li>Kari: På venteliste (nummer 1 på ventelista)\n            <a href="{cancel}">'
+        "Meld av Kari</a></li>"
+    ) in content
