@@ -1,9 +1,11 @@
 from django import template
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.html import format_html
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+
+from meetings.models import Registration
 
 register = template.Library()
 
@@ -49,32 +51,29 @@ def colleague_registration_items(registrations, meeting):
     """The <li> of each colleague a coordinator has registered. Built here rather than in the
     template: a large municipality's coordinator sees a couple of hundred, and per row the
     template's url, blocktranslate and method calls took a third of the meeting page's time.
-    The markup and the messages are the template's own."""
+    The markup and the messages are the template's own; what is the same for every row (the
+    translations, the status labels, the shape of the cancel address) is looked up once."""
     started = meeting.has_started()
+    statuses = {value: escape(label) for value, label in Registration.Status.choices}
+    waitlist_text = _("place %(position)s on the waiting list")
+    cancel_text = _("Cancel for %(name)s")
+    # The cancel address with a stand-in number, cut where each row's number goes.
+    stand_in = 987654321
+    before, after = reverse("meetings:registration_cancel", args=[stand_in]).split(str(stand_in))
     items = []
     for registration in registrations:
-        name = registration.contact_person.name
+        name = escape(registration.contact_person.name)
         waitlist = ""
         if registration.waitlist_position:
-            waitlist = format_html(
-                " ({})",
-                _("place %(position)s on the waiting list")
-                % {"position": registration.waitlist_position},
-            )
+            # As blocktranslate does: the translation as it stands, the number put in.
+            position = waitlist_text % {"position": registration.waitlist_position}
+            waitlist = f" ({position})"
         cancel = ""
         if not started:
-            cancel = format_html(
-                '<a href="{}">{}</a>',
-                reverse("meetings:registration_cancel", args=[registration.pk]),
-                _("Cancel for %(name)s") % {"name": name},
-            )
-        items.append(
-            format_html(
-                "<li>{}: {}{}\n            {}</li>",
-                name,
-                registration.get_status_display(),
-                waitlist,
-                cancel,
-            )
-        )
-    return mark_safe("\n        ".join(items))  # noqa: S308 - every part escaped above
+            href = escape(f"{before}{registration.pk}{after}")
+            label = cancel_text % {"name": name}
+            cancel = f'<a href="{href}">{label}</a>'
+        status = statuses.get(registration.status, escape(registration.status))
+        items.append(f"<li>{name}: {status}{waitlist}\n            {cancel}</li>")
+    # Names, statuses and addresses escaped above; translations trusted, as blocktranslate does.
+    return mark_safe("\n        ".join(items))  # noqa: S308
