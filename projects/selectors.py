@@ -270,6 +270,8 @@ def ideas_seeking_partners_by_sector(
         )
         .filter(rank__lte=per_sector)
         .select_related("lead_municipality")
+        # What the lists show: not the ideas' long texts, read twice over by the window.
+        .only("title", "lead_municipality__name")
         .order_by("title", "pk")
     )
     groups: dict[str, list[ProjectIdea]] = {}
