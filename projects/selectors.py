@@ -128,6 +128,9 @@ def partner_suggestions(idea: ProjectIdea, *, limit: int = 10) -> list[Suggestio
         .annotate(score=F("shared_sectors") + F("shared_programmes"))
         .order_by("-score", "-updated_at", "pk")
         .select_related("lead_municipality")
+        # What a suggestion shows: grouping and sorting every column of the ideas and their
+        # municipalities cost most of the query.
+        .only("title", "updated_at", "lead_municipality__name")
         .prefetch_related("sectors", "programmes")
         .distinct()[:limit]
     )
