@@ -23,7 +23,10 @@ def online_link_visible(*, registration_status: str | None = None, viewer=None) 
 def registrations_actor_scope(person) -> Q:
     """Registrations a person may act on (see, change, cancel): their own, and for the
     coordinator of a municipality those of their colleagues there."""
-    scope = Q(contact_person=person)
     if person.is_coordinator and person.municipality_id is not None and person.is_active:
-        scope |= Q(contact_person__municipality_id=person.municipality_id)
-    return scope
+        # The coordinator is one of the municipality's people, so this holds their own
+        # registrations too. Written without "own OR colleagues": an OR across the join to
+        # contact persons made PostgreSQL hash all of them (20,000 at national scale) on every
+        # meeting page a coordinator opened; this condition uses the municipality index.
+        return Q(contact_person__municipality_id=person.municipality_id)
+    return Q(contact_person=person)

@@ -115,6 +115,9 @@ class MeetingPageMixin:
                 Registration.objects.active()
                 .filter(meeting=meeting)
                 .select_related("contact_person")
+                # What the page shows of them; a coordinator of a large municipality has a
+                # couple of hundred colleagues registered.
+                .only("status", "contact_person__name")
                 .with_waitlist_position()
                 .order_by("contact_person__name")
             )

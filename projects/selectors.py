@@ -3,7 +3,20 @@
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value, Window
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    Window,
+)
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils.translation import gettext as _
 
@@ -115,6 +128,9 @@ def partner_suggestions(idea: ProjectIdea, *, limit: int = 10) -> list[Suggestio
         .annotate(score=F("shared_sectors") + F("shared_programmes"))
         .order_by("-score", "-updated_at", "pk")
         .select_related("lead_municipality")
+        # What a suggestion shows: grouping and sorting every column of the ideas and their
+        # municipalities cost most of the query.
+        .only("title", "updated_at", "lead_municipality__name")
         .prefetch_related("sectors", "programmes")
         .distinct()[:limit]
     )
@@ -147,6 +163,29 @@ class MunicipalityPage:
     more_participation: bool
 
 
+def of_people_in(municipality) -> Q:
+    """Registrations of the municipality's people. On PostgreSQL as `contact_person_id =
+    ANY(ARRAY(subquery))`: the array is computed once, so the registrations are found through
+    their contact person index. As a join (or IN), the planner read all 100,000 registrations
+    of a national network to keep a big municipality's 2,000 (20 ms against 4 ms)."""
+    people = ContactPerson.objects.filter(municipality=municipality).values("pk")
+    if connection.vendor != "postgresql":
+        return Q(contact_person__in=people)
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    # contact_person_id = ANY(ARRAY(SELECT ...)); a lookup would put the right-hand side
+    # in brackets, which PostgreSQL refuses before ANY.
+    return Q(
+        Func(
+            F("contact_person_id"),
+            ArraySubquery(people),
+            template="%(expressions)s)",
+            arg_joiner=" = ANY(",
+            output_field=BooleanField(),
+        )
+    )
+
+
 def municipality_page(municipality, *, viewer, people_page=1) -> MunicipalityPage:
     """Contact persons (a page of them), the latest ideas and the latest meetings of one
     municipality, as far as the viewer may see them (members.permissions), in a constant
@@ -167,7 +206,7 @@ def municipality_page(municipality, *, viewer, people_page=1) -> MunicipalityPag
     )
     participation = list(
         Registration.objects.active()
-        .filter(contact_person__municipality=municipality)
+        .filter(of_people_in(municipality))
         .values("meeting__pk", "meeting__title", "meeting__slug", "meeting__starts_at")
         .annotate(count=Count("pk"))
         .order_by(F("meeting__starts_at").desc(nulls_last=True), "meeting__pk")[
@@ -234,6 +273,8 @@ def ideas_seeking_partners_by_sector(
         )
         .filter(rank__lte=per_sector)
         .select_related("lead_municipality")
+        # What the lists show: not the ideas' long texts, read twice over by the window.
+        .only("title", "lead_municipality__name")
         .order_by("title", "pk")
     )
     groups: dict[str, list[ProjectIdea]] = {}

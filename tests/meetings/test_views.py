@@ -5,10 +5,12 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
 from meetings.models import Meeting, Registration
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -298,3 +300,84 @@ def test_detail_query_count_is_constant(
     # The meeting with its seat counts, and its agenda.
     with django_assert_num_queries(2):
         client.get(url)
+
+
+@pytest.mark.django_db
+def test_the_coordinator_sees_each_colleague_registered_with_a_way_to_cancel(
+    client_for, meeting_factory, registration_factory, municipality_factory
+):
+    municipality = municipality_factory()
+    coordinator = factories.LinkedContactPersonFactory(municipality=municipality, coordinator=True)
+    meeting = meeting_factory(capacity=1)
+    seated = registration_factory(
+        meeting=meeting,
+        contact_person=factories.ContactPersonFactory(
+            municipality=municipality, name="Ola <Nordmann>"
+        ),
+    )
+    waiting = registration_factory(
+        meeting=meeting,
+        contact_person=factories.ContactPersonFactory(municipality=municipality, name="Kari"),
+        status=Registration.Status.WAITLISTED,
+    )
+    page = client_for(coordinator, language="nn").get(meeting.get_absolute_url())
+    content = page.content.decode()
+    cancel = reverse("meetings:registration_cancel", args=[seated.pk])
+    assert (
+        f'<li>Ola &lt;Nordmann&gt;: Stadfesta\n            <a href="{cancel}">'
+        "Meld av Ola &lt;Nordmann&gt;</a></li>"
+    ) in content
+    cancel = reverse("meetings:registration_cancel", args=[waiting.pk])
+    assert (
+        f'<li>Kari: På venteliste (nummer 1 på ventelista)\n            <a href="{cancel}">'
+        "Meld av Kari</a></li>"
+    ) in content
+
+
+def tables(page: str) -> list[str]:
+    return re.findall(r"<tbody>.*?</tbody>", page, re.S)
+
+
+def test_list_rows_come_from_the_cache_until_what_they_show_changes(
+    client, meeting_factory, registration_factory, monkeypatch
+):
+    """The rows of the meeting tables are cached, keyed by all they show: a change by any
+    road (here a queryset update, which leaves `updated_at` alone) shows at once, and each
+    language has its own rows."""
+    from django.core.cache import cache
+
+    meeting = meeting_factory(title="Oppstartsmøte", capacity=2)
+    first = html(client.get(LIST_URL))
+    assert "Oppstartsmøte" in first
+    assert any(key.startswith(":1:meeting-row:") for key in cache._cache)
+
+    # Served from the cache: the row template is not rendered again.
+    from meetings.templatetags import meeting_tags
+
+    rendered = []
+    real_get_template = meeting_tags.get_template
+
+    def spy(name):
+        template = real_get_template(name)
+        if name == meeting_tags.MEETING_ROW_TEMPLATE:
+            real_render = template.render
+            template = type("Spy", (), {"template": template.template})()
+            template.render = lambda *args: rendered.append(1) or real_render(*args)
+        return template
+
+    monkeypatch.setattr(meeting_tags, "get_template", spy)
+    assert tables(html(client.get(LIST_URL))) == tables(first)
+    assert rendered == []
+
+    Meeting.objects.filter(pk=meeting.pk).update(title="Kick-off")
+    second = html(client.get(LIST_URL))
+    assert "Kick-off" in second and "Oppstartsmøte" not in second
+    assert rendered == [1]
+
+    registration_factory(meeting=meeting)
+    assert "<td>1</td>" in html(client.get(LIST_URL))
+    registration_factory(meeting=meeting)
+    assert "<td>Fullt</td>" in html(client.get(LIST_URL))
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "<td>Full</td>" in html(client.get(LIST_URL))
