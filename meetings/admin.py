@@ -16,7 +16,13 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from network_portal.admin import SHOWN_CHILDREN, bounded_children, count_of, field_headings
+from network_portal.admin import (
+    SHOWN_CHILDREN,
+    LightRowsAdmin,
+    bounded_children,
+    count_of,
+    field_headings,
+)
 from network_portal.forms import RepeatedHourModelForm
 
 from . import emails, exports, services
@@ -249,7 +255,7 @@ class MeetingAdminForm(forms.ModelForm):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(ServiceErrorsAsMessages, SimpleHistoryAdmin):
+class MeetingAdmin(LightRowsAdmin, ServiceErrorsAsMessages, SimpleHistoryAdmin):
     form = MeetingAdminForm
     list_display = [
         "title",
@@ -501,7 +507,7 @@ class MeetingAdmin(ServiceErrorsAsMessages, SimpleHistoryAdmin):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(ServiceErrorsAsMessages, SimpleHistoryAdmin):
+class RegistrationAdmin(LightRowsAdmin, ServiceErrorsAsMessages, SimpleHistoryAdmin):
     form = RegistrationStaffForm
     list_display = [
         "contact_person",
@@ -603,7 +609,7 @@ class RegistrationAdmin(ServiceErrorsAsMessages, SimpleHistoryAdmin):
 
 
 @admin.register(Mailing)
-class MailingAdmin(admin.ModelAdmin):
+class MailingAdmin(LightRowsAdmin, admin.ModelAdmin):
     list_display = [
         "subject",
         "meeting",
@@ -807,7 +813,7 @@ class MailingAdmin(admin.ModelAdmin):
 
 
 @admin.register(MailingRecipient)
-class MailingRecipientAdmin(admin.ModelAdmin):
+class MailingRecipientAdmin(LightRowsAdmin, admin.ModelAdmin):
     """Delivery and answers per address, for following up. Read-only: the queue writes it."""
 
     list_display = [
