@@ -194,11 +194,14 @@ def answered(meeting: Meeting) -> Answered:
     registered = list(
         Registration.objects.active()
         .filter(meeting=meeting)
+        # Sets: the model's order would join the meeting and sort thousands of rows.
+        .order_by()
         .values_list(Lower("contact_person__email"), "contact_person__municipality")
     )
     declined = list(
         _sent_recipients(meeting)
         .filter(declined_at__isnull=False)
+        .order_by()
         .values_list(Lower("email"), "municipality")
     )
     return Answered(
@@ -222,7 +225,10 @@ def invitation_summary(meeting: Meeting) -> InvitationSummary:
     )
     known = answered(meeting)
 
-    rows = list(invitations.values_list(Lower("email"), "municipality", "contact_person"))
+    # Each address counts once, whatever the order (a registration outranks the rest).
+    rows = list(
+        invitations.order_by().values_list(Lower("email"), "municipality", "contact_person")
+    )
     addresses = {}
     for email, municipality_id, person_id in rows:
         if email in known.registered_emails or (
