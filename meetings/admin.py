@@ -45,6 +45,9 @@ class OfTheChosenYearFilter(admin.RelatedFieldListFilter):
     one chosen, for instance by a link from a meeting's page."""
 
     year_lookup = ""
+    # What the choices' labels (the model's __str__) read: a meeting's description is not
+    # loaded for each of a year's meetings.
+    label_fields: list[str] = []
 
     def field_choices(self, field, request, model_admin):
         year = request.GET.get(f"{self.field_path}__{self.year_lookup}", "")
@@ -56,20 +59,27 @@ class OfTheChosenYearFilter(admin.RelatedFieldListFilter):
         if chosen:
             shown |= Q(pk__in=chosen)
         ordering = self.field_admin_ordering(field, request, model_admin)
-        rows = field.remote_field.model._default_manager.filter(shown).order_by(*ordering)
+        rows = (
+            field.remote_field.model._default_manager.filter(shown)
+            .order_by(*ordering)
+            .only("pk", *self.label_fields)
+        )
         return [(row.pk, str(row)) for row in rows]
 
 
 class MeetingOfTheYearFilter(OfTheChosenYearFilter):
     year_lookup = "series__year"
+    label_fields = ["title"]
 
 
 class SeriesOfTheYearFilter(OfTheChosenYearFilter):
     year_lookup = "year"
+    label_fields = ["name", "year"]
 
 
 class MailingOfTheYearFilter(OfTheChosenYearFilter):
     year_lookup = "meeting__series__year"
+    label_fields = ["subject"]
 
 
 class MeetingInline(admin.TabularInline):

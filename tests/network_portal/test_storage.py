@@ -12,9 +12,7 @@ def storage(tmp_path):
     (tmp_path / "admin").mkdir()
     (tmp_path / "admin" / "icon-yes.svg").write_text("<svg/>")
     (tmp_path / "staticfiles.json").write_text(
-        json.dumps(
-            {"version": "1.1", "paths": {"admin/icon-yes.svg": "admin/icon-yes.abc123.svg"}}
-        )
+        json.dumps({"version": "1.1", "paths": {"admin/icon-yes.svg": "admin/icon-yes.abc123.svg"}})
     )
     return StaticFilesStorage(location=tmp_path, base_url="/static/")
 
