@@ -188,16 +188,27 @@ def _sent_recipients(meeting: Meeting):
 
 
 def answered(meeting: Meeting) -> Answered:
-    """Four queries, however many recipients and registrations."""
-    active = Registration.objects.active().filter(meeting=meeting)
-    declined = _sent_recipients(meeting).filter(declined_at__isnull=False)
+    """Two queries, however many recipients and registrations: a big meeting's thousands of
+    registrations are joined to their people once, for both the addresses and the
+    municipalities."""
+    registered = list(
+        Registration.objects.active()
+        .filter(meeting=meeting)
+        # Sets: the model's order would join the meeting and sort thousands of rows.
+        .order_by()
+        .values_list(Lower("contact_person__email"), "contact_person__municipality")
+    )
+    declined = list(
+        _sent_recipients(meeting)
+        .filter(declined_at__isnull=False)
+        .order_by()
+        .values_list(Lower("email"), "municipality")
+    )
     return Answered(
-        registered_emails=set(active.values_list(Lower("contact_person__email"), flat=True)),
-        registered_municipalities=set(
-            active.values_list("contact_person__municipality", flat=True)
-        ),
-        declined_emails=set(declined.values_list(Lower("email"), flat=True)),
-        declined_municipalities=set(declined.values_list("municipality", flat=True)),
+        registered_emails={email for email, _municipality in registered},
+        registered_municipalities={municipality for _email, municipality in registered},
+        declined_emails={email for email, _municipality in declined},
+        declined_municipalities={municipality for _email, municipality in declined},
     )
 
 
@@ -214,7 +225,10 @@ def invitation_summary(meeting: Meeting) -> InvitationSummary:
     )
     known = answered(meeting)
 
-    rows = list(invitations.values_list(Lower("email"), "municipality", "contact_person"))
+    # Each address counts once, whatever the order (a registration outranks the rest).
+    rows = list(
+        invitations.order_by().values_list(Lower("email"), "municipality", "contact_person")
+    )
     addresses = {}
     for email, municipality_id, person_id in rows:
         if email in known.registered_emails or (
@@ -230,9 +244,13 @@ def invitation_summary(meeting: Meeting) -> InvitationSummary:
         answer: sum(1 for value in addresses.values() if value == answer)
         for answer in (Answer.REGISTERED, Answer.DECLINED, Answer.NONE)
     }
-    invited = Municipality.objects.filter(
-        pk__in={municipality_id for _e, municipality_id, _p in rows if municipality_id}
-    ).order_by("name")
+    # The names are all the page shows; the ids are chosen in the database, not sent back
+    # to it as hundreds of parameters.
+    invited = (
+        Municipality.objects.filter(pk__in=invitations.values("municipality"))
+        .only("pk", "name")
+        .order_by("name")
+    )
     summary.municipality_answers = {Answer.REGISTERED: [], Answer.DECLINED: [], Answer.NONE: []}
     for municipality in invited:
         if municipality.pk in known.registered_municipalities:
