@@ -30,7 +30,7 @@ from django.views.generic import FormView, ListView, TemplateView
 from members.mixins import DirectoryRequiredMixin
 from members.models import ContactPerson
 from members.selectors import viewer_for
-from projects.selectors import ideas_presented_at, ideas_seeking_partners_by_sector
+from projects.selectors import cached_ideas_seeking_partners_by_sector, ideas_presented_at
 
 from . import ics, invitations, services
 from .forms import RegistrationForm
@@ -109,7 +109,7 @@ class MeetingPageMixin:
         if viewer.sees_directory:
             context["presented_ideas"] = ideas_presented_at(meeting)
             if meeting.kind == Meeting.Kind.PROJECT_IDENTIFICATION:
-                context["ideas_seeking_partners"] = ideas_seeking_partners_by_sector()
+                context["ideas_seeking_partners"] = cached_ideas_seeking_partners_by_sector()
         if person is not None:
             registrations = (
                 Registration.objects.active()

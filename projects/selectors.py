@@ -1,7 +1,9 @@
 """Reads that the project pages need, each a constant number of queries."""
 
+import hashlib
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
@@ -10,6 +12,7 @@ from django.db.models import (
     Exists,
     F,
     Func,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -18,6 +21,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from meetings.models import Registration
@@ -285,3 +289,45 @@ def ideas_seeking_partners_by_sector(
         for sector, label in Sector.choices
         if sector in groups
     ]
+
+
+# --- Cached idea lists ------------------------------------------------------------------------
+#
+# The lists above that every member sees alike cost more to build than the rest of their pages
+# (a grouping over every idea and its sectors, a scored join for partner suggestions), yet ideas
+# change a few times a day. They are kept in the cache under a key that holds the ideas'
+# version, so a changed, added or deleted idea is seen at once: the services and the admin save
+# an idea whenever they change its sectors, programmes or stage. What the version does not see
+# (a municipality or a programme renamed) is seen when the entry expires.
+IDEA_LISTS_SECONDS = 5 * 60
+
+
+def ideas_version() -> str:
+    """Changes whenever an idea is saved, added or deleted: one query over an index."""
+    state = ProjectIdea.objects.aggregate(latest=Max("updated_at"), count=Count("pk"))
+    return f"{state['latest'].isoformat() if state['latest'] else '-'}:{state['count']}"
+
+
+def _cached_for_ideas(name: str, build, *parts):
+    """The value `build()` returns, from the cache while the ideas and the language are as
+    they were when it was built."""
+    digest = hashlib.sha256(
+        ":".join([ideas_version(), get_language() or "", *map(str, parts)]).encode()
+    ).hexdigest()[:32]
+    key = f"projects:{name}:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, IDEA_LISTS_SECONDS)
+    return value
+
+
+def cached_ideas_seeking_partners_by_sector() -> list[SectorGroup]:
+    """`ideas_seeking_partners_by_sector()`, from the cache while no idea changed."""
+    return _cached_for_ideas("seeking", ideas_seeking_partners_by_sector)
+
+
+def cached_partner_suggestions(idea: ProjectIdea) -> list[Suggestion]:
+    """`partner_suggestions(idea)`, from the cache while no idea changed: the idea's own
+    sectors and programmes are part of its version, as it is saved when they change."""
+    return _cached_for_ideas("suggestions", lambda: partner_suggestions(idea), idea.pk)

@@ -84,7 +84,7 @@ class IdeaDetailView(PersonMixin, DetailView):
                 and own_interest is None
             ),
             interest_form=InterestForm(),
-            suggestions=selectors.partner_suggestions(idea),
+            suggestions=selectors.cached_partner_suggestions(idea),
         )
         return context
 
