@@ -55,6 +55,10 @@ class Page:
 
 PAGES = [
     Page("healthz", "`/healthz`", None),
+    # References, not targets: what Django and the middleware cost before a page does anything
+    # of its own, signed in (a session, a user) and in the admin (its index).
+    Page("floor-signed-in", "reference: privacy page, signed in", "member"),
+    Page("floor-admin", "reference: admin index", "staff"),
     Page("home", "`/`", None),
     Page("meetings", "`/meetings/`", None),
     Page("meeting-anonymous", "meeting page (anonymous)", None),
@@ -179,6 +183,8 @@ def resolve_paths(pages: list[Page]) -> None:
     ) or ProjectIdea.objects.order_by("pk").first()
     paths = {
         "healthz": reverse("healthz"),
+        "floor-signed-in": reverse("privacy"),
+        "floor-admin": reverse("admin:index"),
         "home": reverse("home"),
         "meetings": reverse("meetings:list"),
         "meeting-anonymous": meeting.get_absolute_url(),
