@@ -169,7 +169,17 @@ def cache_settings(redis_url: str) -> dict:
     }
 
 
+def session_engine(redis_url: str) -> str:
+    """Sessions live in the database; with a shared Redis they are also read from it, which
+    spares every signed-in request a query. Never from a per-process cache: a session ended
+    by one process (sign-out) would live on in the memory of the others."""
+    if redis_url:
+        return "django.contrib.sessions.backends.cached_db"
+    return "django.contrib.sessions.backends.db"
+
+
 CACHES = cache_settings(os.environ.get("REDIS_URL", "").strip())
+SESSION_ENGINE = session_engine(os.environ.get("REDIS_URL", "").strip())
 
 # --- Authentication (django-allauth) -------------------------------------------------------
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from network_portal.settings import cache_settings
+from network_portal.settings import cache_settings, session_engine
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 LOCAL_REDIS = "redis://127.0.0.1:6379/15"
@@ -29,6 +29,14 @@ def test_with_redis_url_the_cache_is_django_s_redis_backend():
     config = cache_settings("redis://cache.internal:6379/2")["default"]
     assert config["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert config["LOCATION"] == "redis://cache.internal:6379/2"
+
+
+def test_sessions_are_read_from_the_shared_cache_only_with_redis():
+    # A session cached in one process's memory would outlive its deletion by another.
+    assert session_engine("") == "django.contrib.sessions.backends.db"
+    assert session_engine("redis://cache.internal:6379/2") == (
+        "django.contrib.sessions.backends.cached_db"
+    )
 
 
 @pytest.fixture
@@ -112,3 +120,19 @@ def test_the_network_feed_is_kept_in_redis(client, redis_url, redis_cache, monke
     assert len(builds) == 1
     stored = list(redis.Redis.from_url(redis_url).scan_iter(f"{redis_cache}:*calendar-feed:*"))
     assert len(stored) == 1
+
+
+@pytest.mark.django_db
+def test_a_signed_in_request_reads_its_session_from_redis(
+    settings, redis_cache, client, user_factory, django_assert_num_queries
+):
+    settings.SESSION_ENGINE = session_engine("redis://configured")
+    user = user_factory()
+    client.force_login(user)
+    client.get("/privacy/")
+    # The user row, not the session row: the session comes from Redis.
+    with django_assert_num_queries(1):
+        response = client.get("/privacy/")
+    assert response.wsgi_request.user == user
+    client.logout()
+    assert client.get("/profile/").status_code == 302
