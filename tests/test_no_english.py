@@ -31,6 +31,7 @@ from outbox.models import OutboxEmail
 from projects.models import EUProgramme
 from tests import factories
 from tests.helpers import sign_in_with_second_factor
+from tests.test_authorization_matrix import ROLES, SITE, client_as, path_for, world  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -500,6 +501,180 @@ def test_no_english_on_admin_and_package_pages(client, data, language):
         label: status for label, status in statuses.items() if label not in opened and status != 200
     }
     assert not not_shown, f"Pages that did not render: {not_shown}"
+    report = "\n".join(f"  {label}: {found}" for label, found in problems.items())
+    assert not problems, f"English text on {language} pages:\n{report}"
+
+
+def email_templates() -> set[str]:
+    """Every e-mail template the portal may render: ours (templates/**/email/) and allauth's
+    account and two-factor e-mails (their subject, text and HTML, as our templates or
+    allauth's)."""
+    ours = {
+        str(path.relative_to(PROJECT / "templates"))
+        for path in (PROJECT / "templates").glob("**/email/*")
+        if path.name != "base.html"
+    }
+    allauth = SITE_PACKAGES / "allauth/templates"
+    theirs = {
+        str(path.relative_to(allauth))
+        for folder in ("account/email", "mfa/email")
+        for path in (allauth / folder).glob("*_subject.txt")
+    }
+    return ours | theirs
+
+
+def allauth_email_prefixes() -> list[str]:
+    return sorted(
+        name.removesuffix("_subject.txt")
+        for name in email_templates()
+        if name.startswith(("account/", "mfa/")) and name.endswith("_subject.txt")
+    )
+
+
+@pytest.mark.parametrize("language", ["nn", "nb"])
+def test_no_english_in_any_email(db, rf, settings, language):
+    """Every e-mail the portal sends, to a person who chose the language: the registration
+    e-mails, the meeting's change notice, the invitations and reminders, the interest in a
+    project idea, the staff notice about a waiting account, and each of allauth's account and
+    two-factor e-mails (notices included, which the settings may turn on). Subject, text and
+    HTML are checked; every e-mail template is rendered, so a new one cannot be missed."""
+    from allauth.account.adapter import get_adapter
+    from allauth.core import context as allauth_context
+    from django.test.signals import template_rendered
+
+    from meetings import emails as meeting_emails
+    from meetings.models import Mailing, Registration
+    from members.services import account_waiting_notify
+    from outbox.services import email_queue
+    from projects.emails import queue_interest_email
+
+    settings.ACCOUNT_EMAIL_NOTIFICATIONS = True
+    rendered: set[str] = set()
+
+    def note(sender, template, **kwargs):
+        rendered.add(template.name)
+
+    template_rendered.connect(note)
+    try:
+        staff = factories.UserFactory(email="fylke@example.org", is_staff=True)
+        staff.groups.add(Group.objects.get(name="County staff"))
+        person = factories.LinkedContactPersonFactory(preferred_language=language)
+        meeting = factories.MeetingFactory(
+            online_url="https://video.example.org/rom", venue_name="Fylkeshuset"
+        )
+        registration = factories.RegistrationFactory(meeting=meeting, contact_person=person)
+        for kind in meeting_emails.REGISTRATION_EMAILS:
+            # Each e-mail as it is sent: the waiting-list ones name the person's place.
+            waiting = kind in {"waitlisted", "moved_to_waitlist"}
+            registration.status = (
+                Registration.Status.WAITLISTED if waiting else Registration.Status.CONFIRMED
+            )
+            registration.save()
+            meeting_emails.queue_registration_email(registration.pk, kind)
+        for changes in (["scheduled", "time", "place", "status"], ["cancelled"]):
+            meeting_emails.queue_meeting_changed_emails(meeting.pk, changes)
+        for kind in Mailing.Kind.values:
+            subject, body = meeting_emails.default_mailing_text(meeting, kind)
+            mailing = factories.MailingFactory(
+                meeting=meeting, kind=kind, subject=subject, body=body
+            )
+            recipient = factories.MailingRecipientFactory(
+                mailing=mailing, contact_person=person, email=person.email, name=person.name
+            )
+            message = meeting_emails.build_mailing_email(recipient)
+            email_queue(messages=[message], kind=f"mailing.{kind}")
+        colleague = factories.LinkedContactPersonFactory()
+        idea = factories.ProjectIdeaFactory(contact_person=person)
+        queue_interest_email(factories.InterestFactory(idea=idea, contact_person=colleague))
+        account_waiting_notify(user=person.user, person=person)
+
+        request = rf.get("/")
+        request.user = person.user
+        context = {
+            "user": person.user,
+            "activate_url": "https://portal.example.org/accounts/confirm-email/key/",
+            "password_reset_url": "https://portal.example.org/accounts/password/reset/key/",
+            "signup_url": "https://portal.example.org/accounts/signup/",
+            "code": "ABC123",
+            "key": "key",
+            "timestamp": timezone.now(),
+            "ip": "192.0.2.1",
+            "user_agent": "Firefox",
+            "from_email": person.email,
+            "to_email": "ny@example.org",
+            "deleted_email": "gammal@example.org",
+            "username": person.email,
+            "user_display": person.name,
+        }
+        with allauth_context.request_context(request):
+            for prefix in allauth_email_prefixes():
+                get_adapter(request).send_mail(prefix, person.email, context)
+    finally:
+        template_rendered.disconnect(note)
+
+    assert email_templates() - rendered == set(), "E-mail templates the test did not render"
+    allowed = translations(language) | data_texts(language)
+    problems = {}
+    mails = list(OutboxEmail.objects.order_by("pk"))
+    for mail in mails:
+        found = english_in_email(mail, allowed)
+        if mail.html:
+            found += english_in(mail.html, language, allowed)
+        if found:
+            problems[f"{mail.kind} to {mail.to}"] = list(dict.fromkeys(found))
+    assert {mail.kind for mail in mails} >= {
+        "project.interest",
+        "members.account_waiting",
+        "meeting.changed",
+        "account.password_reset_key",
+        "account.totp_activated",
+    }
+    report = "\n".join(f"  {label}: {found}" for label, found in problems.items())
+    assert not problems, f"English text in {language} e-mails:\n{report}"
+
+
+# Who sees the site's own pages: a visitor, a member, their municipality's coordinator, and a
+# signed-up person no municipality has taken in yet (the waiting page).
+PAGE_ROLES = ("anonymous", "member_a", "coordinator_a", "unlinked")
+
+
+@pytest.mark.parametrize("language", ["nn", "nb"])
+def test_no_english_on_public_and_member_pages(world, language):  # noqa: F811 (the fixture)
+    """Every page of the site (not the admin) that opens for a visitor, a member, a coordinator
+    or a person waiting to be linked, in the language they chose; and the forms that show
+    errors, sent empty."""
+    allowed = translations(language) | data_texts(language)
+    problems: dict[str, list[str]] = {}
+    checked = 0
+
+    def check(label, response):
+        nonlocal checked
+        assert response.status_code == 200, f"{label}: {response.status_code}"
+        if "html" in response.get("Content-Type", ""):
+            checked += 1
+            found = english_in(response.content.decode(), language, allowed)
+            if found:
+                problems[label] = found
+
+    for role in PAGE_ROLES:
+        client = client_as(role, world)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        for name, row in SITE.items():
+            if row[ROLES.index(role)] == 200:
+                check(f"{name} as {role}", client.get(path_for(name, world)))
+
+    member = client_as("member_a", world)
+    member.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    meeting = world["objects"]["meeting"]
+    for name, kwargs in (
+        ("profile", {}),
+        ("projects:create", {}),
+        ("projects:edit", {"pk": world["objects"]["idea"].pk}),
+        ("meetings:register", {"slug": meeting.slug}),
+    ):
+        check(f"{name} with errors", member.post(reverse(name, kwargs=kwargs), {}))
+
+    assert checked > 100
     report = "\n".join(f"  {label}: {found}" for label, found in problems.items())
     assert not problems, f"English text on {language} pages:\n{report}"
 
