@@ -30,10 +30,14 @@ from network_portal.po import read_po
 from outbox.models import OutboxEmail
 from projects.models import EUProgramme
 from tests import factories
+from tests import test_authorization_matrix as matrix
 from tests.helpers import sign_in_with_second_factor
-from tests.test_authorization_matrix import ROLES, SITE, client_as, path_for, world  # noqa: F401
+from tests.test_authorization_matrix import ROLES, SITE, client_as, path_for
 
 pytestmark = pytest.mark.django_db
+
+# The authorization matrix's visitors (a member, a coordinator, ...) and their objects.
+world = matrix.world
 
 SITE_PACKAGES = Path(django.__file__).resolve().parent.parent
 PROJECT = Path(settings.BASE_DIR)
@@ -639,7 +643,7 @@ PAGE_ROLES = ("anonymous", "member_a", "coordinator_a", "unlinked")
 
 
 @pytest.mark.parametrize("language", ["nn", "nb"])
-def test_no_english_on_public_and_member_pages(world, language):  # noqa: F811 (the fixture)
+def test_no_english_on_public_and_member_pages(world, language):
     """Every page of the site (not the admin) that opens for a visitor, a member, a coordinator
     or a person waiting to be linked, in the language they chose; and the forms that show
     errors, sent empty."""
@@ -720,20 +724,115 @@ def test_admin_javascript_catalogue_is_complete(staff_client, language):
     assert not missing, f"Admin script texts without {language} translation: {missing}"
 
 
-def test_english_package_pages_use_the_portal_wording(client, data):
-    """allauth's English says "Sign In", "Remember Me", "Signup" and "Email"; the portal says
-    "Sign in", "Remember me", "Sign up" and "E-mail" (locale_packages/en)."""
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    login = " ".join(client.get(reverse("account_login")).content.decode().split())
-    signup = " ".join(client.get(reverse("account_signup")).content.decode().split())
-    client.force_login(data)
-    addresses = " ".join(client.get(reverse("account_email")).content.decode().split())
+# allauth's English that the portal words otherwise: "Sign in", "Sign up", "Sign out",
+# "Remember me" and "e-mail" (placeholders and markup are left out before looking).
+NOT_THE_PORTAL_WORDING = re.compile(
+    r"\bSign (?:In|Up|Out)\b|\bSignup\b|\bRemember Me\b|\b[Ee]mail\b|\bE-Mail\b"
+)
+MARKUP_AND_PLACEHOLDERS = re.compile(r"%\([^)]+\)[sd]|\{\{[^}]*\}\}|\{[a-z_]*\}|<[^>]+>")
+# Names that keep their capitals in a sentence-case heading.
+PROPER_NAMES = {"JavaScript", "WebAuthn", "TOTP", "ID"}
 
-    for page in (login, signup, addresses):
-        assert not re.search(r"Sign In|Sign Up|Signup|Remember Me|\bEmail\b", page)
-    assert "Sign in" in login and "Remember me" in login
-    assert "<h1> Sign up </h1>" in signup
-    assert "E-mail addresses" in addresses
+
+def in_title_case(text: str) -> bool:
+    """A short heading or button ("Change Password"): the portal writes sentence case."""
+    plain = MARKUP_AND_PLACEHOLDERS.sub("", text)
+    words = re.findall(r"[A-Za-z][A-Za-z'-]*", plain)
+    if not 2 <= len(words) <= 6 or "\n" in plain or re.search(r"[.!?:] ", plain):
+        return False
+    return any(
+        word[0].isupper() and word not in PROPER_NAMES and not word.isupper() for word in words[1:]
+    )
+
+
+def not_the_portal_wording(text: str) -> bool:
+    plain = MARKUP_AND_PLACEHOLDERS.sub("", text)
+    return bool(NOT_THE_PORTAL_WORDING.search(plain)) or in_title_case(text)
+
+
+@functools.cache
+def allauth_msgids() -> frozenset[str]:
+    texts = set()
+    for entry in read_po(SITE_PACKAGES / "allauth/locale/de/LC_MESSAGES/django.po"):
+        texts |= {entry.msgid, entry.msgid_plural} - {""}
+    return frozenset(texts)
+
+
+def test_english_catalogue_gives_every_allauth_text_the_portal_wording():
+    """Each allauth text the portal shows (the msgids package_messages takes from allauth's
+    account and two-factor code and templates) that says "Sign In", "Email" or is a heading
+    in title case has an English translation in locale_packages/en in the portal's words."""
+    allauth = allauth_msgids()
+    shown = {entry.msgid for entry in read_po(PROJECT / "locale_packages/nn/LC_MESSAGES/django.po")}
+    english = {
+        entry.msgid: entry
+        for entry in read_po(PROJECT / "locale_packages/en/LC_MESSAGES/django.po")
+    }
+    wanted = sorted(msgid for msgid in shown & allauth if not_the_portal_wording(msgid))
+    assert "Sign In" in wanted and "Remember Me" in wanted and "Email" in wanted
+    problems = []
+    for msgid in wanted:
+        entry = english.get(msgid)
+        if entry is None or not entry.translated:
+            problems.append(f"no English wording: {msgid!r}")
+            continue
+        problems += [
+            f"{msgid!r} -> {text!r}"
+            for text in entry.msgstr.values()
+            if not_the_portal_wording(text)
+        ]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_wording_check_knows_the_portal_words():
+    assert not_the_portal_wording("Sign In") and not_the_portal_wording("Email Addresses")
+    assert not_the_portal_wording("Change Password") and not_the_portal_wording("Add email")
+    assert not not_the_portal_wording("Sign in") and not not_the_portal_wording("E-mail address")
+    assert not not_the_portal_wording("Confirmation e-mail sent to %(email)s.")
+    assert not not_the_portal_wording("Add WebAuthn key")
+
+
+def test_english_package_pages_use_the_portal_wording(world):
+    """allauth's English says "Sign In", "Remember Me", "Signup" and "Email"; the portal says
+    "Sign in", "Remember me", "Sign up" and "E-mail" (locale_packages/en). Every allauth page
+    a visitor or a member opens, and those behind the password asked again, in English."""
+    problems: dict[str, list[str]] = {}
+    pages = {name for name in SITE if name.startswith(("account_", "mfa_"))}
+    seen = {}
+
+    def check(label, response):
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            return
+        seen[label] = response.content.decode()
+        parser = VisibleText("en")
+        parser.feed(seen[label])
+        # Headings in title case only as allauth writes them: names of people and meetings
+        # are capitalised too.
+        found = [
+            normalise(text)
+            for text in parser.texts
+            if NOT_THE_PORTAL_WORDING.search(normalise(text))
+            or (normalise(text) in allauth_msgids() and in_title_case(normalise(text)))
+        ]
+        if found:
+            problems[label] = list(dict.fromkeys(found))
+
+    for role in ("anonymous", "member_a"):
+        client = client_as(role, world)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        for name in sorted(pages):
+            check(f"{name} as {role}", client.get(path_for(name, world)))
+    client.post(reverse("account_reauthenticate"), {"password": "correct-horse-battery"})
+    for name in ("mfa_activate_totp", "mfa_add_webauthn", "mfa_generate_recovery_codes"):
+        check(f"{name} after reauthentication", client.get(reverse(name)))
+
+    assert "Sign in" in seen["account_login as anonymous"]
+    assert "Remember me" in seen["account_login as anonymous"]
+    assert "<h1> Sign up </h1>" in " ".join(seen["account_signup as anonymous"].split())
+    assert "E-mail addresses" in seen["account_email as member_a"]
+    assert "mfa_activate_totp after reauthentication" in seen
+    report = "\n".join(f"  {label}: {found}" for label, found in problems.items())
+    assert not problems, f"allauth's wording on English pages:\n{report}"
 
 
 @pytest.mark.parametrize("language", ["nn", "nb"])
