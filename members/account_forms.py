@@ -2,6 +2,9 @@
 imports (the sign-up form class), so that neither imports the other while loading."""
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.account.forms import (
+    RequestReauthenticationCodeForm as AllauthRequestReauthenticationCodeForm,
+)
 from allauth.mfa.webauthn import forms as allauth_webauthn_forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -38,3 +41,13 @@ class EditWebAuthnForm(allauth_webauthn_forms.EditWebAuthnForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["name"].label = _("Name")
+
+
+class RequestReauthenticationCodeForm(AllauthRequestReauthenticationCodeForm):
+    """allauth's form for asking for a code by e-mail to confirm it is you. allauth means its
+    one field to go unlabelled; the portal labels every field (the label is its accessible
+    name), and Django's label from the field name is English ("Recipient")."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["recipient"].label = _("E-mail address")

@@ -44,12 +44,54 @@ class UserAdmin(DjangoUserAdmin):
 
 admin.site.unregister(Authenticator)
 
+# allauth's model has no verbose name, so the admin called it "Authenticators" in every
+# language. Only the runtime names change: the migration state is read from Meta's original
+# attributes, which stay as allauth wrote them, so no migration follows.
+Authenticator._meta.verbose_name = _("authenticator")
+Authenticator._meta.verbose_name_plural = _("authenticators")
+
+
+def titled(filter_class, title):
+    """A field's list filter under a translated title: allauth's fields have no verbose name,
+    and FieldListFilter takes its title from the field."""
+
+    class TitledFilter(filter_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return TitledFilter
+
 
 @admin.register(Authenticator)
 class AuthenticatorAdmin(AllauthAuthenticatorAdmin):
     """A person's second factors: staff may look at them and delete one (a lost phone), but
     not write secrets and timestamps by hand. Typed in, they could only break signing in, and
-    a NUL escape in the JSON or a date in year 1 failed in the database with a 500."""
+    a NUL escape in the JSON or a date in year 1 failed in the database with a 500.
+
+    allauth's fields have no verbose names, so the columns and labels are display methods
+    with translated descriptions."""
+
+    list_display = ["owner", "type", "created", "last_used"]
+    list_filter = [
+        "type",
+        ("created_at", titled(admin.DateFieldListFilter, _("created"))),
+        ("last_used_at", titled(admin.DateFieldListFilter, _("last used"))),
+    ]
+    fields = ["owner", "type", "data", "created", "last_used"]
+    readonly_fields = fields
+
+    @admin.display(description=_("user"), ordering="user__email")
+    def owner(self, obj):
+        return obj.user
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, obj):
+        return obj.created_at
+
+    @admin.display(description=_("last used"), ordering="last_used_at")
+    def last_used(self, obj):
+        return obj.last_used_at
 
     def has_add_permission(self, request):
         return False

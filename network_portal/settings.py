@@ -93,7 +93,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",
     "django_tasks",
-    "django_tasks_db",
+    "outbox.apps.TaskResultsConfig",  # django_tasks_db, under a translated name
     "import_export",
     "simple_history",
     "csp",

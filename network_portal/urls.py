@@ -1,9 +1,11 @@
+from allauth.account.views import RequestReauthenticationCodeView
 from django.contrib import admin
 from django.urls import include, path, register_converter
 from django.views.generic import TemplateView
 
 from meetings import views as meeting_views
 from meetings.converters import CalendarTokenConverter
+from members.account_forms import RequestReauthenticationCodeForm
 from members.views import (
     AccountDeletedView,
     AccountDeleteView,
@@ -57,6 +59,12 @@ urlpatterns = [
         "profile/sign-out-everywhere/",
         SignOutEverywhereView.as_view(),
         name="profile_sign_out_everywhere",
+    ),
+    # Before allauth's own: this view takes no form from ACCOUNT_FORMS.
+    path(
+        "accounts/reauthenticate/code/",
+        RequestReauthenticationCodeView.as_view(form_class=RequestReauthenticationCodeForm),
+        name="account_request_reauthentication_code",
     ),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", LanguageSwitchView.as_view(), name="set_language"),

@@ -1,7 +1,10 @@
 from django.contrib import admin
+from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_tasks_db.admin import DBTaskResultAdmin as PackageTaskResultAdmin
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from . import services
 from .models import OutboxEmail
@@ -74,3 +77,41 @@ class OutboxEmailAdmin(admin.ModelAdmin):
             )
             % {"count": count},
         )
+
+
+admin.site.unregister(DBTaskResult)
+
+
+@admin.register(DBTaskResult)
+class DBTaskResultAdmin(PackageTaskResultAdmin):
+    """The background tasks (mailings, the outbox's deliveries) as django-tasks-db keeps them,
+    read-only as the package has it, but with translated names: the package describes its
+    task name, "run after" and traceback columns with English that no catalogue reaches."""
+
+    list_display = [
+        "id",
+        "task",
+        "status",
+        "enqueued_at",
+        "started_at",
+        "finished_at",
+        "priority",
+        "queue_name",
+    ]
+
+    @admin.display(description=_("task"))
+    def task(self, obj):
+        return obj.task_name
+
+    @admin.display(description=_("traceback"))
+    def formatted_traceback(self, obj):
+        if not obj.traceback:
+            return "-"
+        return format_html("<pre>{}</pre>", obj.traceback)
+
+    @admin.display(description=_("run after"))
+    def display_run_after(self, obj):
+        # The package's far-future date stands for "as soon as possible".
+        if obj.run_after == get_date_max():
+            return self.get_empty_value_display()
+        return obj.run_after

@@ -1,6 +1,10 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+# The module, not the class: Django takes an AppConfig class found in an app's apps.py as
+# that app's configuration, and TasksAppConfig is no configuration of outbox.
+from django_tasks_db import apps as tasks_db_apps
+
 
 class OutboxConfig(AppConfig):
     """The durable outbox every e-mail of the portal goes through.
@@ -12,3 +16,11 @@ class OutboxConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "outbox"
     verbose_name = _("Outgoing e-mail")
+
+
+class TaskResultsConfig(tasks_db_apps.TasksAppConfig):
+    """django-tasks-db under a translated name (its own is "Tasks Database Backend" in every
+    language). Listed in INSTALLED_APPS in place of "django_tasks_db"."""
+
+    default = False  # never outbox's own configuration
+    verbose_name = _("Background tasks")

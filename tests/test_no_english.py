@@ -30,9 +30,14 @@ from network_portal.po import read_po
 from outbox.models import OutboxEmail
 from projects.models import EUProgramme
 from tests import factories
+from tests import test_authorization_matrix as matrix
 from tests.helpers import sign_in_with_second_factor
+from tests.test_authorization_matrix import ROLES, SITE, client_as, path_for
 
 pytestmark = pytest.mark.django_db
+
+# The authorization matrix's visitors (a member, a coordinator, ...) and their objects.
+world = matrix.world
 
 SITE_PACKAGES = Path(django.__file__).resolve().parent.parent
 PROJECT = Path(settings.BASE_DIR)
@@ -108,11 +113,6 @@ def english_msgids() -> tuple[frozenset[str], tuple[re.Pattern, ...]]:
 # English that no catalogue can translate, left to the parts of issue 12 that own the code:
 # {page label: texts}. Remove an entry once its page is fixed.
 KNOWN_UNTRANSLATABLE = {
-    # django-tasks-db's admin describes two fields with untranslated strings.
-    "django_tasks_database.DBTaskResult change": {"Run after:", "Traceback:"},
-    # allauth's Authenticator model has fields without a verbose_name.
-    "mfa.Authenticator changelist": {"User", "Last used at"},
-    "mfa.Authenticator change": {"User:", "Last used at:"},
     # Our history list prints an empty change reason as "None".
     **{
         f"{label} history": {"None"}
@@ -304,6 +304,72 @@ def admin_pages(client):
                 )
 
 
+class AdminLabels(HTMLParser):
+    """The admin's names for things, never data: column headings (`th scope="col"`), app and
+    model names in the navigation (`caption`, `th scope="row"`) and field labels."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.current: tuple[str, list[str]] | None = None
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        wanted = tag in {"caption", "label"} or (tag == "th" and attrs.get("scope"))
+        if self.current is None and wanted:
+            self.current = (tag, [])
+
+    def handle_endtag(self, tag):
+        if self.current and self.current[0] == tag:
+            text = normalise("".join(self.current[1]))
+            if text:
+                self.texts.append(text)
+            self.current = None
+
+    def handle_data(self, data):
+        if self.current:
+            self.current[1].append(data)
+
+
+def admin_labels(client, url: str, language: str) -> list[str]:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = client.get(url)
+    if response.status_code != 200:
+        return []
+    parser = AdminLabels()
+    parser.feed(response.content.decode())
+    return parser.texts
+
+
+# Names that are the same word in English, Nynorsk and Bokmål.
+SHARED_WORDS = {"Status", "Type", "Data", "Filter", "ID", "Id"}
+
+
+@pytest.mark.parametrize("language", ["nn", "nb"])
+def test_admin_names_are_not_left_in_english(client, data, language):
+    """The catalogue check above knows only the packages' msgids; a label Django makes from a
+    field or model without a verbose_name ("Last used at", "Authenticators") or an app's
+    hard-coded name is in no catalogue. Such a name reads the same on the English page."""
+    sign_in_with_second_factor(client, data)
+    RecoveryCodes.activate(data)
+    problems = {}
+    for label, url in admin_pages(client):
+        if label.endswith(("history", "history record", "delete")):
+            continue
+        english = set(admin_labels(client, url, "en"))
+        same = [
+            text
+            for text in admin_labels(client, url, language)
+            if text in english
+            and text.rstrip(":") not in SHARED_WORDS
+            and re.search(r"[A-Za-z]{2}", text)
+        ]
+        if same:
+            problems[label] = list(dict.fromkeys(same))
+    report = "\n".join(f"  {label}: {found}" for label, found in problems.items())
+    assert not problems, f"Admin names in English on {language} pages:\n{report}"
+
+
 @pytest.mark.parametrize("language", ["nn", "nb"])
 def test_no_english_on_admin_and_package_pages(client, data, language):
     allowed = translations(language) | data_texts(language)
@@ -443,6 +509,180 @@ def test_no_english_on_admin_and_package_pages(client, data, language):
     assert not problems, f"English text on {language} pages:\n{report}"
 
 
+def email_templates() -> set[str]:
+    """Every e-mail template the portal may render: ours (templates/**/email/) and allauth's
+    account and two-factor e-mails (their subject, text and HTML, as our templates or
+    allauth's)."""
+    ours = {
+        str(path.relative_to(PROJECT / "templates"))
+        for path in (PROJECT / "templates").glob("**/email/*")
+        if path.name != "base.html"
+    }
+    allauth = SITE_PACKAGES / "allauth/templates"
+    theirs = {
+        str(path.relative_to(allauth))
+        for folder in ("account/email", "mfa/email")
+        for path in (allauth / folder).glob("*_subject.txt")
+    }
+    return ours | theirs
+
+
+def allauth_email_prefixes() -> list[str]:
+    return sorted(
+        name.removesuffix("_subject.txt")
+        for name in email_templates()
+        if name.startswith(("account/", "mfa/")) and name.endswith("_subject.txt")
+    )
+
+
+@pytest.mark.parametrize("language", ["nn", "nb"])
+def test_no_english_in_any_email(db, rf, settings, language):
+    """Every e-mail the portal sends, to a person who chose the language: the registration
+    e-mails, the meeting's change notice, the invitations and reminders, the interest in a
+    project idea, the staff notice about a waiting account, and each of allauth's account and
+    two-factor e-mails (notices included, which the settings may turn on). Subject, text and
+    HTML are checked; every e-mail template is rendered, so a new one cannot be missed."""
+    from allauth.account.adapter import get_adapter
+    from allauth.core import context as allauth_context
+    from django.test.signals import template_rendered
+
+    from meetings import emails as meeting_emails
+    from meetings.models import Mailing, Registration
+    from members.services import account_waiting_notify
+    from outbox.services import email_queue
+    from projects.emails import queue_interest_email
+
+    settings.ACCOUNT_EMAIL_NOTIFICATIONS = True
+    rendered: set[str] = set()
+
+    def note(sender, template, **kwargs):
+        rendered.add(template.name)
+
+    template_rendered.connect(note)
+    try:
+        staff = factories.UserFactory(email="fylke@example.org", is_staff=True)
+        staff.groups.add(Group.objects.get(name="County staff"))
+        person = factories.LinkedContactPersonFactory(preferred_language=language)
+        meeting = factories.MeetingFactory(
+            online_url="https://video.example.org/rom", venue_name="Fylkeshuset"
+        )
+        registration = factories.RegistrationFactory(meeting=meeting, contact_person=person)
+        for kind in meeting_emails.REGISTRATION_EMAILS:
+            # Each e-mail as it is sent: the waiting-list ones name the person's place.
+            waiting = kind in {"waitlisted", "moved_to_waitlist"}
+            registration.status = (
+                Registration.Status.WAITLISTED if waiting else Registration.Status.CONFIRMED
+            )
+            registration.save()
+            meeting_emails.queue_registration_email(registration.pk, kind)
+        for changes in (["scheduled", "time", "place", "status"], ["cancelled"]):
+            meeting_emails.queue_meeting_changed_emails(meeting.pk, changes)
+        for kind in Mailing.Kind.values:
+            subject, body = meeting_emails.default_mailing_text(meeting, kind)
+            mailing = factories.MailingFactory(
+                meeting=meeting, kind=kind, subject=subject, body=body
+            )
+            recipient = factories.MailingRecipientFactory(
+                mailing=mailing, contact_person=person, email=person.email, name=person.name
+            )
+            message = meeting_emails.build_mailing_email(recipient)
+            email_queue(messages=[message], kind=f"mailing.{kind}")
+        colleague = factories.LinkedContactPersonFactory()
+        idea = factories.ProjectIdeaFactory(contact_person=person)
+        queue_interest_email(factories.InterestFactory(idea=idea, contact_person=colleague))
+        account_waiting_notify(user=person.user, person=person)
+
+        request = rf.get("/")
+        request.user = person.user
+        context = {
+            "user": person.user,
+            "activate_url": "https://portal.example.org/accounts/confirm-email/key/",
+            "password_reset_url": "https://portal.example.org/accounts/password/reset/key/",
+            "signup_url": "https://portal.example.org/accounts/signup/",
+            "code": "ABC123",
+            "key": "key",
+            "timestamp": timezone.now(),
+            "ip": "192.0.2.1",
+            "user_agent": "Firefox",
+            "from_email": person.email,
+            "to_email": "ny@example.org",
+            "deleted_email": "gammal@example.org",
+            "username": person.email,
+            "user_display": person.name,
+        }
+        with allauth_context.request_context(request):
+            for prefix in allauth_email_prefixes():
+                get_adapter(request).send_mail(prefix, person.email, context)
+    finally:
+        template_rendered.disconnect(note)
+
+    assert email_templates() - rendered == set(), "E-mail templates the test did not render"
+    allowed = translations(language) | data_texts(language)
+    problems = {}
+    mails = list(OutboxEmail.objects.order_by("pk"))
+    for mail in mails:
+        found = english_in_email(mail, allowed)
+        if mail.html:
+            found += english_in(mail.html, language, allowed)
+        if found:
+            problems[f"{mail.kind} to {mail.to}"] = list(dict.fromkeys(found))
+    assert {mail.kind for mail in mails} >= {
+        "project.interest",
+        "members.account_waiting",
+        "meeting.changed",
+        "account.password_reset_key",
+        "account.totp_activated",
+    }
+    report = "\n".join(f"  {label}: {found}" for label, found in problems.items())
+    assert not problems, f"English text in {language} e-mails:\n{report}"
+
+
+# Who sees the site's own pages: a visitor, a member, their municipality's coordinator, and a
+# signed-up person no municipality has taken in yet (the waiting page).
+PAGE_ROLES = ("anonymous", "member_a", "coordinator_a", "unlinked")
+
+
+@pytest.mark.parametrize("language", ["nn", "nb"])
+def test_no_english_on_public_and_member_pages(world, language):
+    """Every page of the site (not the admin) that opens for a visitor, a member, a coordinator
+    or a person waiting to be linked, in the language they chose; and the forms that show
+    errors, sent empty."""
+    allowed = translations(language) | data_texts(language)
+    problems: dict[str, list[str]] = {}
+    checked = 0
+
+    def check(label, response):
+        nonlocal checked
+        assert response.status_code == 200, f"{label}: {response.status_code}"
+        if "html" in response.get("Content-Type", ""):
+            checked += 1
+            found = english_in(response.content.decode(), language, allowed)
+            if found:
+                problems[label] = found
+
+    for role in PAGE_ROLES:
+        client = client_as(role, world)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        for name, row in SITE.items():
+            if row[ROLES.index(role)] == 200:
+                check(f"{name} as {role}", client.get(path_for(name, world)))
+
+    member = client_as("member_a", world)
+    member.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    meeting = world["objects"]["meeting"]
+    for name, kwargs in (
+        ("profile", {}),
+        ("projects:create", {}),
+        ("projects:edit", {"pk": world["objects"]["idea"].pk}),
+        ("meetings:register", {"slug": meeting.slug}),
+    ):
+        check(f"{name} with errors", member.post(reverse(name, kwargs=kwargs), {}))
+
+    assert checked > 100
+    report = "\n".join(f"  {label}: {found}" for label, found in problems.items())
+    assert not problems, f"English text on {language} pages:\n{report}"
+
+
 JS_STRING = r"""\s*(['"])((?:\\.|(?!\1).)*)\1"""
 JS_CALLS = {
     "gettext": re.compile(r"\bgettext\(" + JS_STRING),
@@ -484,20 +724,115 @@ def test_admin_javascript_catalogue_is_complete(staff_client, language):
     assert not missing, f"Admin script texts without {language} translation: {missing}"
 
 
-def test_english_package_pages_use_the_portal_wording(client, data):
-    """allauth's English says "Sign In", "Remember Me", "Signup" and "Email"; the portal says
-    "Sign in", "Remember me", "Sign up" and "E-mail" (locale_packages/en)."""
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    login = " ".join(client.get(reverse("account_login")).content.decode().split())
-    signup = " ".join(client.get(reverse("account_signup")).content.decode().split())
-    client.force_login(data)
-    addresses = " ".join(client.get(reverse("account_email")).content.decode().split())
+# allauth's English that the portal words otherwise: "Sign in", "Sign up", "Sign out",
+# "Remember me" and "e-mail" (placeholders and markup are left out before looking).
+NOT_THE_PORTAL_WORDING = re.compile(
+    r"\bSign (?:In|Up|Out)\b|\bSignup\b|\bRemember Me\b|\b[Ee]mail\b|\bE-Mail\b"
+)
+MARKUP_AND_PLACEHOLDERS = re.compile(r"%\([^)]+\)[sd]|\{\{[^}]*\}\}|\{[a-z_]*\}|<[^>]+>")
+# Names that keep their capitals in a sentence-case heading.
+PROPER_NAMES = {"JavaScript", "WebAuthn", "TOTP", "ID"}
 
-    for page in (login, signup, addresses):
-        assert not re.search(r"Sign In|Sign Up|Signup|Remember Me|\bEmail\b", page)
-    assert "Sign in" in login and "Remember me" in login
-    assert "<h1> Sign up </h1>" in signup
-    assert "E-mail addresses" in addresses
+
+def in_title_case(text: str) -> bool:
+    """A short heading or button ("Change Password"): the portal writes sentence case."""
+    plain = MARKUP_AND_PLACEHOLDERS.sub("", text)
+    words = re.findall(r"[A-Za-z][A-Za-z'-]*", plain)
+    if not 2 <= len(words) <= 6 or "\n" in plain or re.search(r"[.!?:] ", plain):
+        return False
+    return any(
+        word[0].isupper() and word not in PROPER_NAMES and not word.isupper() for word in words[1:]
+    )
+
+
+def not_the_portal_wording(text: str) -> bool:
+    plain = MARKUP_AND_PLACEHOLDERS.sub("", text)
+    return bool(NOT_THE_PORTAL_WORDING.search(plain)) or in_title_case(text)
+
+
+@functools.cache
+def allauth_msgids() -> frozenset[str]:
+    texts = set()
+    for entry in read_po(SITE_PACKAGES / "allauth/locale/de/LC_MESSAGES/django.po"):
+        texts |= {entry.msgid, entry.msgid_plural} - {""}
+    return frozenset(texts)
+
+
+def test_english_catalogue_gives_every_allauth_text_the_portal_wording():
+    """Each allauth text the portal shows (the msgids package_messages takes from allauth's
+    account and two-factor code and templates) that says "Sign In", "Email" or is a heading
+    in title case has an English translation in locale_packages/en in the portal's words."""
+    allauth = allauth_msgids()
+    shown = {entry.msgid for entry in read_po(PROJECT / "locale_packages/nn/LC_MESSAGES/django.po")}
+    english = {
+        entry.msgid: entry
+        for entry in read_po(PROJECT / "locale_packages/en/LC_MESSAGES/django.po")
+    }
+    wanted = sorted(msgid for msgid in shown & allauth if not_the_portal_wording(msgid))
+    assert "Sign In" in wanted and "Remember Me" in wanted and "Email" in wanted
+    problems = []
+    for msgid in wanted:
+        entry = english.get(msgid)
+        if entry is None or not entry.translated:
+            problems.append(f"no English wording: {msgid!r}")
+            continue
+        problems += [
+            f"{msgid!r} -> {text!r}"
+            for text in entry.msgstr.values()
+            if not_the_portal_wording(text)
+        ]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_wording_check_knows_the_portal_words():
+    assert not_the_portal_wording("Sign In") and not_the_portal_wording("Email Addresses")
+    assert not_the_portal_wording("Change Password") and not_the_portal_wording("Add email")
+    assert not not_the_portal_wording("Sign in") and not not_the_portal_wording("E-mail address")
+    assert not not_the_portal_wording("Confirmation e-mail sent to %(email)s.")
+    assert not not_the_portal_wording("Add WebAuthn key")
+
+
+def test_english_package_pages_use_the_portal_wording(world):
+    """allauth's English says "Sign In", "Remember Me", "Signup" and "Email"; the portal says
+    "Sign in", "Remember me", "Sign up" and "E-mail" (locale_packages/en). Every allauth page
+    a visitor or a member opens, and those behind the password asked again, in English."""
+    problems: dict[str, list[str]] = {}
+    pages = {name for name in SITE if name.startswith(("account_", "mfa_"))}
+    seen = {}
+
+    def check(label, response):
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            return
+        seen[label] = response.content.decode()
+        parser = VisibleText("en")
+        parser.feed(seen[label])
+        # Headings in title case only as allauth writes them: names of people and meetings
+        # are capitalised too.
+        found = [
+            normalise(text)
+            for text in parser.texts
+            if NOT_THE_PORTAL_WORDING.search(normalise(text))
+            or (normalise(text) in allauth_msgids() and in_title_case(normalise(text)))
+        ]
+        if found:
+            problems[label] = list(dict.fromkeys(found))
+
+    for role in ("anonymous", "member_a"):
+        client = client_as(role, world)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        for name in sorted(pages):
+            check(f"{name} as {role}", client.get(path_for(name, world)))
+    client.post(reverse("account_reauthenticate"), {"password": "correct-horse-battery"})
+    for name in ("mfa_activate_totp", "mfa_add_webauthn", "mfa_generate_recovery_codes"):
+        check(f"{name} after reauthentication", client.get(reverse(name)))
+
+    assert "Sign in" in seen["account_login as anonymous"]
+    assert "Remember me" in seen["account_login as anonymous"]
+    assert "<h1> Sign up </h1>" in " ".join(seen["account_signup as anonymous"].split())
+    assert "E-mail addresses" in seen["account_email as member_a"]
+    assert "mfa_activate_totp after reauthentication" in seen
+    report = "\n".join(f"  {label}: {found}" for label, found in problems.items())
+    assert not problems, f"allauth's wording on English pages:\n{report}"
 
 
 @pytest.mark.parametrize("language", ["nn", "nb"])
