@@ -113,16 +113,6 @@ KNOWN_UNTRANSLATABLE = {
     # allauth's Authenticator model has fields without a verbose_name.
     "mfa.Authenticator changelist": {"User", "Last used at"},
     "mfa.Authenticator change": {"User:", "Last used at:"},
-    # Our history list prints an empty change reason as "None".
-    **{
-        f"{label} history": {"None"}
-        for label in (
-            "members.Municipality",
-            "members.ContactPerson",
-            "meetings.Meeting",
-            "meetings.Registration",
-        )
-    },
 }
 
 
