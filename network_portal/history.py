@@ -96,9 +96,10 @@ def history_manager(model: type[models.Model]):
 
 class ValueDisplay:
     """Stored values in words, for one page: the names of related objects are looked up once
-    each."""
+    each. Texts longer than `max_chars` are cut (None: never)."""
 
-    def __init__(self):
+    def __init__(self, max_chars: int | None = MAX_VALUE_CHARS):
+        self.max_chars = max_chars
         self._related: dict[tuple[type[models.Model], Any], str] = {}
 
     def __call__(self, field: models.Field, value: Any) -> str:
@@ -119,7 +120,8 @@ class ValueDisplay:
             return formats.time_format(value, "TIME_FORMAT")
         if isinstance(value, int | float | Decimal):
             return formats.number_format(value)
-        return Truncator(str(value)).chars(MAX_VALUE_CHARS)
+        text = str(value)
+        return Truncator(text).chars(self.max_chars) if self.max_chars else text
 
     def related(self, model: type[models.Model], pk: Any) -> str:
         key = (model, pk)
@@ -148,15 +150,27 @@ class ValueDisplay:
         return gettext("%(name)s (deleted)") % {"name": name}
 
 
-def _tracked_fields(model: type[models.Model], exclude: Iterable[str]) -> list[models.Field]:
+def _tracked_fields(
+    model: type[models.Model], exclude: Iterable[str] = (), *, editable_only: bool = True
+) -> list[models.Field]:
     """The fields a history diff compares (the package's rule: tracked and editable, here
     without the primary key, which never changes), in the model's order."""
     history_model = history_manager(model).model
-    tracked = {field.name for field in history_model.tracked_fields if field.editable}
+    tracked = {
+        field.name for field in history_model.tracked_fields if field.editable or not editable_only
+    }
     return [
         field
         for field in model._meta.concrete_fields
         if field.name in tracked and field.name not in exclude and not field.primary_key
+    ]
+
+
+def version_values(model: type[models.Model], record, display: ValueDisplay) -> list[FieldChange]:
+    """Every kept value of a version, in the model's field order, as (label, value)."""
+    return [
+        FieldChange(capfirst(field.verbose_name), display(field, getattr(record, field.attname)))
+        for field in _tracked_fields(model, editable_only=False)
     ]
 
 
@@ -250,9 +264,14 @@ class ReadableHistoryAdmin(SimpleHistoryAdmin):
         elif template == self.object_history_form_template:
             record = to_historic(context["original"])
             if record is not None:
+                display = ValueDisplay(max_chars=None)
                 context["history_entry"] = self.history_entry(
-                    request, record, record.prev_record, ValueDisplay()
+                    request, record, record.prev_record, display
                 )
+                # Read, not edited: a form of the version, without a button to save it, only
+                # looked editable (and showed the present for the admin's computed fields).
+                if context["revert_disabled"] and not context["change_history"]:
+                    context["history_values"] = version_values(self.model, record, display)
         return super().render_history_view(request, template, context, **kwargs)
 
     def history_entry(self, request, record, previous, display):

@@ -474,10 +474,34 @@ def test_history_record_page_shows_the_version_readably(nn_staff_client, march_m
     response = nn_staff_client.get(record_url(march_meeting, latest))
     content = response.content.decode()
     assert response.status_code == 200
-    assert "2. mars 2027 kl. 14.30" in content
-    assert "Planlagt" in content and "Avlyst" in content
+    entry = response.context["history_entry"]
+    assert (entry.moment, entry.action, entry.user) == (
+        "2. mars 2027 kl. 14.30",
+        "Endra",
+        latest.history_user,
+    )
+    assert [(change.label, change.old, change.new) for change in entry.changes] == [
+        ("Status", "Planlagt", "Avlyst")
+    ]
+    assert '<th scope="row">Status</th>' in content
+    # The version's values as text, not a form that cannot be saved.
+    values = {value.label: value.new for value in response.context["history_values"]}
+    assert values["Starttid"] == "9. mars 2027 kl. 10.00"
+    assert values["Status"] == "Avlyst"
+    assert values["Kapasitet"] == in_language("nn", "(empty)")
+    assert values["Send påminningar"] == "Ja"
+    assert values["Møteserie"] == str(march_meeting.series)
+    assert 'name="title"' not in content
     assert "+00:00" not in content
     assert "None" not in content
+
+
+def test_the_first_version_page_lists_its_values(nn_staff_client, march_meeting):
+    response = nn_staff_client.get(record_url(march_meeting, march_meeting.history.earliest()))
+    assert response.context["history_entry"].changes == []
+    values = {value.label: value.new for value in response.context["history_values"]}
+    assert values["Tittel"] == "Oppstartsmøte"
+    assert values["Status"] == "Planlagt"
 
 
 def test_the_history_list_pages_keep_every_change(
