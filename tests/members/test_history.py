@@ -155,3 +155,25 @@ def test_email_domains_show_on_the_municipalitys_history(
         ),
     ]
     assert {row["Endra av"] for row in rows} == {str(staff_user)}
+
+
+def test_the_history_page_reads_a_fixed_number_of_queries(
+    nn_staff_client, municipality, contact_person_factory, email_domain_factory, count_queries
+):
+    """Each version's name (a contact person's includes the municipality) comes with the page's
+    records, not from a query per version."""
+    person = contact_person_factory(municipality=municipality)
+    email_domain_factory(municipality=municipality, domain="bergen.kommune.no")
+    # The session's first admin page reads more than the next ones.
+    nn_staff_client.get(history_url(person))
+
+    def versions(count):
+        for number in range(count):
+            person.job_title = f"Rådgjevar {person.history.count()}-{number}"
+            person.save()
+        return count_queries(lambda: nn_staff_client.get(history_url(person)))
+
+    few, few_response = versions(2)
+    many, many_response = versions(12)
+    assert len(history_rows(many_response)) == len(history_rows(few_response)) + 12
+    assert many == few
