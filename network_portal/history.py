@@ -81,8 +81,12 @@ class HistoryChild:
         return self.model._meta.get_field(self.parent_field).attname
 
     def visible_to(self, user) -> bool:
+        """As the admin shows an inline: to those who may view or change its model."""
         opts = self.model._meta
-        return user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+        return any(
+            user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}")
+            for action in ("view", "change")
+        )
 
 
 def empty_value() -> str:
@@ -211,7 +215,8 @@ def version_object(model: type[models.Model], record) -> models.Model:
             continue
         with contextlib.suppress(LookupError):
             related = record._meta.get_field(field.name).get_cached_value(record)
-            field.set_cached_value(obj, related)
+            if related is not None:
+                field.set_cached_value(obj, related)
     return obj
 
 
@@ -300,9 +305,14 @@ class ReadableHistoryAdmin(SimpleHistoryAdmin):
             f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_simple_history",
             args=[quote(getattr(record, opts.pk.attname)), quote(record.pk)],
         )
+        try:
+            subject = str(version_object(self.model, record))
+        except ObjectDoesNotExist:
+            # Its name is made from a related object that is gone.
+            subject = capfirst(opts.verbose_name)
         return HistoryEntry(
             record=record,
-            subject=str(version_object(self.model, record)),
+            subject=subject,
             url=url,
             action=record.get_history_type_display(),
             changes=changes,
