@@ -14,7 +14,6 @@ from django.utils.http import content_disposition_header
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from network_portal.admin import (
     SHOWN_CHILDREN,
@@ -24,6 +23,7 @@ from network_portal.admin import (
     field_headings,
 )
 from network_portal.forms import RepeatedHourModelForm
+from network_portal.history import HistoryChild, ReadableHistoryAdmin
 
 from . import emails, exports, services
 from .invitations import invitation_summary
@@ -265,7 +265,7 @@ class MeetingAdminForm(forms.ModelForm):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(LightRowsAdmin, ServiceErrorsAsMessages, SimpleHistoryAdmin):
+class MeetingAdmin(LightRowsAdmin, ServiceErrorsAsMessages, ReadableHistoryAdmin):
     form = MeetingAdminForm
     list_display = [
         "title",
@@ -287,6 +287,7 @@ class MeetingAdmin(LightRowsAdmin, ServiceErrorsAsMessages, SimpleHistoryAdmin):
     date_hierarchy = "starts_at"
     readonly_fields = ["sequence", "created_at", "updated_at", "invitations", "registrations"]
     inlines = [AgendaItemInline, RegistrationAddInline]
+    history_children = [HistoryChild(AgendaItem, "meeting")]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["series", "kind", "title", "slug", "theme", "description"]}),
@@ -522,7 +523,7 @@ class MeetingAdmin(LightRowsAdmin, ServiceErrorsAsMessages, SimpleHistoryAdmin):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(LightRowsAdmin, ServiceErrorsAsMessages, SimpleHistoryAdmin):
+class RegistrationAdmin(LightRowsAdmin, ServiceErrorsAsMessages, ReadableHistoryAdmin):
     form = RegistrationStaffForm
     list_display = [
         "contact_person",

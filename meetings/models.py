@@ -371,6 +371,9 @@ class AgendaItem(models.Model):
     )
     starts_at = models.TimeField(_("time"), null=True, blank=True)
 
+    # Edited on the meeting's page; its changes are listed in the meeting's history.
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("agenda item")
         verbose_name_plural = _("agenda items")

@@ -13,9 +13,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 from import_export.formats import base_formats
-from simple_history.admin import SimpleHistoryAdmin
 
 from network_portal.admin import SHOWN_CHILDREN, bounded_children, count_of, field_headings
+from network_portal.history import HistoryChild, ReadableHistoryAdmin
 
 from .models import ContactPerson, EmailDomain, Municipality, Sector, User
 from .resources import CSV, ContactPersonResource
@@ -122,7 +122,7 @@ class IsNetworkMemberFilter(admin.SimpleListFilter):
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(SimpleHistoryAdmin):
+class MunicipalityAdmin(ReadableHistoryAdmin):
     list_display = [
         "number",
         "name",
@@ -140,6 +140,7 @@ class MunicipalityAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["successor"]
     date_hierarchy = "member_since"
     inlines = [EmailDomainInline]
+    history_children = [HistoryChild(EmailDomain, "municipality")]
     readonly_fields = ["contact_persons"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
@@ -248,7 +249,7 @@ class NeedsMunicipalityFilter(admin.SimpleListFilter):
 
 
 @admin.register(ContactPerson)
-class ContactPersonAdmin(ImportMixin, SimpleHistoryAdmin):
+class ContactPersonAdmin(ImportMixin, ReadableHistoryAdmin):
     list_display = ["name", "email", "municipality", "sector", "role", "is_active", "has_account"]
     list_filter = [
         NeedsMunicipalityFilter,

@@ -244,6 +244,9 @@ class EmailDomain(models.Model):
         error_messages={"unique": _("This e-mail domain already belongs to a municipality.")},
     )
 
+    # Edited on the municipality's page; its changes are listed in the municipality's history.
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("e-mail domain")
         verbose_name_plural = _("e-mail domains")

@@ -164,7 +164,7 @@ def _seed_municipalities() -> dict[str, Municipality]:
                 "member_since": dt.date(2018, 3, 7) if number in FOUNDING_MEMBERS else None,
             },
         )
-        EmailDomain.objects.update_or_create(domain=domain, defaults={"municipality": municipality})
+        upsert(EmailDomain, {"municipality": municipality}, domain=domain)
         result[number] = municipality
     return result
 
@@ -219,7 +219,7 @@ def _seed_staff_user():
 def _meeting(slug: str, agenda: list[str] = (), **fields) -> Meeting:
     meeting, _ = upsert(Meeting, slug=slug, defaults=fields)
     for order, title in enumerate(agenda, start=1):
-        AgendaItem.objects.update_or_create(meeting=meeting, order=order, defaults={"title": title})
+        upsert(AgendaItem, {"title": title}, meeting=meeting, order=order)
     return meeting
 
 
