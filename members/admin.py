@@ -15,14 +15,21 @@ from import_export.admin import ImportMixin
 from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
 
-from network_portal.admin import SHOWN_CHILDREN, bounded_children, count_of, field_headings
+from network_portal.admin import (
+    SHOWN_CHILDREN,
+    NamedInputsAdmin,
+    NamedInputsTabularInline,
+    bounded_children,
+    count_of,
+    field_headings,
+)
 
 from .models import ContactPerson, EmailDomain, Municipality, Sector, User
 from .resources import CSV, ContactPersonResource
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(NamedInputsAdmin, DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "last_login"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
@@ -58,7 +65,7 @@ class AuthenticatorAdmin(AllauthAuthenticatorAdmin):
         return False
 
 
-class EmailDomainInline(admin.TabularInline):
+class EmailDomainInline(NamedInputsTabularInline):
     model = EmailDomain
     extra = 1
     min_num = 0
@@ -80,7 +87,7 @@ class IsNetworkMemberFilter(admin.SimpleListFilter):
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(SimpleHistoryAdmin):
+class MunicipalityAdmin(NamedInputsAdmin, SimpleHistoryAdmin):
     list_display = [
         "number",
         "name",
@@ -147,6 +154,7 @@ class MunicipalityAdmin(SimpleHistoryAdmin):
             for person in of_municipality.order_by("-is_active", "name", "pk")[:SHOWN_CHILDREN]
         ]
         return bounded_children(
+            label=capfirst(ContactPerson._meta.verbose_name_plural),
             counts=[
                 (gettext("Active"), counts["active"], f"{listed}&is_active__exact=1"),
                 (gettext("Inactive"), counts["inactive"], f"{listed}&is_active__exact=0"),
@@ -206,7 +214,7 @@ class NeedsMunicipalityFilter(admin.SimpleListFilter):
 
 
 @admin.register(ContactPerson)
-class ContactPersonAdmin(ImportMixin, SimpleHistoryAdmin):
+class ContactPersonAdmin(NamedInputsAdmin, ImportMixin, SimpleHistoryAdmin):
     list_display = ["name", "email", "municipality", "sector", "role", "is_active", "has_account"]
     list_filter = [
         NeedsMunicipalityFilter,

@@ -3,12 +3,14 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from network_portal.admin import NamedInputsAdmin
+
 from . import services
 from .models import OutboxEmail
 
 
 @admin.register(OutboxEmail)
-class OutboxEmailAdmin(admin.ModelAdmin):
+class OutboxEmailAdmin(NamedInputsAdmin, admin.ModelAdmin):
     """Every e-mail the portal sent or will send, with its delivery state. Read-only: the
     worker writes it; staff can only send failed ones again."""
 
