@@ -166,7 +166,8 @@ def open_page(page, url: str):
     expect(page.locator("html")).to_have_attribute("lang", "nn")
     # The admin's stylesheets and ours are in effect: colour contrast means nothing without.
     expect(page.locator("#header")).to_have_css("background-color", "rgb(65, 118, 144)")
-    expect(page.locator("div.breadcrumbs a").first).to_have_css("text-decoration-line", "underline")
+    ring = "getComputedStyle(document.documentElement).getPropertyValue('--focus-ring')"
+    assert page.evaluate(ring).strip() == "#036", "static/css/admin.css is not in effect"
 
 
 def assert_fits_window(page):
@@ -180,12 +181,12 @@ def submit_unchecked(page, button: str = '[type="submit"][name="_save"]'):
     """Press the form's button with the browser's checks of `required` switched off, so the
     server's answer to an invalid form shows (as in a browser without those checks)."""
     page.evaluate("document.querySelectorAll('form').forEach(f => { f.noValidate = true; })")
-    page.locator(f"#content-main form {button}").first.click()
+    page.locator(f"#content form {button}").first.click()
     page.wait_for_load_state("load")
 
 
 def expect_errors(page):
-    expect(page.locator("#content-main .errorlist").first).to_be_visible()
+    expect(page.locator("#content .errorlist").first).to_be_visible()
 
 
 def empty_required_fields(page) -> int:
@@ -281,7 +282,7 @@ def test_import_and_export_screens_pass_axe(staff_page, admin_data, assert_acces
         )
         page.locator("#id_format").select_option(index=1)
         submit_unchecked(page, '[type="submit"]')
-        expect(page.locator("#content-main .validation-error-count").first).to_be_visible()
+        expect(page.locator("#content .validation-error-count").first).to_be_visible()
         assert_accessible(page)
     with subtests.test(msg="contact person import, preview to confirm"):
         open_page(page, import_url)
@@ -290,7 +291,7 @@ def test_import_and_export_screens_pass_axe(staff_page, admin_data, assert_acces
         )
         page.locator("#id_format").select_option(index=1)
         submit_unchecked(page, '[type="submit"]')
-        expect(page.locator('#content-main form [name="import_file_name"]')).to_be_attached()
+        expect(page.locator('#content form [name="import_file_name"]')).to_be_attached()
         assert_accessible(page)
 
 
