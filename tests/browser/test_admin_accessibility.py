@@ -28,7 +28,13 @@ from playwright.sync_api import expect
 from meetings import invitations, services
 from meetings.models import Mailing
 from outbox.models import OutboxEmail
-from projects.models import EUProgramme, EuropeanPartner, Presentation, StageChange
+from projects.models import (
+    EUProgramme,
+    EuropeanPartner,
+    Presentation,
+    ProjectIdea,
+    StageChange,
+)
 from tests.helpers import sign_in_with_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -367,3 +373,13 @@ def test_the_keyboard_focus_shows_a_3px_ring(staff_page, admin_data, subtests):
             expect(element).to_have_css("outline-width", "3px")
             expect(element).to_have_css("outline-offset", "2px")
             expect(element).to_have_css("outline-color", colour)
+
+    # A multiple autocomplete box takes the focus in its search field; the ring goes round
+    # the whole box.
+    idea = ProjectIdea.objects.get()
+    open_page(page, reverse("admin:projects_projectidea_change", args=[idea.pk]))
+    with subtests.test(msg="multiple autocomplete box"):
+        box = page.locator(".field-partner_municipalities .select2-selection--multiple")
+        box.locator(".select2-search__field").focus()
+        expect(box).to_have_css("outline-width", "3px")
+        expect(box).to_have_css("outline-color", "rgb(0, 51, 102)")
