@@ -184,7 +184,7 @@ class LightRowsAdmin:
 
 def name_split_inputs(formfield) -> None:
     """Give the date and the time input of a split date-and-time field a name each, such as
-    "Starts at: date": the admin's label names neither (it has no `for`, as a MultiWidget
+    "Starts: date": the admin's label names neither (it has no `for`, as a MultiWidget
     has no single input), and the "Date:"/"Time:" beside them are plain text."""
     widget = getattr(formfield.widget, "widget", formfield.widget)
     if not isinstance(widget, forms.SplitDateTimeWidget):
@@ -214,8 +214,8 @@ class NamedInputsTabularInline(NamedInputsAdmin, admin.TabularInline):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
         widget = getattr(formfield, "widget", None)
-        # A RelatedFieldWidgetWrapper shares its attrs with the widget it wraps; the select of
-        # an autocomplete field hands its name on to the select2 box (admin-accessibility.js).
+        # The name goes on the input inside a RelatedFieldWidgetWrapper. The select of an
+        # autocomplete field hands it on to its select2 box (admin-accessibility.js).
         if widget is not None and not widget.is_hidden:
             inner = getattr(widget, "widget", widget)
             if not isinstance(inner, forms.MultiWidget):
