@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from network_portal.admin import (
     SHOWN_CHILDREN,
     LightRowsAdmin,
+    NamedInputsAdmin,
+    NamedInputsTabularInline,
     bounded_children,
     count_of,
     field_headings,
@@ -82,7 +84,7 @@ class MailingOfTheYearFilter(OfTheChosenYearFilter):
     label_fields = ["subject"]
 
 
-class MeetingInline(admin.TabularInline):
+class MeetingInline(NamedInputsTabularInline):
     model = Meeting
     fields = ["title", "kind", "status", "starts_at", "tentative_period"]
     readonly_fields = fields
@@ -101,7 +103,7 @@ class MeetingInline(admin.TabularInline):
 
 
 @admin.register(MeetingSeries)
-class MeetingSeriesAdmin(admin.ModelAdmin):
+class MeetingSeriesAdmin(NamedInputsAdmin, admin.ModelAdmin):
     list_display = ["name", "year", "organiser_name", "meeting_count"]
     # Meta.ordering does not apply to the annotated (GROUP BY) queryset, so repeat it here.
     ordering = ["-year", "name"]
@@ -121,7 +123,7 @@ class MeetingSeriesAdmin(admin.ModelAdmin):
         return obj.meeting_count
 
 
-class AgendaItemInline(admin.TabularInline):
+class AgendaItemInline(NamedInputsTabularInline):
     model = AgendaItem
     fields = ["order", "starts_at", "title", "description"]
     extra = 1
@@ -229,7 +231,7 @@ def report_promoted(model_admin, request, count: int) -> None:
         )
 
 
-class RegistrationAddInline(admin.TabularInline):
+class RegistrationAddInline(NamedInputsTabularInline):
     """New registrations by staff, also after the deadline (they are marked late). The
     existing ones are summed up on the meeting's page and changed on their own pages: a row
     each, with its widgets, made a meeting of 2,000 registrations a page of 5.5 MB."""
@@ -265,7 +267,7 @@ class MeetingAdminForm(forms.ModelForm):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(LightRowsAdmin, ServiceErrorsAsMessages, ReadableHistoryAdmin):
+class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, ReadableHistoryAdmin):
     form = MeetingAdminForm
     list_display = [
         "title",
@@ -381,6 +383,7 @@ class MeetingAdmin(LightRowsAdmin, ServiceErrorsAsMessages, ReadableHistoryAdmin
             .in_queue_order()
         ]
         return bounded_children(
+            label=capfirst(Registration._meta.verbose_name_plural),
             counts=[
                 *(
                     (label, counts[status], f"{listed}&status__exact={status}")
@@ -523,7 +526,9 @@ class MeetingAdmin(LightRowsAdmin, ServiceErrorsAsMessages, ReadableHistoryAdmin
 
 
 @admin.register(Registration)
-class RegistrationAdmin(LightRowsAdmin, ServiceErrorsAsMessages, ReadableHistoryAdmin):
+class RegistrationAdmin(
+    NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, ReadableHistoryAdmin
+):
     form = RegistrationStaffForm
     list_display = [
         "contact_person",
@@ -625,7 +630,7 @@ class RegistrationAdmin(LightRowsAdmin, ServiceErrorsAsMessages, ReadableHistory
 
 
 @admin.register(Mailing)
-class MailingAdmin(LightRowsAdmin, admin.ModelAdmin):
+class MailingAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
     list_display = [
         "subject",
         "meeting",
@@ -829,7 +834,7 @@ class MailingAdmin(LightRowsAdmin, admin.ModelAdmin):
 
 
 @admin.register(MailingRecipient)
-class MailingRecipientAdmin(LightRowsAdmin, admin.ModelAdmin):
+class MailingRecipientAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
     """Delivery and answers per address, for following up. Read-only: the queue writes it."""
 
     list_display = [

@@ -14,7 +14,14 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 from import_export.formats import base_formats
 
-from network_portal.admin import SHOWN_CHILDREN, bounded_children, count_of, field_headings
+from network_portal.admin import (
+    SHOWN_CHILDREN,
+    NamedInputsAdmin,
+    NamedInputsTabularInline,
+    bounded_children,
+    count_of,
+    field_headings,
+)
 from network_portal.history import HistoryChild, ReadableHistoryAdmin
 
 from .models import ContactPerson, EmailDomain, Municipality, Sector, User
@@ -22,7 +29,7 @@ from .resources import CSV, ContactPersonResource
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(NamedInputsAdmin, DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "last_login"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
@@ -100,7 +107,7 @@ class AuthenticatorAdmin(AllauthAuthenticatorAdmin):
         return False
 
 
-class EmailDomainInline(admin.TabularInline):
+class EmailDomainInline(NamedInputsTabularInline):
     model = EmailDomain
     extra = 1
     min_num = 0
@@ -122,7 +129,7 @@ class IsNetworkMemberFilter(admin.SimpleListFilter):
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(ReadableHistoryAdmin):
+class MunicipalityAdmin(NamedInputsAdmin, ReadableHistoryAdmin):
     list_display = [
         "number",
         "name",
@@ -190,6 +197,7 @@ class MunicipalityAdmin(ReadableHistoryAdmin):
             for person in of_municipality.order_by("-is_active", "name", "pk")[:SHOWN_CHILDREN]
         ]
         return bounded_children(
+            label=capfirst(ContactPerson._meta.verbose_name_plural),
             counts=[
                 (gettext("Active"), counts["active"], f"{listed}&is_active__exact=1"),
                 (gettext("Inactive"), counts["inactive"], f"{listed}&is_active__exact=0"),
@@ -249,7 +257,7 @@ class NeedsMunicipalityFilter(admin.SimpleListFilter):
 
 
 @admin.register(ContactPerson)
-class ContactPersonAdmin(ImportMixin, ReadableHistoryAdmin):
+class ContactPersonAdmin(NamedInputsAdmin, ImportMixin, ReadableHistoryAdmin):
     list_display = ["name", "email", "municipality", "sector", "role", "is_active", "has_account"]
     list_filter = [
         NeedsMunicipalityFilter,

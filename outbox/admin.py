@@ -6,12 +6,14 @@ from django.utils.translation import ngettext
 from django_tasks_db.admin import DBTaskResultAdmin as PackageTaskResultAdmin
 from django_tasks_db.models import DBTaskResult, get_date_max
 
+from network_portal.admin import NamedInputsAdmin
+
 from . import services
 from .models import OutboxEmail
 
 
 @admin.register(OutboxEmail)
-class OutboxEmailAdmin(admin.ModelAdmin):
+class OutboxEmailAdmin(NamedInputsAdmin, admin.ModelAdmin):
     """Every e-mail the portal sent or will send, with its delivery state. Read-only: the
     worker writes it; staff can only send failed ones again."""
 

@@ -4,7 +4,7 @@ from django.db.models import Count, OuterRef
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from network_portal.admin import count_of
+from network_portal.admin import NamedInputsAdmin, NamedInputsTabularInline, count_of
 from network_portal.forms import RepeatedHourModelForm
 
 from . import exports, services
@@ -20,7 +20,7 @@ from .models import (
 
 
 @admin.register(EUProgramme)
-class EUProgrammeAdmin(admin.ModelAdmin):
+class EUProgrammeAdmin(NamedInputsAdmin, admin.ModelAdmin):
     list_display = ["name", "description", "url", "idea_count"]
     search_fields = ["name", "description"]
     ordering = ["name"]
@@ -34,17 +34,17 @@ class EUProgrammeAdmin(admin.ModelAdmin):
         return obj.idea_count
 
 
-class IdeaSectorInline(admin.TabularInline):
+class IdeaSectorInline(NamedInputsTabularInline):
     model = IdeaSector
     extra = 1
 
 
-class EuropeanPartnerInline(admin.TabularInline):
+class EuropeanPartnerInline(NamedInputsTabularInline):
     model = EuropeanPartner
     extra = 1
 
 
-class StageChangeInline(admin.TabularInline):
+class StageChangeInline(NamedInputsTabularInline):
     model = StageChange
     fields = ["stage", "changed_at", "changed_by"]
     readonly_fields = fields
@@ -59,7 +59,7 @@ class StageChangeInline(admin.TabularInline):
         return super().get_queryset(request).select_related("changed_by")
 
 
-class InterestInline(admin.TabularInline):
+class InterestInline(NamedInputsTabularInline):
     model = Interest
     form = RepeatedHourModelForm
     fields = ["municipality", "contact_person", "message", "created_at", "withdrawn_at"]
@@ -75,7 +75,7 @@ class InterestInline(admin.TabularInline):
         return super().get_queryset(request).select_related("municipality", "contact_person")
 
 
-class PresentationInline(admin.TabularInline):
+class PresentationInline(NamedInputsTabularInline):
     model = Presentation
     fields = ["meeting", "registration"]
     autocomplete_fields = ["meeting"]
@@ -87,7 +87,7 @@ class PresentationInline(admin.TabularInline):
 
 
 @admin.register(ProjectIdea)
-class ProjectIdeaAdmin(admin.ModelAdmin):
+class ProjectIdeaAdmin(NamedInputsAdmin, admin.ModelAdmin):
     list_display = ["title", "lead_municipality", "stage", "interest_count", "updated_at"]
     list_filter = ["stage", "sectors__sector", "programmes", "lead_municipality"]
     list_select_related = ["lead_municipality"]
@@ -145,7 +145,7 @@ class ProjectIdeaAdmin(admin.ModelAdmin):
 
 
 @admin.register(Interest)
-class InterestAdmin(admin.ModelAdmin):
+class InterestAdmin(NamedInputsAdmin, admin.ModelAdmin):
     form = RepeatedHourModelForm
     list_display = ["idea", "municipality", "contact_person", "created_at", "withdrawn_at"]
     list_filter = [("withdrawn_at", admin.EmptyFieldListFilter), "municipality"]
