@@ -486,6 +486,7 @@ def test_header_collapses_on_a_phone_and_opens_with_the_keyboard(page, sign_in, 
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     expect(toggler).to_be_focused()
+    expect(toggler).to_have_css("outline-width", "3px")
     page.keyboard.press("Enter")
 
     expect(toggler).to_have_attribute("aria-expanded", "true")
@@ -496,10 +497,35 @@ def test_header_collapses_on_a_phone_and_opens_with_the_keyboard(page, sign_in, 
     page.keyboard.press("Tab")
     expect(header.get_by_role("link", name=nynorsk("Meetings"), exact=True)).to_be_focused()
 
-    toggler.focus()
+    # Escape in the open menu closes it and gives focus back to the button.
+    page.keyboard.press("Escape")
+    expect(toggler).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_be_hidden()
+    expect(toggler).to_be_focused()
+    # Enter opens and closes it again.
+    page.keyboard.press("Enter")
+    expect(menu).to_be_visible()
     page.keyboard.press("Enter")
     expect(toggler).to_have_attribute("aria-expanded", "false")
     expect(menu).to_be_hidden()
+
+
+def test_header_without_javascript_shows_its_links(browser, live_server):
+    # The menu button needs its script; without one the links are shown, and the button not.
+    context = browser.new_context(
+        base_url=live_server.url, java_script_enabled=False, viewport=PHONE
+    )
+    try:
+        page = context.new_page()
+        page.goto("/")
+        header = page.locator("header.site-header")
+        expect(header.locator(".navbar-toggler")).to_be_hidden()
+        expect(header.get_by_role("link", name=nynorsk("Sign in"))).to_be_visible()
+        expect(header.locator("form.language-switcher")).to_be_visible()
+        scroll_width, inner_width = page.evaluate(PAGE_WIDTH)
+        assert scroll_width <= inner_width, (scroll_width, inner_width)
+    finally:
+        context.close()
 
 
 def test_header_is_open_on_a_desktop_screen(page, sign_in, world):
