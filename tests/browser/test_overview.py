@@ -151,6 +151,8 @@ def test_participation_overview_in_english_on_a_narrow_screen(
     page = signed_in_page
     page.set_viewport_size({"width": 375, "height": 800})
     page.goto("/meetings/overview/")
+    # On a phone the language switcher is in the header's folded menu.
+    page.locator(".site-header .navbar-toggler").click()
     page.locator('form.language-switcher button[value="en"]').click()
 
     expect(page.locator("html")).to_have_attribute("lang", "en")
