@@ -603,3 +603,5 @@ def test_focused_controls_have_a_3px_outline(page, sign_in, world, selector):
     keyboard_focus(page, control)
     expect(control).to_have_css("outline-style", "solid")
     expect(control).to_have_css("outline-width", "3px")
+    # Dark blue (#036): more than 3:1 from the white page and the tinted header.
+    expect(control).to_have_css("outline-color", "rgb(0, 51, 102)")
