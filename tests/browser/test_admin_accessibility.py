@@ -1,9 +1,10 @@
 """The admin in Chromium as county staff use it (Nynorsk, a 1,280 px window), against WCAG 2.1
-A/AA with axe-core: every registered model's list, add and change page and its history list,
-each form again after an invalid submission, the import (and export) screens in each of their
-states, the invitation screens and the participation overview. Every add and change page
-fits the window without a sideways scrollbar (the meeting's page, with its agenda rows, was
-1,586 px wide), and everything the keyboard reaches shows a 3 px focus ring.
+A/AA with axe-core: every registered model's list, add, change and delete page and its history
+list, the confirmation of the list's delete action, each form again after an invalid
+submission, the import (and export) screens in each of their states, the invitation screens
+and the participation overview. Every add and change page fits the window without a sideways
+scrollbar (the meeting's page, with its agenda rows, was 1,586 px wide), and everything the
+keyboard reaches shows a 3 px focus ring.
 
 The pages are walked from `admin.site._registry`, so a model registered later is checked
 without touching this file: `admin_data` gives every model an object, with rows in the
@@ -228,6 +229,8 @@ def test_every_admin_page_passes_axe_and_fits_the_window(
         if obj is not None:
             pages.append((f"{label} change", admin_url(model, "change", obj.pk), "form"))
             pages.append((f"{label} history", admin_url(model, "history", obj.pk), ""))
+            if model_admin.has_delete_permission(request, obj):
+                pages.append((f"{label} delete", admin_url(model, "delete", obj.pk), ""))
     pages += [
         (f"{app} index", reverse("admin:app_list", kwargs={"app_label": app}), "")
         for app in app_labels
@@ -248,6 +251,17 @@ def test_every_admin_page_passes_axe_and_fits_the_window(
                 expect_errors(page)
                 assert_accessible(page)
                 assert_fits_window(page)
+
+    # The list's "delete selected" action asks first, on a page of its own.
+    programme = EUProgramme.objects.order_by("pk").first()
+    with subtests.test(msg="delete action, confirmation"):
+        open_page(page, admin_url(EUProgramme, "changelist"))
+        page.locator(f'input[name="_selected_action"][value="{programme.pk}"]').check()
+        page.locator('select[name="action"]').select_option("delete_selected")
+        page.locator('button[name="index"]').click()
+        expect(page.locator('input[name="post"]')).to_have_count(1)
+        assert_accessible(page)
+        assert_fits_window(page)
 
 
 def people_csv(rows) -> dict:
