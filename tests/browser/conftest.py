@@ -15,8 +15,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.test import Client
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
+
+from tests.helpers import sign_in_with_second_factor
 
 DEFAULT_CHROMIUM_PATH = "/usr/bin/chromium"
 
@@ -223,3 +228,43 @@ def security_key(page):
         },
     )
     return session
+
+
+@pytest.fixture
+def county_staff_with(user_factory):
+    """`county_staff_with(app_label, codenames)`: a staff user in the "County staff" group with
+    those permissions. The transactional database is flushed between tests, which removes the
+    group the data migration made, so it is made here."""
+
+    def make(app_label: str, codenames: list[str]):
+        group, _created = Group.objects.get_or_create(name="County staff")
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+        )
+        user = user_factory(email="fylke@example.org", is_staff=True)
+        user.groups.add(group)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def sign_in_staff(page, live_server):
+    """`sign_in_staff(user)`: `page` with the user's session cookie, as after signing in with
+    the second factor the admin asks of staff."""
+
+    def sign_in(user):
+        client = Client()
+        sign_in_with_second_factor(client, user)
+        page.context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        return page
+
+    return sign_in

@@ -4,14 +4,10 @@ import datetime as dt
 import os
 
 import pytest
-from django.conf import settings
-from django.contrib.auth.models import Group, Permission
-from django.test import Client
 from django.utils import timezone, translation
 from playwright.sync_api import expect
 
 from meetings.models import Meeting, Registration
-from tests.helpers import sign_in_with_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,37 +18,15 @@ def nynorsk(message: str) -> str:
 
 
 @pytest.fixture
-def county_staff(user_factory):
-    """A staff user in the "County staff" group. The transactional database is flushed
-    between tests, which removes the group the data migration made, so it is made here."""
-    group, _created = Group.objects.get_or_create(name="County staff")
-    group.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="meetings",
-            codename__in=["view_meetingseries", "view_meeting", "view_registration"],
-        )
+def county_staff(county_staff_with):
+    return county_staff_with(
+        "meetings", ["view_meetingseries", "view_meeting", "view_registration"]
     )
-    user = user_factory(email="fylke@example.org", is_staff=True)
-    user.groups.add(group)
-    return user
 
 
 @pytest.fixture
-def signed_in_page(page, live_server, county_staff):
-    """`page` with the staff user's session cookie, as after signing in with the second
-    factor the admin asks of staff."""
-    client = Client()
-    sign_in_with_second_factor(client, county_staff)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return page
+def signed_in_page(sign_in_staff, county_staff):
+    return sign_in_staff(county_staff)
 
 
 @pytest.fixture
