@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_value
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, F, OuterRef, Q
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
@@ -539,15 +539,23 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
         )
 
     def participants_view(self, request, object_id, file_format):
-        """The meeting's participant list as a CSV or Excel download."""
+        """The meeting's participant list as a CSV or Excel download; a CSV file is separated
+        by semicolons unless `?separator=comma` asks for commas."""
         if not self.has_participant_export_permission(request):
             raise PermissionDenied
-        meeting = get_object_or_404(Meeting.objects.only("pk", "slug"), pk=object_id)
+        separator = request.GET.get("separator", exports.DEFAULT_SEPARATOR)
+        if separator not in exports.SEPARATORS:
+            raise BadRequest("Unknown separator.")
+        meeting = get_object_or_404(
+            Meeting.objects.only("pk", "slug", "title", "starts_at", "tentative_period"),
+            pk=object_id,
+        )
         if file_format == "csv":
             # Row by row as the database gives them: a large meeting's list is never one
             # string in memory.
             response = StreamingHttpResponse(
-                exports.participants_csv(meeting), content_type=exports.FORMATS["csv"][1]
+                exports.participants_csv(meeting, separator=separator),
+                content_type=exports.FORMATS["csv"][1],
             )
         else:
             export = exports.participants_file(meeting, file_format)
