@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from meetings import copying
 from meetings.models import AgendaItem, Meeting, MeetingSeries, Registration
@@ -227,7 +228,7 @@ def test_a_long_slug_is_cut_to_fit(freeze_now, meeting_series_factory, meeting_f
 
 def test_refused_when_next_years_series_exists(series_2026, meeting_series_factory):
     meeting_series_factory(name="Kommunenettverket", year=2027)
-    with pytest.raises(ValidationError) as raised:
+    with pytest.raises(ValidationError) as raised, translation.override("en"):
         copying.series_copy_to_next_year(series=series_2026)
     assert raised.value.messages == ["“Kommunenettverket 2027” exists already; nothing was copied."]
     assert MeetingSeries.objects.filter(year=2027).count() == 1
@@ -237,9 +238,9 @@ def test_refused_when_next_years_series_exists(series_2026, meeting_series_facto
 def test_a_copy_that_breaks_a_rule_saves_nothing(series_2026):
     # A cancelled meeting with no date and no period cannot be a tentative copy.
     Meeting.objects.filter(slug="juni").update(status="cancelled", tentative_period="")
-    with pytest.raises(ValidationError) as raised:
+    with pytest.raises(ValidationError) as raised, translation.override("en"):
         copying.series_copy_to_next_year(series=series_2026)
-    assert "Junimøte" in raised.value.messages[0]
+    assert raised.value.messages[0].startswith("“Junimøte” could not be copied: ")
     assert not MeetingSeries.objects.filter(year=2027).exists()
     assert Meeting.objects.count() == 3
 
@@ -288,6 +289,14 @@ def test_a_held_meeting_is_copied_as_tentative(meeting_factory, freeze_now):
 # --- Through the admin ----------------------------------------------------------------------
 
 
+def staff_client_nn(client):
+    """The same signed-in client with the portal's default language, Nynorsk."""
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "nn"
+    return client
+
+
 def series_action(client, series, action="copy_to_next_year"):
     return client.post(
         reverse("admin:meetings_meetingseries_changelist"),
@@ -314,6 +323,10 @@ def test_admin_refuses_when_next_year_exists(series_2026, staff_en_client, meeti
     assert response.status_code == 302
     page = staff_en_client.get(response.url)
     assert messages_of(page) == ["“Kommunenettverket 2027” exists already; nothing was copied."]
+    nynorsk = series_action(staff_client_nn(staff_en_client), [series_2026])
+    assert messages_of(staff_en_client.get(nynorsk.url)) == [
+        "«Kommunenettverket 2027» finst allereie; ingenting er kopiert."
+    ]
     assert Meeting.objects.count() == 3
 
 
