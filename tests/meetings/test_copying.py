@@ -7,6 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from meetings import copying
 from meetings.models import AgendaItem, Meeting, MeetingSeries, Registration
@@ -67,6 +69,31 @@ def test_a_repeated_clock_time_keeps_which_of_the_two_it_was(fold, utc_hour):
     # Sunday 25 October 2026 02:30 happens twice; so does Sunday 31 October 2027 02:30.
     moved = copying.shift_moment(oslo(2026, 10, 25, 2, 30, fold=fold))
     assert moved == dt.datetime(2027, 10, 31, utc_hour, 30, tzinfo=dt.UTC)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(
+        min_value=dt.datetime(2001, 1, 1),
+        max_value=dt.datetime(2190, 12, 31),
+        timezones=st.just(dt.UTC),
+    )
+)
+def test_every_moment_moves_to_the_same_week_day_and_clock(moment):
+    moved = copying.shift_moment(moment)
+    before, after = moment.astimezone(OSLO), moved.astimezone(OSLO)
+    year, week, weekday = before.isocalendar()
+    assert after.isocalendar() == (year + 1, week if week < 53 else 52, weekday)
+    wall_clock = dt.datetime.combine(after.date(), before.time().replace(fold=0))
+    # Whether an Oslo clock shows that time on the new day at all.
+    round_trip = wall_clock.replace(tzinfo=OSLO).astimezone(dt.UTC).astimezone(OSLO)
+    exists = round_trip.replace(tzinfo=None) == wall_clock
+    if exists:
+        assert after.replace(tzinfo=None) == wall_clock
+    else:
+        # In the hour skipped in March: an hour later.
+        assert after.replace(tzinfo=None) == wall_clock + dt.timedelta(hours=1)
+    assert moved.tzinfo == dt.UTC
 
 
 # --- The series -----------------------------------------------------------------------------
