@@ -436,3 +436,19 @@ def test_the_copies_show_on_the_public_pages(series_2026, client):
         reverse("meetings:calendar", kwargs={"slug": meetings["Oppstartsmøte 2027"].slug})
     )
     assert meetings["Oppstartsmøte 2027"].calendar_uid in calendar.content.decode()
+
+
+def test_admin_tells_why_a_meeting_cannot_be_copied(meeting_factory, staff_en_client):
+    meeting = meeting_factory(
+        title="Avlyst", status=Meeting.Status.CANCELLED, tentative=False, starts_at=None
+    )
+    response = staff_en_client.post(
+        reverse("admin:meetings_meeting_changelist"),
+        {"action": "copy_meeting", "_selected_action": [meeting.pk], "index": 0},
+        follow=True,
+    )
+    assert response.status_code == 200
+    (message,) = messages_of(response)
+    assert message.startswith("“Avlyst” could not be copied: ")
+    assert "Give a period such as “juni” while no date is fixed." in message
+    assert Meeting.objects.count() == 1
