@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_value
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, F, OuterRef, Q
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
@@ -27,7 +27,7 @@ from network_portal.admin import (
 from network_portal.forms import RepeatedHourModelForm
 from network_portal.history import HistoryChild, ReadableHistoryAdmin
 
-from . import emails, exports, services
+from . import copying, emails, exports, services
 from .invitations import invitation_summary
 from .mailing_forms import MailingAddForm, MailingForm
 from .models import (
@@ -110,6 +110,7 @@ class MeetingSeriesAdmin(NamedInputsAdmin, admin.ModelAdmin):
     list_filter = ["year"]
     search_fields = ["name", "description", "organiser_name"]
     inlines = [MeetingInline]
+    actions = ["copy_to_next_year"]
     fieldsets = [
         (None, {"fields": ["name", "year", "description"]}),
         (_("Organiser"), {"fields": ["organiser_name", "organiser_email", "organiser_phone"]}),
@@ -121,6 +122,47 @@ class MeetingSeriesAdmin(NamedInputsAdmin, admin.ModelAdmin):
     @admin.display(description=_("meetings"), ordering="meeting_count")
     def meeting_count(self, obj):
         return obj.meeting_count
+
+    def has_copy_permission(self, request):
+        return self.has_add_permission(request) and request.user.has_perm("meetings.add_meeting")
+
+    @admin.action(description=_("Copy the selected series to next year"), permissions=["copy"])
+    def copy_to_next_year(self, request, queryset):
+        series = only_one(self, request, queryset)
+        if series is None:
+            return None
+        try:
+            copied = copying.series_copy_to_next_year(series=series)
+        except ValidationError as error:
+            for message in error.messages:
+                self.message_user(request, message, messages.ERROR)
+            return None
+        count = copied.meetings.count()
+        self.message_user(
+            request,
+            ngettext(
+                "“%(series)s” was made with %(count)d meeting. Check it before you invite: "
+                "meetings without a registration deadline are tentative.",
+                "“%(series)s” was made with %(count)d meetings. Check them before you "
+                "invite: meetings without a registration deadline are tentative.",
+                count,
+            )
+            % {"series": copied, "count": count},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(
+            reverse("admin:meetings_meetingseries_change", args=[copied.pk])
+        )
+
+
+def only_one(model_admin, request, queryset):
+    """The one object chosen for an action that works on one, or None after telling staff
+    to choose one."""
+    chosen = list(queryset[:2])
+    if len(chosen) != 1:
+        model_admin.message_user(request, gettext("Choose exactly one to copy."), messages.WARNING)
+        return None
+    return chosen[0]
 
 
 class AgendaItemInline(NamedInputsTabularInline):
@@ -289,6 +331,7 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
     date_hierarchy = "starts_at"
     readonly_fields = ["sequence", "created_at", "updated_at", "invitations", "registrations"]
     inlines = [AgendaItemInline, RegistrationAddInline]
+    actions = ["copy_meeting"]
     history_children = [HistoryChild(AgendaItem, "meeting")]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
@@ -467,6 +510,28 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
             for file_format in exports.FORMATS
         ] + super().get_urls()
 
+    @admin.action(description=_("Copy the selected meeting"), permissions=["add"])
+    def copy_meeting(self, request, queryset):
+        meeting = only_one(self, request, queryset.select_related("series"))
+        if meeting is None:
+            return None
+        try:
+            copy = copying.meeting_copy(meeting=meeting)
+        except ValidationError as error:
+            for message in error.messages:
+                self.message_user(request, message, messages.ERROR)
+            return None
+        self.message_user(
+            request,
+            gettext(
+                "“%(meeting)s” was copied. Change the copy's title, time and place before "
+                "you invite."
+            )
+            % {"meeting": meeting},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:meetings_meeting_change", args=[copy.pk]))
+
     def has_participant_export_permission(self, request):
         # The list shows people's contact details: it needs the right to see registrations.
         return self.has_view_permission(request) and request.user.has_perm(
@@ -474,15 +539,23 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
         )
 
     def participants_view(self, request, object_id, file_format):
-        """The meeting's participant list as a CSV or Excel download."""
+        """The meeting's participant list as a CSV or Excel download; a CSV file is separated
+        by semicolons unless `?separator=comma` asks for commas."""
         if not self.has_participant_export_permission(request):
             raise PermissionDenied
-        meeting = get_object_or_404(Meeting.objects.only("pk", "slug"), pk=object_id)
+        separator = request.GET.get("separator", exports.DEFAULT_SEPARATOR)
+        if separator not in exports.SEPARATORS:
+            raise BadRequest("Unknown separator.")
+        meeting = get_object_or_404(
+            Meeting.objects.only("pk", "slug", "title", "starts_at", "tentative_period"),
+            pk=object_id,
+        )
         if file_format == "csv":
             # Row by row as the database gives them: a large meeting's list is never one
             # string in memory.
             response = StreamingHttpResponse(
-                exports.participants_csv(meeting), content_type=exports.FORMATS["csv"][1]
+                exports.participants_csv(meeting, separator=separator),
+                content_type=exports.FORMATS["csv"][1],
             )
         else:
             export = exports.participants_file(meeting, file_format)

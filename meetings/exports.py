@@ -1,13 +1,21 @@
-"""A meeting's participant list for county staff, as CSV and Excel files.
+"""A meeting's participant list for county staff, as CSV and Excel files, and the CSV and
+Excel writers every export of the portal uses.
 
 Pure functions: `participants_dataset` builds the table (one row per registration, every
 status, in the active language), the others turn it into file contents; `participants_csv`
 gives the CSV file piece by piece, for a streamed download. The labels of choices are looked
 up once per file, not per row. Names, phone numbers and dietary needs are typed by members, so
 nothing in them may run as a spreadsheet formula.
+
+CSV files are separated by semicolons by default: Excel set to Norwegian (where the comma is
+the decimal sign) splits columns at semicolons only, and shows a comma-separated file as one
+column. The comma is there for other programs (`SEPARATORS`). Times are Oslo clock times,
+as naive datetimes in the rows: text in a CSV file, dates that sort and filter as dates in
+Excel.
 """
 
 import csv
+import datetime as dt
 import io
 import re
 from collections.abc import Iterable, Iterator
@@ -32,6 +40,14 @@ from .models import Meeting, Registration
 # whatever zone the server runs in.
 OSLO = ZoneInfo("Europe/Oslo")
 TIME_FORMAT = "%Y-%m-%d %H:%M"
+DATE_FORMAT = "%Y-%m-%d"
+# The same, as Excel's number formats.
+EXCEL_TIME_FORMAT = "yyyy-mm-dd hh:mm"
+EXCEL_DATE_FORMAT = "yyyy-mm-dd"
+
+# The CSV separators staff can choose, by the name a download's `?separator=` gives.
+SEPARATORS = {"semicolon": ";", "comma": ","}
+DEFAULT_SEPARATOR = "semicolon"
 
 STATUS_ORDER = (
     Registration.Status.CONFIRMED,
@@ -40,17 +56,24 @@ STATUS_ORDER = (
 )
 
 # (model, field) of each column, in the order of the file.
+# The meeting's title and date come first, so that lists of several meetings can be put
+# together in one sheet.
 COLUMNS = (
+    (Registration, "meeting"),
+    (Meeting, "starts_at"),
     (ContactPerson, "name"),
     (ContactPerson, "municipality"),
     (ContactPerson, "sector"),
+    (ContactPerson, "job_title"),
     (ContactPerson, "email"),
     (ContactPerson, "phone"),
     (Registration, "attendance_mode"),
     (Registration, "dietary_needs"),
     (Registration, "presenting_project_idea"),
+    (Registration, "comment"),
     (Registration, "status"),
     (Registration, "created_at"),
+    (Registration, "is_late"),
     (Registration, "over_capacity"),
 )
 
@@ -116,30 +139,46 @@ class Labels:
         )
 
 
-def participant_row(registration: Registration, labels: Labels) -> list[str]:
+def oslo_clock(moment: dt.datetime) -> dt.datetime:
+    """The moment as an Oslo clock showed it, without a zone: a spreadsheet cell has none."""
+    return timezone.localtime(moment, OSLO).replace(tzinfo=None)
+
+
+def meeting_cells(meeting: Meeting) -> list:
+    """The meeting's title and start, or its tentative period while it has no date."""
+    when = oslo_clock(meeting.starts_at) if meeting.starts_at else meeting.tentative_period
+    return [meeting.title, when]
+
+
+def participant_row(registration: Registration, labels: Labels, meeting: list) -> list:
     person = registration.contact_person
     return [
+        *meeting,
         person.name,
         person.municipality.name if person.municipality else "",
         labels.sector.get(person.sector, person.sector),
+        person.job_title,
         person.email,
         person.phone,
         labels.attendance_mode.get(registration.attendance_mode, registration.attendance_mode),
         registration.dietary_needs,
         labels.yes if registration.presenting_project_idea else labels.no,
+        registration.comment,
         labels.status.get(registration.status, registration.status),
-        timezone.localtime(registration.created_at, OSLO).strftime(TIME_FORMAT),
+        oslo_clock(registration.created_at),
+        labels.yes if registration.is_late else labels.no,
         labels.yes if registration.over_capacity else labels.no,
     ]
 
 
-def participant_rows(meeting: Meeting) -> Iterator[list[str]]:
+def participant_rows(meeting: Meeting) -> Iterator[list]:
     """The rows of the table, fetched in one query and read in chunks, not held at once.
     The labels are taken now, in the active language: a streamed response reads the rows
     later, after the view has returned."""
     labels = Labels.active()
+    cells = meeting_cells(meeting)
     registrations = participant_registrations(meeting).iterator(chunk_size=1000)
-    return (participant_row(registration, labels) for registration in registrations)
+    return (participant_row(registration, labels, cells) for registration in registrations)
 
 
 def participants_dataset(meeting: Meeting) -> tablib.Dataset:
@@ -159,16 +198,28 @@ def csv_cell(value: str) -> str:
     return value
 
 
-def csv_lines(headers: list[str], rows: Iterable[Iterable]) -> Iterator[bytes]:
-    """CSV in UTF-8 with a byte order mark, a line at a time. Without the mark Excel reads
-    the file in the Windows code page and shows æ, ø and å as garbage; with it, as UTF-8."""
+def cell_text(value) -> str:
+    """A cell's value as CSV text: times and dates as in the Excel file, the rest as is."""
+    if isinstance(value, dt.datetime):
+        return value.strftime(TIME_FORMAT)
+    if isinstance(value, dt.date):
+        return value.strftime(DATE_FORMAT)
+    return str(value)
+
+
+def csv_lines(
+    headers: list[str], rows: Iterable[Iterable], *, separator: str = DEFAULT_SEPARATOR
+) -> Iterator[bytes]:
+    """CSV in UTF-8 with a byte order mark, a line at a time, separated as `separator` (a
+    key of `SEPARATORS`) says. Without the mark Excel reads the file in the Windows code page
+    and shows æ, ø and å as garbage; with it, as UTF-8."""
     line = io.StringIO()
-    writer = csv.writer(line)
+    writer = csv.writer(line, delimiter=SEPARATORS[separator])
 
     def encoded(row) -> bytes:
         line.seek(0)
         line.truncate()
-        writer.writerow([csv_cell(str(value)) for value in row])
+        writer.writerow([csv_cell(cell_text(value)) for value in row])
         return line.getvalue().encode("utf-8")
 
     yield "\ufeff".encode() + encoded(headers)
@@ -176,18 +227,37 @@ def csv_lines(headers: list[str], rows: Iterable[Iterable]) -> Iterator[bytes]:
         yield encoded(row)
 
 
-def participants_csv(meeting: Meeting) -> Iterator[bytes]:
+def participants_csv(meeting: Meeting, *, separator: str = DEFAULT_SEPARATOR) -> Iterator[bytes]:
     """The participant list as CSV, a line at a time (see `csv_lines`)."""
-    return csv_lines(participant_headings(), participant_rows(meeting))
+    return csv_lines(participant_headings(), participant_rows(meeting), separator=separator)
 
 
-def dataset_csv(dataset: tablib.Dataset) -> bytes:
-    return b"".join(csv_lines(dataset.headers, dataset))
+def dataset_csv(dataset: tablib.Dataset, *, separator: str = DEFAULT_SEPARATOR) -> bytes:
+    return b"".join(csv_lines(dataset.headers, dataset, separator=separator))
+
+
+def xlsx_cell(cell) -> None:
+    """Give a written cell its type: times and dates as dates with a format Excel shows in
+    any language, numbers as numbers, everything else as text (openpyxl would store a value
+    starting with "=" as a formula)."""
+    if isinstance(cell.value, dt.datetime):
+        cell.number_format = EXCEL_TIME_FORMAT
+    elif isinstance(cell.value, dt.date):
+        cell.number_format = EXCEL_DATE_FORMAT
+    elif isinstance(cell.value, bool) or not isinstance(cell.value, int | float):
+        cell.data_type = "s"
+
+
+def xlsx_value(value):
+    if isinstance(value, dt.date | int | float) and not isinstance(value, bool):
+        return value
+    # Characters Excel forbids (control characters pasted with a name) would fail the whole
+    # file.
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
 
 def dataset_xlsx(dataset: tablib.Dataset) -> bytes:
-    """An Excel workbook with bold, frozen headings. Every cell is text: openpyxl would store
-    a value starting with "=" as a formula."""
+    """An Excel workbook with bold, frozen headings (see `xlsx_cell` for the cells)."""
     workbook = Workbook()
     sheet = workbook.active
     # Excel limits sheet titles to 31 characters.
@@ -197,13 +267,11 @@ def dataset_xlsx(dataset: tablib.Dataset) -> bytes:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
     for row in dataset:
-        # Characters Excel forbids (control characters pasted with a name) would fail the
-        # whole file.
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", value) for value in row])
+        sheet.append([xlsx_value(value) for value in row])
     for column in sheet.iter_cols():
         for cell in column:
-            cell.data_type = "s"
-        width = max(len(str(cell.value or "")) for cell in column)
+            xlsx_cell(cell)
+        width = max(len(cell_text(cell.value or "")) for cell in column)
         sheet.column_dimensions[column[0].column_letter].width = min(width + 2, 50)
     output = io.BytesIO()
     workbook.save(output)
@@ -223,11 +291,13 @@ def participants_filename(meeting: Meeting, file_format: str) -> str:
     return f"{meeting.slug}-participants.{file_format}"
 
 
-def participants_file(meeting: Meeting, file_format: str) -> ExportFile:
+def participants_file(
+    meeting: Meeting, file_format: str, *, separator: str = DEFAULT_SEPARATOR
+) -> ExportFile:
     """The participant list as a file of the given format ("csv" or "xlsx")."""
     serialise, content_type = FORMATS[file_format]
     content = (
-        b"".join(participants_csv(meeting))
+        b"".join(participants_csv(meeting, separator=separator))
         if file_format == "csv"
         else serialise(participants_dataset(meeting))
     )

@@ -104,7 +104,7 @@ class ProjectIdeaAdmin(NamedInputsAdmin, admin.ModelAdmin):
         InterestInline,
         StageChangeInline,
     ]
-    actions = ["export_csv"]
+    actions = ["export_csv", "export_csv_comma"]
     fieldsets = [
         (None, {"fields": ["title", "lead_municipality", "contact_person", "stage"]}),
         (_("Content"), {"fields": ["local_need", "description", "call_deadline"]}),
@@ -134,11 +134,21 @@ class ProjectIdeaAdmin(NamedInputsAdmin, admin.ModelAdmin):
 
     @admin.action(description=_("Export the selected ideas as CSV"), permissions=["view"])
     def export_csv(self, request, queryset):
+        return self._export(queryset, separator="semicolon")
+
+    @admin.action(
+        description=_("Export the selected ideas as CSV, comma-separated"), permissions=["view"]
+    )
+    def export_csv_comma(self, request, queryset):
+        return self._export(queryset, separator="comma")
+
+    def _export(self, queryset, *, separator):
         ideas = queryset.select_related("lead_municipality").prefetch_related(
             "sectors", "programmes"
         )
         response = StreamingHttpResponse(
-            exports.ideas_csv_lines(ideas), content_type="text/csv; charset=utf-8"
+            exports.ideas_csv_lines(ideas, separator=separator),
+            content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = 'attachment; filename="project-ideas.csv"'
         return response

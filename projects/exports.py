@@ -7,15 +7,16 @@ from collections.abc import Iterator
 
 from django.utils.translation import gettext as _
 
-from meetings.exports import csv_lines
+from meetings.exports import DEFAULT_SEPARATOR, csv_lines
 from members.models import Sector
 
 from .models import ProjectIdea
 
 
-def ideas_csv_lines(ideas) -> Iterator[bytes]:
+def ideas_csv_lines(ideas, *, separator: str = DEFAULT_SEPARATOR) -> Iterator[bytes]:
     """The ideas (with `interest_count`, the lead municipality selected and the sectors and
-    programmes prefetched) as CSV lines in UTF-8, after a byte order mark. Headings and labels
+    programmes prefetched) as CSV lines in UTF-8, after a byte order mark, separated by
+    semicolons unless `separator` says "comma" (see `meetings.exports`). Headings and labels
     are taken now, in the active language: a streamed response reads the rows later."""
     columns = [
         _("Title"),
@@ -44,8 +45,10 @@ def ideas_csv_lines(ideas) -> Iterator[bytes]:
             idea.updated_at.strftime("%Y-%m-%d"),
         ]
 
-    return csv_lines(columns, (row(idea) for idea in ideas.iterator(chunk_size=500)))
+    return csv_lines(
+        columns, (row(idea) for idea in ideas.iterator(chunk_size=500)), separator=separator
+    )
 
 
-def ideas_csv(ideas) -> str:
-    return b"".join(ideas_csv_lines(ideas)).decode("utf-8")
+def ideas_csv(ideas, *, separator: str = DEFAULT_SEPARATOR) -> str:
+    return b"".join(ideas_csv_lines(ideas, separator=separator)).decode("utf-8")

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
+from meetings.exports import DEFAULT_SEPARATOR, SEPARATORS
 from members.mixins import DirectoryRequiredMixin
 from members.models import Municipality
 
@@ -259,13 +260,17 @@ class MunicipalityDetailView(PersonMixin, DetailView):
 
 
 class IdeaExportView(LoginRequiredMixin, View):
-    """All ideas as CSV, for county staff: whoever holds the permission to view ideas."""
+    """All ideas as CSV, for county staff: whoever holds the permission to view ideas.
+    Separated by semicolons, or commas with `?separator=comma`."""
 
     def get(self, request):
         if not request.user.has_perm("projects.view_projectidea"):
             raise PermissionDenied
+        separator = request.GET.get("separator", DEFAULT_SEPARATOR)
+        if separator not in SEPARATORS:
+            raise BadRequest("Unknown separator.")
         response = HttpResponse(
-            exports.ideas_csv(selectors.ideas_for_listing().order_by("pk")),
+            exports.ideas_csv(selectors.ideas_for_listing().order_by("pk"), separator=separator),
             content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = 'attachment; filename="project-ideas.csv"'

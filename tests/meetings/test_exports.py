@@ -20,18 +20,47 @@ pytestmark = pytest.mark.django_db
 
 # The msgids of the headings, in column order.
 HEADING_MSGIDS = [
+    "meeting",
+    "starts",
     "name",
     "municipality",
     "sector",
+    "job title",
     "e-mail address",
     "phone",
     "attendance",
     "dietary needs",
     "presents a project idea",
+    "comment",
     "status",
     "registered",
+    "late registration",
     "over capacity",
 ]
+# The index of each column, by a short name.
+COLUMN = {
+    name: index
+    for index, name in enumerate(
+        [
+            "meeting",
+            "starts",
+            "name",
+            "municipality",
+            "sector",
+            "job_title",
+            "email",
+            "phone",
+            "attendance",
+            "dietary",
+            "presenting",
+            "comment",
+            "status",
+            "registered",
+            "late",
+            "over_capacity",
+        ]
+    )
+}
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -47,8 +76,8 @@ def body(response) -> bytes:
     return response.content
 
 
-def read_csv(content: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+def read_csv(content: bytes, delimiter=";") -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=delimiter))
 
 
 def read_xlsx(content: bytes) -> list[list[str]]:
@@ -65,6 +94,7 @@ def meeting(meeting_factory):
 def kari(contact_person_factory, municipality_factory):
     return contact_person_factory(
         name="Kari Nordmann",
+        job_title="Rådgjevar",
         email="kari@bergen.kommune.no",
         phone="+47 55 56 00 00",
         sector=Sector.HEALTH_CARE,
@@ -80,6 +110,7 @@ def kari_registration(registration_factory, meeting, kari):
         attendance_mode=Registration.AttendanceMode.ONLINE,
         dietary_needs="Glutenfri, ikkje nøtter",
         presenting_project_idea=True,
+        comment="Kjem med tog",
         # Winter time: Oslo is one hour ahead of UTC.
         created_at=dt.datetime(2030, 1, 15, 8, 5, tzinfo=dt.UTC),
     )
@@ -101,25 +132,32 @@ def test_headings_differ_between_english_and_nynorsk(meeting):
         english = exports.participants_dataset(meeting).headers
     with translation.override("nn"):
         nynorsk = exports.participants_dataset(meeting).headers
-    assert english[:4] == ["Name", "Municipality", "Sector", "E-mail address"]
-    assert nynorsk[:4] == ["Namn", "Kommune", "Sektor", "E-postadresse"]
+    assert english[:5] == ["Meeting", "Starts", "Name", "Municipality", "Sector"]
+    assert nynorsk[:5] == ["Møte", "Starttid", "Namn", "Kommune", "Sektor"]
 
 
 def test_values_in_english(kari_registration):
     with translation.override("en"):
         dataset = exports.participants_dataset(kari_registration.meeting)
+    meeting = kari_registration.meeting
     assert list(dataset) == [
         (
+            "Oppstartsmøte",
+            timezone.localtime(meeting.starts_at).replace(tzinfo=None),
             "Kari Nordmann",
             "Bergen",
             "Health and care",
+            "Rådgjevar",
             "kari@bergen.kommune.no",
             "+47 55 56 00 00",
             "Online",
             "Glutenfri, ikkje nøtter",
             "Yes",
+            "Kjem med tog",
             "Confirmed",
-            "2030-01-15 09:05",
+            # Oslo's clock, as a date and time.
+            dt.datetime(2030, 1, 15, 9, 5),
+            "No",
             "No",
         )
     ]
@@ -134,7 +172,7 @@ def test_labels_in_nynorsk(kari_registration):
             translation.gettext("Yes"),
             translation.gettext("Confirmed"),
         ]
-    assert [row[2], row[5], row[7], row[8]] == expected
+    assert [row[COLUMN[c]] for c in ("sector", "attendance", "presenting", "status")] == expected
     assert expected[2] == "Ja"
 
 
@@ -142,14 +180,14 @@ def test_not_presenting_and_no_municipality(registration_factory, meeting, conta
     registration_factory(meeting=meeting, contact_person=contact_person_factory(municipality=None))
     with translation.override("en"):
         (row,) = exports.participants_dataset(meeting)
-    assert (row[1], row[7]) == ("", "No")
+    assert (row[COLUMN["municipality"]], row[COLUMN["presenting"]]) == ("", "No")
 
 
 @pytest.mark.parametrize(
     ("created_at", "expected"),
     [
-        (dt.datetime(2030, 1, 15, 23, 30, tzinfo=dt.UTC), "2030-01-16 00:30"),
-        (dt.datetime(2030, 6, 15, 23, 30, tzinfo=dt.UTC), "2030-06-16 01:30"),
+        (dt.datetime(2030, 1, 15, 23, 30, tzinfo=dt.UTC), dt.datetime(2030, 1, 16, 0, 30)),
+        (dt.datetime(2030, 6, 15, 23, 30, tzinfo=dt.UTC), dt.datetime(2030, 6, 16, 1, 30)),
     ],
     ids=["winter", "summer"],
 )
@@ -158,7 +196,7 @@ def test_registered_at_is_oslo_time(registration_factory, meeting, created_at, e
     # Whatever time zone is active, the file shows Oslo time.
     with translation.override("en"), timezone.override("UTC"):
         (row,) = exports.participants_dataset(meeting)
-    assert row[9] == expected
+    assert row[COLUMN["registered"]] == expected
 
 
 def test_every_status_in_order_then_by_name(registration_factory, meeting, contact_person_factory):
@@ -180,7 +218,7 @@ def test_every_status_in_order_then_by_name(registration_factory, meeting, conta
     register("Aud", Registration.Status.WAITLISTED)
     with translation.override("en"):
         dataset = exports.participants_dataset(meeting)
-    assert [(row[0], row[8]) for row in dataset] == [
+    assert [(row[COLUMN["name"]], row[COLUMN["status"]]) for row in dataset] == [
         ("Arne", "Confirmed"),
         ("bjørn", "Confirmed"),
         ("Anne", "On the waiting list"),
@@ -194,7 +232,22 @@ def test_a_seat_over_capacity_is_marked(registration_factory, meeting):
     registration_factory(meeting=meeting, over_capacity=True)
     with translation.override("en"):
         (row,) = exports.participants_dataset(meeting)
-    assert (row[8], row[10]) == ("Confirmed", "Yes")
+    assert (row[COLUMN["status"]], row[COLUMN["over_capacity"]]) == ("Confirmed", "Yes")
+
+
+def test_a_late_registration_is_marked(registration_factory, meeting):
+    registration_factory(meeting=meeting, is_late=True)
+    registration_factory(meeting=meeting)
+    with translation.override("en"):
+        rows = list(exports.participants_dataset(meeting))
+    assert sorted(row[COLUMN["late"]] for row in rows) == ["No", "Yes"]
+
+
+def test_a_tentative_meeting_gives_its_period_for_the_date(registration_factory, meeting_factory):
+    meeting = meeting_factory(tentative=True, title="Junimøte", tentative_period="juni")
+    registration_factory(meeting=meeting)
+    (row,) = exports.participants_dataset(meeting)
+    assert (row[COLUMN["meeting"]], row[COLUMN["starts"]]) == ("Junimøte", "juni")
 
 
 def test_only_this_meetings_registrations(registration_factory, meeting):
@@ -252,8 +305,8 @@ def test_a_stream_keeps_the_language_it_was_made_in(kari_registration):
         lines = exports.participants_csv(kari_registration.meeting)
     with translation.override("en"):
         rows = read_csv(b"".join(lines))
-    assert rows[0][:2] == ["Namn", "Kommune"]
-    assert rows[1][7] == "Ja"
+    assert rows[0][2:4] == ["Namn", "Kommune"]
+    assert rows[1][COLUMN["presenting"]] == "Ja"
 
 
 # --- The files -------------------------------------------------------------------------------
@@ -266,10 +319,40 @@ def test_csv_is_utf8_with_a_byte_order_mark(kari_registration):
     assert export.content_type == CSV_TYPE
     assert export.filename == "oppstart-2030-participants.csv"
     rows = read_csv(export.content)
-    assert rows[0][0] == "Namn"
-    assert rows[1][6] == "Glutenfri, ikkje nøtter"
+    assert rows[0][COLUMN["name"]] == "Namn"
+    assert rows[1][COLUMN["dietary"]] == "Glutenfri, ikkje nøtter"
     # A phone number starting with + is data, not a formula.
-    assert rows[1][4] == "+47 55 56 00 00"
+    assert rows[1][COLUMN["phone"]] == "+47 55 56 00 00"
+
+
+def test_csv_is_separated_by_semicolons_unless_commas_are_asked_for(kari_registration):
+    meeting = kari_registration.meeting
+    with translation.override("en"):
+        semicolons = exports.participants_file(meeting, "csv").content.decode("utf-8-sig")
+        commas = exports.participants_file(meeting, "csv", separator="comma").content
+    assert semicolons.startswith("Meeting;Starts;Name;Municipality;")
+    # The dietary needs hold a comma: quoted in the comma file, as they are in the other.
+    assert ';"Glutenfri, ikkje nøtter";' not in semicolons
+    assert ";Glutenfri, ikkje nøtter;" in semicolons
+    assert commas.startswith(b"\xef\xbb\xbfMeeting,Starts,Name,Municipality,")
+    assert read_csv(commas, delimiter=",") == read_csv(semicolons.encode())
+    starts = timezone.localtime(meeting.starts_at).strftime("%Y-%m-%d %H:%M")
+    assert read_csv(commas, delimiter=",")[1][:2] == ["Oppstartsmøte", starts]
+    assert read_csv(commas, delimiter=",")[1][COLUMN["registered"]] == "2030-01-15 09:05"
+
+
+def test_xlsx_has_dates_as_dates(kari_registration):
+    meeting = kari_registration.meeting
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(exports.participants_file(meeting, "xlsx").content)
+    ).active
+    starts, registered = sheet["B2"], sheet["N2"]
+    assert starts.is_date and registered.is_date
+    assert registered.value == dt.datetime(2030, 1, 15, 9, 5)
+    assert starts.value == timezone.localtime(meeting.starts_at).replace(tzinfo=None)
+    assert registered.number_format == "yyyy-mm-dd hh:mm"
+    # Text stays text, also where it looks like a number.
+    assert sheet["H2"].data_type == "s"
 
 
 def test_xlsx_is_readable(kari_registration):
@@ -292,13 +375,16 @@ def test_member_text_never_runs_as_a_formula(registration_factory, meeting, cont
         dietary_needs=formula,
     )
     csv_rows = read_csv(exports.participants_file(meeting, "csv").content)
-    assert (csv_rows[1][0], csv_rows[1][6]) == ("'@SUM(1+1)", "'" + formula)
+    assert (csv_rows[1][COLUMN["name"]], csv_rows[1][COLUMN["dietary"]]) == (
+        "'@SUM(1+1)",
+        "'" + formula,
+    )
 
     sheet = openpyxl.load_workbook(
         io.BytesIO(exports.participants_file(meeting, "xlsx").content)
     ).active
-    assert (sheet["A2"].value, sheet["G2"].value) == ("@SUM(1+1)", formula)
-    assert sheet["G2"].data_type == "s"
+    assert (sheet["C2"].value, sheet["J2"].value) == ("@SUM(1+1)", formula)
+    assert sheet["J2"].data_type == "s"
 
 
 def test_control_characters_do_not_break_the_workbook(registration_factory, meeting):
@@ -306,7 +392,7 @@ def test_control_characters_do_not_break_the_workbook(registration_factory, meet
     sheet = openpyxl.load_workbook(
         io.BytesIO(exports.participants_file(meeting, "xlsx").content)
     ).active
-    assert sheet["G2"].value == "Vegetarian"
+    assert sheet["J2"].value == "Vegetarian"
 
 
 # --- The admin views -------------------------------------------------------------------------
@@ -321,16 +407,17 @@ def test_staff_download(staff_en_client, kari_registration, file_format, content
         f'attachment; filename="oppstart-2030-participants.{file_format}"'
     )
     rows = read_csv(body(response)) if file_format == "csv" else read_xlsx(body(response))
-    assert rows[0][0] == "Name"
-    assert rows[1][:2] == ["Kari Nordmann", "Bergen"]
+    assert rows[0][COLUMN["name"]] == "Name"
+    assert rows[1][2:4] == ["Kari Nordmann", "Bergen"]
+    assert rows[1][0] == "Oppstartsmøte"
 
 
 def test_download_in_the_staff_members_language(staff_client, kari_registration):
     # The admin speaks Nynorsk unless another language is chosen.
     response = staff_client.get(export_url(kari_registration.meeting, "csv"))
     rows = read_csv(body(response))
-    assert rows[0][:2] == ["Namn", "Kommune"]
-    assert rows[1][7] == "Ja"
+    assert rows[0][2:4] == ["Namn", "Kommune"]
+    assert rows[1][COLUMN["presenting"]] == "Ja"
 
 
 def test_the_csv_download_is_streamed_row_by_row(
@@ -356,10 +443,26 @@ def test_the_csv_download_is_streamed_row_by_row(
     assert few == many == 7
 
 
+def test_download_with_commas(staff_en_client, kari_registration):
+    url = export_url(kari_registration.meeting, "csv")
+    response = staff_en_client.get(url + "?separator=comma")
+    assert response.status_code == 200
+    content = body(response)
+    assert content.startswith("\ufeffMeeting,Starts,".encode())
+    assert read_csv(content, delimiter=",") == read_csv(body(staff_en_client.get(url)))
+
+
+@pytest.mark.parametrize("separator", ["tab", "", ";"])
+def test_an_unknown_separator_is_a_bad_request(staff_en_client, meeting, separator):
+    response = staff_en_client.get(export_url(meeting, "csv") + f"?separator={separator}")
+    assert response.status_code == 400
+
+
 def test_change_page_links_to_both_downloads(staff_client, meeting, kari_registration):
     response = staff_client.get(reverse("admin:meetings_meeting_change", args=[meeting.pk]))
     content = response.content.decode()
     assert export_url(meeting, "csv") in content
+    assert export_url(meeting, "csv") + "?separator=comma" in content
     assert export_url(meeting, "xlsx") in content
     # The history link of the page is still there.
     assert reverse("admin:meetings_meeting_history", args=[meeting.pk]) in content
@@ -413,14 +516,15 @@ def test_unknown_meeting_is_404(staff_client):
     assert staff_client.get(url).status_code == 404
 
 
-@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+@pytest.mark.parametrize("file_format", ["csv", "xlsx", "csv?separator=comma"])
 def test_download_query_count_does_not_grow(
     staff_client, registration_factory, meeting_factory, count_queries, file_format
 ):
     def queries_for(count):
         meeting = meeting_factory()
         registration_factory.create_batch(count, meeting=meeting)
-        url = export_url(meeting, file_format)
+        file_format_, _, query = file_format.partition("?")
+        url = export_url(meeting, file_format_) + (f"?{query}" if query else "")
         queries, response = count_queries(lambda: staff_client.get(url))
         assert response.status_code == 200
         return queries

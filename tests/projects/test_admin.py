@@ -370,7 +370,9 @@ def test_export_action_gives_the_selected_ideas_as_csv(
     assert response.streaming
     body = b"".join(response.streaming_content).decode("utf-8")
     assert body.startswith("\ufeff")
-    rows = list(csv.reader(io.StringIO(body[1:])))
+    # Semicolons, for Excel set to Norwegian.
+    assert body.startswith("\ufeffTitle;Lead municipality;")
+    rows = list(csv.reader(io.StringIO(body[1:]), delimiter=";"))
     assert rows[0][0] == "Title"
     assert [row[:6] for row in rows[1:]] == [
         [
@@ -382,6 +384,18 @@ def test_export_action_gives_the_selected_ideas_as_csv(
             "1",
         ]
     ]
+
+
+def test_export_action_with_commas(staff_en_client, idea):
+    response = staff_en_client.post(
+        changelist("projectidea"),
+        {"action": "export_csv_comma", "_selected_action": [idea.pk], "index": 0},
+    )
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeffTitle,Lead municipality,Stage,")
+    rows = list(csv.reader(io.StringIO(body[1:])))
+    assert rows[1][:2] == ["Velferdsteknologi", "Voss"]
 
 
 def test_the_export_looks_up_labels_once_per_file_and_takes_constant_queries(
@@ -409,7 +423,8 @@ def test_the_export_looks_up_labels_once_per_file_and_takes_constant_queries(
             },
         )
         assert response.status_code == 200
-        return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        content = b"".join(response.streaming_content).decode()
+        return list(csv.reader(io.StringIO(content), delimiter=";"))
 
     def fill(count):
         for _n in range(count):

@@ -893,10 +893,10 @@ def test_unknown_municipality_is_404(client_for, outsider):
 # --- CSV export -----------------------------------------------------------------------------
 
 
-def read_csv(response) -> list[list[str]]:
+def read_csv(response, delimiter=";") -> list[list[str]]:
     body = response.content.decode("utf-8")
     assert body.startswith("\ufeff")
-    return list(csv.reader(io.StringIO(body[1:])))
+    return list(csv.reader(io.StringIO(body[1:]), delimiter=delimiter))
 
 
 def test_staff_export_all_ideas_as_csv(
@@ -937,8 +937,21 @@ def test_staff_export_all_ideas_as_csv(
     assert len(rows) == 3
 
 
+def test_export_with_commas(staff_en_client, idea):
+    response = staff_en_client.get(url("export") + "?separator=comma")
+    assert response.status_code == 200
+    assert response.content.decode("utf-8").startswith("\ufeffTitle,Lead municipality,")
+    assert read_csv(response, delimiter=",") == read_csv(staff_en_client.get(url("export")))
+
+
+@pytest.mark.parametrize("separator", ["tab", ""])
+def test_export_with_an_unknown_separator_is_a_bad_request(staff_en_client, idea, separator):
+    assert staff_en_client.get(url("export") + f"?separator={separator}").status_code == 400
+
+
 def test_the_export_link_is_for_staff(client_for, staff_en_client, author):
     assert f'href="{url("export")}"' in html(staff_en_client.get(url("list")))
+    assert f'href="{url("export")}?separator=comma"' in html(staff_en_client.get(url("list")))
     assert f'href="{url("export")}"' not in html(client_for(author).get(url("list")))
 
 
