@@ -315,11 +315,18 @@ def test_participation_overview(staff_client, at_both_sizes):
                 contact_person__municipality=municipality,
                 status=Registration.Status.CONFIRMED,
             )
+        # A merged predecessor with a registration: a row marked with its successor, and
+        # the successor's row marked with it.
+        predecessor = factories.MunicipalityFactory(successor=municipality)
+        factories.RegistrationFactory(
+            meeting=Meeting.objects.filter(series=series).first(),
+            contact_person__municipality=predecessor,
+        )
         return municipality
 
     # session, user, second factor, permissions (user's and groups'), series, meetings,
-    # matrix, municipalities.
-    at_both_sizes(staff_client, reverse("meetings:overview"), grower(grow_one), 9)
+    # matrix, municipalities with their successors, their predecessors.
+    at_both_sizes(staff_client, reverse("meetings:overview"), grower(grow_one), 10)
 
 
 def test_participation_overview_is_bounded(staff_en_client, monkeypatch):

@@ -102,8 +102,9 @@ def network(meeting_series_factory, meeting_factory, municipality_factory, add_r
     askoy = municipality_factory(name="Askøy")
     fedje = municipality_factory(name="Fedje", member_since=None)
     municipality_factory(name="Modalen", member_since=None)  # neither member nor registered
-    # A former member, merged away: no longer current, so not a row unless it registered.
-    municipality_factory(name="Fusa", valid_to=timezone.localdate() - dt.timedelta(days=1))
+    # A former member, merged away before the series' first meeting: not a row unless it
+    # registered.
+    municipality_factory(name="Fusa", valid_to=timezone.localdate() - dt.timedelta(days=60))
 
     for _ in range(3):
         add_registration(held, bergen)
@@ -255,7 +256,7 @@ def test_registrations_of_people_without_a_municipality_get_their_own_row(
 def test_a_former_member_with_registrations_is_a_row(
     network, municipality_factory, add_registration
 ):
-    os = municipality_factory(name="Os", valid_to=timezone.localdate() - dt.timedelta(days=1))
+    os = municipality_factory(name="Os", valid_to=timezone.localdate() - dt.timedelta(days=60))
     add_registration(network["held"], os)
 
     overview = participation_overview(network["series"])
@@ -505,9 +506,9 @@ def build_network(size, series, meeting_factory, municipality_factory, add_regis
 
 
 # Session, user, the user's authenticator (the admin's second factor), the user's and the
-# group's permissions, the series, the meetings, the registration counts and the
-# municipalities.
-OVERVIEW_QUERIES = 9
+# group's permissions, the series, the meetings, the registration counts, the
+# municipalities (with their successors) and their predecessors.
+OVERVIEW_QUERIES = 10
 
 
 @pytest.mark.parametrize("size", [3, 30])
@@ -561,3 +562,80 @@ def test_series_change_page_links_to_its_overview(staff_en_client, meeting_serie
 
     assert f'<a href="{OVERVIEW_URL}?series={series.pk}">Participation overview</a>' in page
     assert "historylink" in page  # the admin's own object tools are kept
+
+
+# --- Mergers and cancelled meetings ---------------------------------------------------------
+
+
+@pytest.fixture
+def two_eras(meeting_series_factory, meeting_factory, municipality_factory, add_registration):
+    """Fjell registered in 2018; on 1 January 2020 it merged with Sund into Øygarden, whose
+    people registered in 2020."""
+    from members.services import municipalities_merge
+
+    fjell = municipality_factory(name="Fjell", number="1246")
+    sund = municipality_factory(name="Sund", number="1245", member_since=None)
+    series_2018 = meeting_series_factory(year=2018)
+    kickoff = meeting_factory(
+        series=series_2018, starts_at=dt.datetime(2018, 3, 7, 10, tzinfo=dt.UTC)
+    )
+    first = add_registration(kickoff, fjell)
+    oygarden = municipalities_merge(
+        municipalities=[fjell, sund],
+        number="4626",
+        name="Øygarden",
+        county="Vestland",
+        on=dt.date(2020, 1, 1),
+    )
+    series_2020 = meeting_series_factory(year=2020)
+    spring = meeting_factory(
+        series=series_2020, starts_at=dt.datetime(2020, 3, 4, 10, tzinfo=dt.UTC)
+    )
+    add_registration(spring, oygarden)
+    # The 2018 person, now of Øygarden, registers again in 2020.
+    person = first.contact_person
+    person.refresh_from_db()
+    assert person.municipality == oygarden
+    Registration.objects.create(meeting=spring, contact_person=person)
+    return {
+        "fjell": fjell,
+        "sund": sund,
+        "oygarden": oygarden,
+        "series_2018": series_2018,
+        "series_2020": series_2020,
+        "kickoff": kickoff,
+        "spring": spring,
+    }
+
+
+def test_each_series_counts_the_municipalities_of_its_time(two_eras):
+    n = two_eras
+    then = participation_overview(n["series_2018"])
+    assert {row.municipality.name: row.is_member for row in then.rows} == {"Fjell": True}
+    assert then.count(n["fjell"], n["kickoff"]) == RegistrationCount(1, 0)
+
+    later = participation_overview(n["series_2020"])
+    assert {row.municipality.name: row.is_member for row in later.rows} == {"Øygarden": True}
+    assert later.count(n["oygarden"], n["spring"]) == RegistrationCount(2, 0)
+
+
+def test_the_table_marks_predecessors_and_successors(staff_en_client, two_eras):
+    n = two_eras
+    then = html(staff_en_client.get(OVERVIEW_URL, {"series": n["series_2018"].pk}))
+    assert '<span class="participation-merged">merged into Øygarden (2020)</span>' in then
+    later = html(staff_en_client.get(OVERVIEW_URL, {"series": n["series_2020"].pk}))
+    assert '<span class="participation-merged">formerly Fjell, Sund</span>' in later
+
+
+def test_cancelled_meetings_stay_out_of_the_totals(network):
+    Meeting.objects.filter(pk=network["held"].pk).update(status=Meeting.Status.CANCELLED)
+
+    overview = participation_overview(network["series"])
+
+    totals = {row.municipality.name: row.total for row in overview.rows}
+    # Bergen's three and Voss's one for the cancelled meeting are not counted...
+    assert totals["Bergen"] == RegistrationCount(1, 1)
+    assert totals["Voss"] == RegistrationCount(1, 0)
+    assert overview.total == RegistrationCount(3, 1)
+    # ...but its column still shows them.
+    assert overview.meeting_totals[0] == RegistrationCount(4, 0)
