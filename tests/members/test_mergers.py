@@ -272,3 +272,29 @@ def test_registration_keeps_no_municipality_when_the_person_has_none(registratio
     registration = registration_factory(contact_person__municipality=None)
     assert registration.municipality is None
     assert Registration.objects.get(pk=registration.pk).municipality_id is None
+
+
+# --- The municipality page ------------------------------------------------------------------
+
+
+def test_the_municipality_pages_link_predecessors_and_successor(
+    three, client_for, linked_contact_person_factory
+):
+    new = merge(three)
+    member = linked_contact_person_factory(municipality=new)
+    client = client_for(member)
+    page = client.get(reverse("projects:municipality", args=["4626"])).content.decode()
+    assert "Made on 1 January 2020 by the merger of:" in page
+    for number, name in [("1246", "Fjell"), ("1245", "Sund"), ("1259", "Øygarden")]:
+        assert f'<a href="/projects/municipalities/{number}/">{name}</a>' in page
+    old = client.get(reverse("projects:municipality", args=["1246"])).content.decode()
+    assert "Merged on 1 January 2020 into" in old
+    assert '<a href="/projects/municipalities/4626/">Øygarden</a>.' in old
+
+
+def test_a_municipality_without_mergers_has_no_such_section(
+    three, client_for, linked_contact_person_factory
+):
+    member = linked_contact_person_factory(municipality=three[0])
+    page = client_for(member).get(reverse("projects:municipality", args=["1246"]))
+    assert 'id="mergers-heading"' not in page.content.decode()
