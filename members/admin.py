@@ -29,6 +29,7 @@ from network_portal.history import HistoryChild, ReadableHistoryAdmin
 from .merger_forms import MergerForm
 from .models import ContactPerson, EmailDomain, Municipality, Sector, User
 from .resources import CSV, ContactPersonResource
+from .selectors import municipality_has_history
 from .services import municipalities_merge
 
 
@@ -234,9 +235,26 @@ class MunicipalityAdmin(NamedInputsAdmin, ReadableHistoryAdmin):
         return obj.contact_person_count
 
     def has_delete_permission(self, request, obj=None):
-        # The register outlives municipal reforms: a municipality's validity ends, and its
-        # people, registrations and interests stay on record.
-        return False
+        # The register outlives municipal reforms: a municipality with any history ends its
+        # validity, and its people, registrations and interests stay on record. Only one
+        # added by mistake, which nothing records yet, can be deleted.
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or not municipality_has_history(obj))
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # The list's delete action asks here for each one chosen. A municipality with
+        # history is refused with the reason and what to do instead, rather than as missing
+        # permissions for it or its people: the refusal stands either way.
+        with_history = [
+            gettext("%(municipality)s has history: end its validity instead.")
+            % {"municipality": municipality}
+            for municipality in objs
+            if municipality_has_history(municipality)
+        ]
+        if with_history:
+            perms_needed = set()
+        return deleted, model_count, perms_needed, [*protected, *with_history]
 
     actions = ["merge_selected"]
 

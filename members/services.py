@@ -281,46 +281,46 @@ def municipalities_merge(
     ids = {m.pk for m in municipalities}
     errors: dict[str, list[ValidationError]] = {}
 
-    def fail(field: str, message: str, code: str, **params) -> None:
+    def fail(field: str, message, code: str, **params) -> None:
         errors.setdefault(field, []).append(ValidationError(message, code=code, params=params))
 
     if on < FIRST_MERGER_DATE:
-        fail("on", gettext("The merger date is too early."), "too_early")
+        fail("on", _("The merger date is too early."), "too_early")
     elif on > today:
         fail(
             "on",
-            gettext(
+            _(
                 "Record the merger on or after the day it takes effect, so that the old "
                 "municipalities' people can register until then."
             ),
             "future",
         )
     if len(ids) < 2:
-        fail("municipalities", gettext("Choose at least two municipalities."), "too_few")
+        fail("municipalities", _("Choose at least two municipalities."), "too_few")
     with transaction.atomic():
         old = list(Municipality.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
         if len(old) != len(ids):
-            fail("municipalities", gettext("A chosen municipality no longer exists."), "missing")
+            fail("municipalities", _("A chosen municipality no longer exists."), "missing")
         day_before = on - dt.timedelta(days=1) if on >= FIRST_MERGER_DATE else on
         for municipality in old:
             if municipality.successor_id is not None:
                 fail(
                     "municipalities",
-                    gettext("%(municipality)s has already merged into another municipality."),
+                    _("%(municipality)s has already merged into another municipality."),
                     "merged",
                     municipality=municipality,
                 )
             elif municipality.valid_to is not None and municipality.valid_to < day_before:
                 fail(
                     "municipalities",
-                    gettext("%(municipality)s no longer existed the day before the merger."),
+                    _("%(municipality)s no longer existed the day before the merger."),
                     "ended",
                     municipality=municipality,
                 )
             if municipality.valid_from is not None and municipality.valid_from > day_before:
                 fail(
                     "municipalities",
-                    gettext(
+                    _(
                         "%(municipality)s exists from %(valid_from)s; the merger must be "
                         "later than that."
                     ),

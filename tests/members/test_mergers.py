@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from meetings.models import Registration
 from members.models import ContactPerson, EmailDomain, Municipality
@@ -50,7 +51,8 @@ def merge(municipalities, **overrides):
 def errors_of(municipalities, **overrides) -> dict[str, list[str]]:
     with pytest.raises(ValidationError) as excinfo:
         merge(municipalities, **overrides)
-    return excinfo.value.message_dict
+    with translation.override("en"):
+        return excinfo.value.message_dict
 
 
 def test_a_merger_ends_the_old_ones_and_moves_domains_and_people(three, registration_factory):
@@ -298,3 +300,59 @@ def test_a_municipality_without_mergers_has_no_such_section(
     member = linked_contact_person_factory(municipality=three[0])
     page = client_for(member).get(reverse("projects:municipality", args=["1246"]))
     assert 'id="mergers-heading"' not in page.content.decode()
+
+
+# --- Deleting ---------------------------------------------------------------------------------
+
+
+def test_a_municipality_added_by_mistake_can_be_deleted(
+    staff_client, municipality_factory, email_domain_factory
+):
+    typo = municipality_factory(number="9999", name="Feilskriven", member_since=None)
+    email_domain_factory(municipality=typo)
+    url = reverse("admin:members_municipality_delete", args=[typo.pk])
+    assert staff_client.get(url).status_code == 200
+    assert staff_client.post(url, {"post": "yes"}).status_code == 302
+    assert not Municipality.objects.filter(pk=typo.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "history",
+    ["member", "ended", "merged", "predecessor", "person", "registration", "idea"],
+)
+def test_county_staff_cannot_delete_a_municipality_with_history(
+    staff_en_client,
+    municipality_factory,
+    contact_person_factory,
+    registration_factory,
+    history,
+):
+    municipality = municipality_factory(number="9999", name="Gamal", member_since=None)
+    other = municipality_factory(number="9998", name="Annan", member_since=None)
+    if history == "member":
+        municipality.member_since = dt.date(2018, 3, 7)
+    elif history == "ended":
+        municipality.valid_to = dt.date(2019, 12, 31)
+    elif history == "merged":
+        municipality.successor = other
+    elif history == "predecessor":
+        Municipality.objects.filter(pk=other.pk).update(successor=municipality)
+    elif history == "person":
+        contact_person_factory(municipality=municipality)
+    elif history == "registration":
+        registration = registration_factory(contact_person__municipality=other)
+        Registration.objects.filter(pk=registration.pk).update(municipality=municipality)
+    elif history == "idea":
+        from tests.factories import ProjectIdeaFactory
+
+        ProjectIdeaFactory(contact_person__municipality=other, lead_municipality=municipality)
+    municipality.save()
+    url = reverse("admin:members_municipality_delete", args=[municipality.pk])
+    assert staff_en_client.post(url, {"post": "yes"}).status_code == 403
+    # Nor through the list's action: the confirmation names it and deletes nothing.
+    response = staff_en_client.post(
+        reverse("admin:members_municipality_changelist"),
+        {"action": "delete_selected", "_selected_action": [municipality.pk], "post": "yes"},
+    )
+    assert "9999 Gamal has history: end its validity instead." in response.content.decode()
+    assert Municipality.objects.filter(pk=municipality.pk).exists()
