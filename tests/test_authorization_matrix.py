@@ -312,6 +312,8 @@ ADMIN = {
     "admin:members_municipality_changelist": (200, 403),
     "admin:members_municipality_delete": (403, 403),
     "admin:members_municipality_history": (200, 403),
+    # Without municipalities chosen in the list, the merger's form sends staff back there.
+    "admin:members_municipality_merge": ((302, "/admin/members/municipality/"), 403),
     "admin:members_municipality_simple_history": (200, 403),
     "admin:members_user_add": (403, 403),
     "admin:members_user_change": (200, 403),
