@@ -19,11 +19,20 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from members.models import Municipality
 
 from .charts import BarChart, BarItem, horizontal_bar_chart
-from .models import AgendaItem, Meeting, MeetingSeries, Registration, person_calendar_sequence
+from .models import (
+    AgendaItem,
+    Mailing,
+    MailingRecipient,
+    Meeting,
+    MeetingSeries,
+    Registration,
+    person_calendar_sequence,
+)
 
 
 def seat_counts() -> dict:
@@ -229,10 +238,12 @@ def personal_feed_version(person, now=None) -> str:
 
 @dataclass(frozen=True)
 class RegistrationCount:
-    """Active registrations: confirmed, and on the waiting list. Cancelled ones never count."""
+    """Active registrations: confirmed, and on the waiting list. Cancelled ones never count.
+    `declined` counts the "cannot attend" answers to invitations, which are no registrations."""
 
     confirmed: int = 0
     waitlisted: int = 0
+    declined: int = 0
 
     @property
     def active(self) -> int:
@@ -240,14 +251,19 @@ class RegistrationCount:
 
     def __add__(self, other: "RegistrationCount") -> "RegistrationCount":
         return RegistrationCount(
-            self.confirmed + other.confirmed, self.waitlisted + other.waitlisted
+            self.confirmed + other.confirmed,
+            self.waitlisted + other.waitlisted,
+            self.declined + other.declined,
         )
 
     def __str__(self):
         # As in the overview's table: confirmed, with the waiting list in brackets.
-        if self.waitlisted:
-            return f"{self.confirmed} ({self.waitlisted})"
-        return str(self.confirmed)
+        text = f"{self.confirmed} ({self.waitlisted})" if self.waitlisted else str(self.confirmed)
+        if self.declined:
+            text += ", " + ngettext(
+                "%(count)d cannot attend", "%(count)d cannot attend", self.declined
+            ) % {"count": self.declined}
+        return text
 
 
 NO_REGISTRATIONS = RegistrationCount()
@@ -351,6 +367,20 @@ def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationO
             waitlisted=Count("pk", filter=Q(status=Registration.Status.WAITLISTED)),
         )
     }
+    # "Cannot attend" answers to the invitations, under the municipality each went to.
+    for row in (
+        MailingRecipient.objects.filter(
+            mailing__meeting__series=series,
+            mailing__kind=Mailing.Kind.INVITATION,
+            declined_at__isnull=False,
+        )
+        .order_by()
+        .values("municipality", "mailing__meeting")
+        .annotate(declined=Count("pk"))
+    ):
+        key = (row["municipality"], row["mailing__meeting"])
+        count = matrix.get(key, NO_REGISTRATIONS)
+        matrix[key] = RegistrationCount(count.confirmed, count.waitlisted, row["declined"])
     registered_ids = {municipality_id for municipality_id, _meeting_id in matrix}
     days = sorted(
         {timezone.localdate(m.starts_at) for m in meetings if m.starts_at is not None}
@@ -379,23 +409,25 @@ def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationO
     for (municipality_id, meeting_id), count in matrix.items():
         if meeting_id not in counted:
             continue
-        total = by_municipality.setdefault(municipality_id, [0, 0])
+        total = by_municipality.setdefault(municipality_id, [0, 0, 0])
         total[0] += count.confirmed
         total[1] += count.waitlisted
+        total[2] += count.declined
     rows = []
     for municipality, is_member in row_keys:
-        total = by_municipality.get(municipality.pk if municipality else None, (0, 0))
+        total = by_municipality.get(municipality.pk if municipality else None, (0, 0, 0))
         rows.append(
             ParticipationRow(municipality, is_member, RegistrationCount(*total), matrix, meetings)
         )
     # Every (municipality, meeting) pair of the matrix has its row, so the meetings' totals
     # are the matrix's sums: one pass over the pairs with registrations rather than over
     # every cell (400 municipalities by 50 meetings at national scale).
-    by_meeting: dict[int, list[int]] = {meeting.pk: [0, 0] for meeting in meetings}
+    by_meeting: dict[int, list[int]] = {meeting.pk: [0, 0, 0] for meeting in meetings}
     for (_municipality_id, meeting_id), count in matrix.items():
         if meeting_id in by_meeting:
             by_meeting[meeting_id][0] += count.confirmed
             by_meeting[meeting_id][1] += count.waitlisted
+            by_meeting[meeting_id][2] += count.declined
     meeting_totals = tuple(RegistrationCount(*by_meeting[meeting.pk]) for meeting in meetings)
 
     next_meeting = next(
@@ -449,8 +481,9 @@ def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationO
 
 def sum_counts(counts) -> RegistrationCount:
     # Plain integers: adding the frozen dataclasses makes one object per addition.
-    confirmed = waitlisted = 0
+    confirmed = waitlisted = declined = 0
     for count in counts:
         confirmed += count.confirmed
         waitlisted += count.waitlisted
-    return RegistrationCount(confirmed, waitlisted)
+        declined += count.declined
+    return RegistrationCount(confirmed, waitlisted, declined)

@@ -328,8 +328,9 @@ def test_participation_overview(staff_client, at_both_sizes):
         return municipality
 
     # session, user, second factor, permissions (user's and groups'), series, meetings,
-    # matrix, municipalities with their successors, their predecessors.
-    at_both_sizes(staff_client, reverse("meetings:overview"), grower(grow_one), 10)
+    # matrix, "cannot attend" answers, municipalities with their successors, their
+    # predecessors.
+    at_both_sizes(staff_client, reverse("meetings:overview"), grower(grow_one), 11)
 
 
 def test_participation_overview_is_bounded(staff_en_client, monkeypatch):

@@ -13,6 +13,7 @@ from meetings import views
 from meetings.charts import BarItem, horizontal_bar_chart
 from meetings.models import Meeting, Registration
 from meetings.selectors import RegistrationCount, participation_overview
+from members.models import Municipality
 from tests.helpers import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
@@ -506,9 +507,9 @@ def build_network(size, series, meeting_factory, municipality_factory, add_regis
 
 
 # Session, user, the user's authenticator (the admin's second factor), the user's and the
-# group's permissions, the series, the meetings, the registration counts, the
-# municipalities (with their successors) and their predecessors.
-OVERVIEW_QUERIES = 10
+# group's permissions, the series, the meetings, the registration counts, the "cannot
+# attend" answers, the municipalities (with their successors) and their predecessors.
+OVERVIEW_QUERIES = 11
 
 
 @pytest.mark.parametrize("size", [3, 30])
@@ -639,3 +640,27 @@ def test_cancelled_meetings_stay_out_of_the_totals(network):
     assert overview.total == RegistrationCount(3, 1)
     # ...but its column still shows them.
     assert overview.meeting_totals[0] == RegistrationCount(4, 0)
+
+
+def test_cannot_attend_answers_are_shown_under_the_municipality_they_went_to(
+    network, staff_en_client, mailing_factory, mailing_recipient_factory, municipality_factory
+):
+    mailing = mailing_factory(meeting=network["upcoming"])
+    modalen = Municipality.objects.get(name="Modalen")
+    for municipality in [network["askoy"], network["askoy"], modalen]:
+        mailing_recipient_factory(
+            mailing=mailing, municipality=municipality, declined_at=timezone.now()
+        )
+    # An answer not given yet is no answer.
+    mailing_recipient_factory(mailing=mailing, municipality=network["voss"])
+
+    overview = participation_overview(network["series"])
+
+    assert overview.count(network["askoy"], network["upcoming"]) == RegistrationCount(0, 0, 2)
+    assert overview.count(network["voss"], network["upcoming"]).declined == 0
+    # Modalen only answered, and is a row for it.
+    assert "Modalen" in [row.municipality.name for row in overview.rows]
+    assert overview.meeting_totals[1] == RegistrationCount(2, 1, 3)
+    rows = table_rows(staff_en_client.get(OVERVIEW_URL))
+    assert rows["Askøy"][1] == "0, 2 cannot attend"
+    assert rows["Modalen"][1] == "0, 1 cannot attend"
