@@ -356,3 +356,18 @@ def test_county_staff_cannot_delete_a_municipality_with_history(
     )
     assert "9999 Gamal has history: end its validity instead." in response.content.decode()
     assert Municipality.objects.filter(pk=municipality.pk).exists()
+
+
+def test_the_registration_list_shows_the_municipality_of_the_time(
+    staff_en_client, three, registration_factory
+):
+    fjell = three[0]
+    registration = registration_factory(contact_person=fjell.contact_persons.get())
+    merge(three)
+    response = staff_en_client.get(reverse("admin:meetings_registration_changelist"))
+    assert '<td class="field-municipality nowrap">1246 Fjell</td>' in response.content.decode()
+    page = staff_en_client.get(
+        reverse("admin:meetings_registration_change", args=[registration.pk])
+    )
+    # Recorded, not edited by hand.
+    assert "municipality" not in page.context["adminform"].form.fields
