@@ -351,7 +351,14 @@ def municipalities_merge(
                 gettext("Made by the merger of %(municipalities)s")
                 % {"municipalities": ", ".join(str(m) for m in old)}
             )
-            new.save()
+            try:
+                with transaction.atomic():
+                    new.save()
+            except IntegrityError as error:
+                # Another merger took the number since the check above.
+                raise ValidationError(
+                    {"number": new.unique_error_message(Municipality, ["number"])}
+                ) from error
             moved_to = _history_reason(
                 gettext("Merger into %(municipality)s") % {"municipality": new}
             )

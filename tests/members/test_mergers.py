@@ -371,3 +371,14 @@ def test_the_registration_list_shows_the_municipality_of_the_time(
     )
     # Recorded, not edited by hand.
     assert "municipality" not in page.context["adminform"].form.fields
+
+
+def test_a_number_taken_at_the_same_moment_is_an_error_not_a_crash(three, monkeypatch):
+    # Another merger saves the number between the check and the save.
+    monkeypatch.setattr(Municipality, "validate_unique", lambda self, exclude=None: None)
+    Municipality.objects.create(number="4626", name="Først", county="Vestland")
+    with translation.override("en"):
+        assert errors_of(three)["number"] == [
+            "Municipality with this Municipality number already exists."
+        ]
+    assert not Municipality.objects.filter(successor__isnull=False).exists()
