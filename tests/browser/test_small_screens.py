@@ -164,6 +164,10 @@ def world(
     )
     email_domain_factory(municipality=home, domain="guovdageainnu-suohkan.kommune.no")
     other = municipality_factory(name="Hattfjelldal kommune – Aarborten tjïelte", number="1826")
+    # Merged into the home municipality, so its page shows the mergers section.
+    municipality_factory(
+        name="Guovdageainnu gielda – Kautokeino herad", number="2011", successor=home
+    )
     member = linked_contact_person_factory(
         name="Anne-Margrethe Kristoffersen-Brekkeflåt",
         email="anne-margrethe.kristoffersen-brekkeflat@guovdageainnu-suohkan.kommune.no",
