@@ -133,6 +133,8 @@ SITE = {
     "meetings:detail": (200, 200, 200, 200, 200, 200, 200),
     "meetings:list": (200, 200, 200, 200, 200, 200, 200),
     "meetings:overview": ((302, ADMIN_LOGIN), 403, 403, 403, 403, 200, 403),
+    "meetings:overview_csv": ((302, ADMIN_LOGIN), 403, 403, 403, 403, 200, 403),
+    "meetings:overview_xlsx": ((302, ADMIN_LOGIN), 403, 403, 403, 403, 200, 403),
     "meetings:register": ((302, LOGIN), 200, 200, 200, 200, 200, 200),
     "meetings:registration_cancel": ((302, LOGIN), 200, 404, 200, 404, 404, 404),
     "meetings:registration_edit": ((302, LOGIN), 200, 404, 200, 404, 404, 404),

@@ -107,6 +107,8 @@ NOT_PAGES = {
     "network_feed": "an iCalendar feed",
     "personal_feed": "an iCalendar feed",
     "projects:export": "a CSV download",
+    "meetings:overview_csv": "a CSV download",
+    "meetings:overview_xlsx": "an Excel download",
     "profile_export": "a JSON download",
     "mfa_download_recovery_codes": "a text-file download",
     "set_language": "answers POST only",

@@ -664,3 +664,76 @@ def test_cannot_attend_answers_are_shown_under_the_municipality_they_went_to(
     rows = table_rows(staff_en_client.get(OVERVIEW_URL))
     assert rows["Askøy"][1] == "0, 2 cannot attend"
     assert rows["Modalen"][1] == "0, 1 cannot attend"
+
+
+# --- Downloads ------------------------------------------------------------------------------
+
+
+def csv_table(response) -> list[list[str]]:
+    import csv
+    import io
+
+    text = response.content.decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_the_overview_as_csv(staff_en_client, two_eras):
+    n = two_eras
+    page = html(staff_en_client.get(OVERVIEW_URL, {"series": n["series_2018"].pk}))
+    csv_url = reverse("meetings:overview_csv") + f"?series={n['series_2018'].pk}"
+    assert f'href="{csv_url}"' in page.replace("&amp;", "&")
+
+    response = staff_en_client.get(csv_url)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response["Content-Disposition"]
+    assert "-2018-participation.csv" in response["Content-Disposition"]
+    table = csv_table(response)
+    assert table[0][:4] == ["Municipality", "Municipality number", "Member at the time", "Mergers"]
+    assert table[0][-3:] == [
+        "Confirmed in total",
+        "On the waiting list in total",
+        "Cannot attend in total",
+    ]
+    assert table[1][:4] == ["Fjell", "1246", "Yes", "merged into Øygarden (2020)"]
+    assert table[1][-3:] == ["1", "0", "0"]
+    assert table[-1][0] == "Total"
+
+
+def test_the_overview_as_excel_has_every_row(staff_en_client, network, monkeypatch):
+    from openpyxl import load_workbook
+
+    monkeypatch.setattr(views, "OVERVIEW_ROWS_PER_PAGE", 2)
+    response = staff_en_client.get(reverse("meetings:overview_xlsx"))
+    assert response.status_code == 200
+    sheet = load_workbook(io_bytes(response.content)).active
+    names = [row[0].value for row in sheet.iter_rows(min_row=2)]
+    # Not a page of the table: every municipality, then the totals.
+    assert names == ["Askøy", "Bergen", "Fedje", "Voss", "Total"]
+
+
+def io_bytes(content: bytes):
+    import io
+
+    return io.BytesIO(content)
+
+
+def test_the_download_of_an_unknown_series_is_a_404(staff_en_client, network):
+    assert (
+        staff_en_client.get(reverse("meetings:overview_csv") + "?series=999999").status_code == 404
+    )
+
+
+def test_the_download_is_for_the_same_staff_as_the_page(client, user_factory, network):
+    member = user_factory(email="medlem@example.org")
+    client.force_login(member)
+    assert client.get(reverse("meetings:overview_csv")).status_code == 403
+
+
+def test_the_download_names_cancelled_meetings_in_the_language_asked(staff_client, network):
+    Meeting.objects.filter(pk=network["held"].pk).update(status=Meeting.Status.CANCELLED)
+    table = csv_table(staff_client.get(reverse("meetings:overview_csv")))
+    assert table[0][0] == "Kommune"
+    assert table[0][4].startswith("Oppstart (")
+    assert table[0][4].endswith(") – Avlyst")
