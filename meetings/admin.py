@@ -625,7 +625,7 @@ class RegistrationAdmin(
         ("meeting__series", SeriesOfTheYearFilter),
         ("meeting", MeetingOfTheYearFilter),
     ]
-    list_select_related = ["contact_person__municipality", "meeting"]
+    list_select_related = ["contact_person__municipality", "municipality", "meeting"]
     # Newest first, read from the index on (created_at, id): the model's ordering goes
     # through the meeting, which sorts every registration joined to its meeting.
     ordering = ["-created_at", "-pk"]
@@ -638,12 +638,9 @@ class RegistrationAdmin(
         "meeting__title",
     ]
     autocomplete_fields = ["meeting", "contact_person"]
-    readonly_fields = ["is_late", "updated_at", "cancelled_at"]
+    # The municipality is recorded when the person registers (see Registration.municipality).
+    readonly_fields = ["municipality", "is_late", "updated_at", "cancelled_at"]
     actions = ["cancel_selected"]
-
-    @admin.display(description=_("municipality"), ordering="contact_person__municipality__name")
-    def municipality(self, obj):
-        return obj.contact_person.municipality
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from members.models import ContactPerson
+from members.models import ContactPerson, Municipality
 from network_portal.validators import (
     validate_no_control_characters,
     validate_plausible_moment,
@@ -456,6 +456,18 @@ class Registration(models.Model):
         on_delete=models.PROTECT,
         related_name="registrations",
     )
+    # The person's municipality when they registered. People move with their municipality's
+    # merger; a registration stays where it was, so the overview of an earlier year counts
+    # the municipalities of that year.
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("municipality"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="registrations",
+        help_text=_("The person's municipality at the time of registering."),
+    )
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.CONFIRMED)
     attendance_mode = models.CharField(
         _("attendance"), max_length=20, choices=AttendanceMode, default=AttendanceMode.IN_PERSON
@@ -540,6 +552,13 @@ class Registration(models.Model):
 
     def __str__(self):
         return f"{self.contact_person.display_name} – {self.meeting.title}"
+
+    def save(self, *args, **kwargs):
+        # Every way a registration is made (members, coordinators, staff, imports) records
+        # the municipality; the person is already loaded wherever one is made.
+        if self._state.adding and self.municipality_id is None and self.contact_person_id:
+            self.municipality_id = self.contact_person.municipality_id
+        super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()

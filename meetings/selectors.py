@@ -19,11 +19,20 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from members.models import Municipality
 
 from .charts import BarChart, BarItem, horizontal_bar_chart
-from .models import AgendaItem, Meeting, MeetingSeries, Registration, person_calendar_sequence
+from .models import (
+    AgendaItem,
+    Mailing,
+    MailingRecipient,
+    Meeting,
+    MeetingSeries,
+    Registration,
+    person_calendar_sequence,
+)
 
 
 def seat_counts() -> dict:
@@ -229,10 +238,12 @@ def personal_feed_version(person, now=None) -> str:
 
 @dataclass(frozen=True)
 class RegistrationCount:
-    """Active registrations: confirmed, and on the waiting list. Cancelled ones never count."""
+    """Active registrations: confirmed, and on the waiting list. Cancelled ones never count.
+    `declined` counts the "cannot attend" answers to invitations, which are no registrations."""
 
     confirmed: int = 0
     waitlisted: int = 0
+    declined: int = 0
 
     @property
     def active(self) -> int:
@@ -240,14 +251,19 @@ class RegistrationCount:
 
     def __add__(self, other: "RegistrationCount") -> "RegistrationCount":
         return RegistrationCount(
-            self.confirmed + other.confirmed, self.waitlisted + other.waitlisted
+            self.confirmed + other.confirmed,
+            self.waitlisted + other.waitlisted,
+            self.declined + other.declined,
         )
 
     def __str__(self):
         # As in the overview's table: confirmed, with the waiting list in brackets.
-        if self.waitlisted:
-            return f"{self.confirmed} ({self.waitlisted})"
-        return str(self.confirmed)
+        text = f"{self.confirmed} ({self.waitlisted})" if self.waitlisted else str(self.confirmed)
+        if self.declined:
+            text += ", " + ngettext(
+                "%(count)d cannot attend", "%(count)d cannot attend", self.declined
+            ) % {"count": self.declined}
+        return text
 
 
 NO_REGISTRATIONS = RegistrationCount()
@@ -307,13 +323,26 @@ def meeting_series_for_overview():
     return MeetingSeries.objects.order_by("-year", "name", "pk")
 
 
+def _member_on(municipality: Municipality, day: dt.date) -> bool:
+    return (
+        municipality.member_since is not None
+        and municipality.member_since <= day
+        and (municipality.valid_from is None or municipality.valid_from <= day)
+        and (municipality.valid_to is None or municipality.valid_to >= day)
+    )
+
+
 def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationOverview:
-    """Who registered for which meeting of a series, per municipality, in three queries
+    """Who registered for which meeting of a series, per municipality, in four queries
     whatever the number of municipalities, meetings and registrations.
 
     Counted are active registrations, confirmed and waitlisted apart; cancelled ones are not.
-    The rows are the current network members and any municipality with a registration in the
-    series. The next meeting is the first dated, not cancelled meeting still ahead.
+    A registration counts for the municipality its person had when registering, so a series
+    from before a merger shows the municipalities of its time. The rows are the
+    municipalities that were network members on the date of any of the series' meetings
+    (today's, while none has a date), and any municipality with a registration in the
+    series. Cancelled meetings keep their column but stay out of the totals. The next
+    meeting is the first dated, not cancelled meeting still ahead.
     """
     now = now or timezone.now()
     # Dated meetings first, tentative ones after; `is_ahead` reuses the meaning of upcoming().
@@ -323,55 +352,82 @@ def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationO
         .chronological()
     )
     matrix = {
-        (row["contact_person__municipality"], row["meeting"]): RegistrationCount(
+        (row["counted_municipality"], row["meeting"]): RegistrationCount(
             row["confirmed"], row["waitlisted"]
         )
         for row in Registration.objects.active()
         .filter(meeting__series=series)
         .order_by()
-        .values("contact_person__municipality", "meeting")
+        # Registrations from before the municipality was recorded on them (none since)
+        # count where their person is.
+        .annotate(counted_municipality=Coalesce("municipality", "contact_person__municipality"))
+        .values("counted_municipality", "meeting")
         .annotate(
             confirmed=Count("pk", filter=Q(status=Registration.Status.CONFIRMED)),
             waitlisted=Count("pk", filter=Q(status=Registration.Status.WAITLISTED)),
         )
     }
-    registered_ids = {municipality_id for municipality_id, _meeting_id in matrix}
-    municipalities = list(
-        Municipality.objects.annotate(
-            is_current_member=Exists(
-                Municipality.objects.current(timezone.localdate(now))
-                .network_members()
-                .filter(pk=OuterRef("pk"))
-            )
+    # "Cannot attend" answers to the invitations, under the municipality each went to.
+    for row in (
+        MailingRecipient.objects.filter(
+            mailing__meeting__series=series,
+            mailing__kind=Mailing.Kind.INVITATION,
+            declined_at__isnull=False,
         )
-        .filter(Q(is_current_member=True) | Q(pk__in=registered_ids - {None}))
+        .order_by()
+        .values("municipality", "mailing__meeting")
+        .annotate(declined=Count("pk"))
+    ):
+        key = (row["municipality"], row["mailing__meeting"])
+        count = matrix.get(key, NO_REGISTRATIONS)
+        matrix[key] = RegistrationCount(count.confirmed, count.waitlisted, row["declined"])
+    registered_ids = {municipality_id for municipality_id, _meeting_id in matrix}
+    days = sorted(
+        {timezone.localdate(m.starts_at) for m in meetings if m.starts_at is not None}
+    ) or [timezone.localdate(now)]
+    member_then = Q()
+    for day in days:
+        member_then |= Q(Q(valid_from__isnull=True) | Q(valid_from__lte=day)) & Q(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=day), member_since__lte=day
+        )
+    municipalities = list(
+        Municipality.objects.filter(member_then | Q(pk__in=registered_ids - {None}))
+        .select_related("successor")
+        .prefetch_related(
+            Prefetch("predecessors", queryset=Municipality.objects.order_by("name", "number"))
+        )
         .order_by("name", "number")
     )
-    row_keys = [(m, m.is_current_member) for m in municipalities]
+    row_keys = [(m, any(_member_on(m, day) for day in days)) for m in municipalities]
     if None in registered_ids:
         row_keys.append((None, False))
 
+    counted = {m.pk for m in meetings if m.status != Meeting.Status.CANCELLED}
     # Each row's total from one pass over the pairs with registrations. Pairs of meetings
     # outside `meetings` cannot occur: the matrix counts this series' meetings only.
     by_municipality: dict[int | None, list[int]] = {}
-    for (municipality_id, _meeting_id), count in matrix.items():
-        total = by_municipality.setdefault(municipality_id, [0, 0])
+    for (municipality_id, meeting_id), count in matrix.items():
+        if meeting_id not in counted:
+            continue
+        total = by_municipality.setdefault(municipality_id, [0, 0, 0])
         total[0] += count.confirmed
         total[1] += count.waitlisted
+        total[2] += count.declined
     rows = []
     for municipality, is_member in row_keys:
-        total = by_municipality.get(municipality.pk if municipality else None, (0, 0))
+        total = by_municipality.get(municipality.pk if municipality else None, (0, 0, 0))
         rows.append(
             ParticipationRow(municipality, is_member, RegistrationCount(*total), matrix, meetings)
         )
     # Every (municipality, meeting) pair of the matrix has its row, so the meetings' totals
     # are the matrix's sums: one pass over the pairs with registrations rather than over
     # every cell (400 municipalities by 50 meetings at national scale).
-    by_meeting: dict[int, list[int]] = {meeting.pk: [0, 0] for meeting in meetings}
+    by_meeting: dict[int, list[int]] = {meeting.pk: [0, 0, 0] for meeting in meetings}
     for (_municipality_id, meeting_id), count in matrix.items():
         if meeting_id in by_meeting:
             by_meeting[meeting_id][0] += count.confirmed
             by_meeting[meeting_id][1] += count.waitlisted
+            by_meeting[meeting_id][2] += count.declined
     meeting_totals = tuple(RegistrationCount(*by_meeting[meeting.pk]) for meeting in meetings)
 
     next_meeting = next(
@@ -386,10 +442,12 @@ def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationO
     )
     members_without_registration = ()
     if next_meeting is not None:
+        next_day = timezone.localdate(next_meeting.starts_at)
         members_without_registration = tuple(
             row.municipality
             for row in rows
-            if row.is_member
+            if row.municipality is not None
+            and _member_on(row.municipality, next_day)
             and matrix.get((row.municipality.pk, next_meeting.pk), NO_REGISTRATIONS).active == 0
         )
 
@@ -410,7 +468,11 @@ def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationO
         rows=tuple(rows),
         matrix=matrix,
         meeting_totals=meeting_totals,
-        total=sum_counts(meeting_totals),
+        total=sum_counts(
+            count
+            for meeting, count in zip(meetings, meeting_totals, strict=True)
+            if meeting.pk in counted
+        ),
         next_meeting=next_meeting,
         members_without_registration=members_without_registration,
         chart=chart,
@@ -419,8 +481,9 @@ def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationO
 
 def sum_counts(counts) -> RegistrationCount:
     # Plain integers: adding the frozen dataclasses makes one object per addition.
-    confirmed = waitlisted = 0
+    confirmed = waitlisted = declined = 0
     for count in counts:
         confirmed += count.confirmed
         waitlisted += count.waitlisted
-    return RegistrationCount(confirmed, waitlisted)
+        declined += count.declined
+    return RegistrationCount(confirmed, waitlisted, declined)

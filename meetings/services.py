@@ -225,6 +225,8 @@ def registration_create(
         )
         registration.queued_at = now
         registration.over_capacity = False
+        # A registration made again counts where the person belongs now.
+        registration.municipality_id = person.municipality_id
         _apply_answers(registration, answers)
         try:
             with transaction.atomic():
@@ -442,6 +444,7 @@ def _staff_save_locked(
     registration.over_capacity = over_capacity
     if before in (None, Registration.Status.CANCELLED) and status != before:
         registration.queued_at = now
+        registration.municipality_id = registration.contact_person.municipality_id
         registration.is_late = bool(
             meeting.registration_deadline and now > meeting.registration_deadline
         )

@@ -8,6 +8,14 @@ urlpatterns = [
     path("", views.MeetingListView.as_view(), name="list"),
     # Before the slug patterns, so "overview" is not taken for a meeting's slug.
     path("overview/", views.ParticipationOverviewView.as_view(), name="overview"),
+    *(
+        path(
+            f"overview/participation.{file_format}",
+            views.ParticipationOverviewExportView.as_view(file_format=file_format),
+            name=f"overview_{file_format}",
+        )
+        for file_format in ("csv", "xlsx")
+    ),
     path("<slug:slug>/", views.MeetingDetailView.as_view(), name="detail"),
     path("<slug:slug>/calendar.ics", views.meeting_calendar, name="calendar"),
     path("<slug:slug>/register/", views.RegistrationCreateView.as_view(), name="register"),

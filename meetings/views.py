@@ -32,7 +32,7 @@ from members.models import ContactPerson
 from members.selectors import viewer_for
 from projects.selectors import cached_ideas_seeking_partners_by_sector, ideas_presented_at
 
-from . import ics, invitations, services
+from . import ics, invitations, overview_export, services
 from .forms import RegistrationForm
 from .models import Meeting, Registration
 from .permissions import online_link_visible, registrations_actor_scope
@@ -542,3 +542,21 @@ class ParticipationOverviewView(PermissionRequiredMixin, TemplateView):
         if series is None:
             raise Http404
         return series
+
+
+class ParticipationOverviewExportView(ParticipationOverviewView):
+    """The overview of a series (?series=<pk>, by default the latest) as a CSV or Excel file,
+    for the same staff as the page."""
+
+    file_format = "csv"
+
+    def get(self, request, *args, **kwargs):
+        series = self.chosen_series(list(meeting_series_for_overview()))
+        if series is None:
+            raise Http404
+        export = overview_export.overview_file(participation_overview(series), self.file_format)
+        response = HttpResponse(export.content, content_type=export.content_type)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=export.filename
+        )
+        return response

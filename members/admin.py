@@ -3,13 +3,15 @@ from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_value
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, OuterRef, Q
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 from import_export.formats import base_formats
@@ -24,8 +26,11 @@ from network_portal.admin import (
 )
 from network_portal.history import HistoryChild, ReadableHistoryAdmin
 
+from .merger_forms import MergerForm
 from .models import ContactPerson, EmailDomain, Municipality, Sector, User
 from .resources import CSV, ContactPersonResource
+from .selectors import municipality_has_history
+from .services import municipalities_merge
 
 
 @admin.register(User)
@@ -230,9 +235,135 @@ class MunicipalityAdmin(NamedInputsAdmin, ReadableHistoryAdmin):
         return obj.contact_person_count
 
     def has_delete_permission(self, request, obj=None):
-        # The register outlives municipal reforms: a municipality's validity ends, and its
-        # people, registrations and interests stay on record.
-        return False
+        # The register outlives municipal reforms: a municipality with any history ends its
+        # validity, and its people, registrations and interests stay on record. Only one
+        # added by mistake, which nothing records yet, can be deleted.
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or not municipality_has_history(obj))
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # The list's delete action asks here for each one chosen. A municipality with
+        # history is refused with the reason and what to do instead, rather than as missing
+        # permissions for it or its people: the refusal stands either way.
+        with_history = [
+            gettext("%(municipality)s has history: end its validity instead.")
+            % {"municipality": municipality}
+            for municipality in objs
+            if municipality_has_history(municipality)
+        ]
+        if with_history:
+            perms_needed = set()
+        return deleted, model_count, perms_needed, [*protected, *with_history]
+
+    actions = ["merge_selected"]
+
+    def has_merge_permission(self, request):
+        # A merger makes a municipality and moves domains and people.
+        return all(
+            request.user.has_perm(f"members.{permission}")
+            for permission in (
+                "add_municipality",
+                "change_municipality",
+                "change_emaildomain",
+                "change_contactperson",
+            )
+        )
+
+    @admin.action(
+        description=_("Record a merger of the selected municipalities"), permissions=["merge"]
+    )
+    def merge_selected(self, request, queryset):
+        ids = sorted(queryset.values_list("pk", flat=True))
+        if len(ids) < 2:
+            self.message_user(
+                request, gettext("Choose at least two municipalities."), messages.ERROR
+            )
+            return None
+        return HttpResponseRedirect(
+            reverse("admin:members_municipality_merge") + "?ids=" + ",".join(map(str, ids))
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "merge/",
+                self.admin_site.admin_view(self.merge_view),
+                name="members_municipality_merge",
+            ),
+            *super().get_urls(),
+        ]
+
+    def merge_view(self, request):
+        """The merger's form: the municipalities chosen in the list, and the new one."""
+        if not self.has_merge_permission(request):
+            raise PermissionDenied
+        ids = {int(part) for part in request.GET.get("ids", "").split(",") if part.isdigit()}
+        candidates = Municipality.objects.filter(pk__in=ids).order_by("name", "number")
+        if len(candidates) < 2:
+            self.message_user(
+                request,
+                gettext(
+                    "Tick the municipalities that merge in the list, then choose the action "
+                    "to record the merger."
+                ),
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(reverse("admin:members_municipality_changelist"))
+        counties = {m.county for m in candidates}
+        initial = {
+            "municipalities": list(candidates),
+            "county": counties.pop() if len(counties) == 1 else "",
+        }
+        form = MergerForm(request.POST or None, initial=initial, candidates=candidates)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                new = municipalities_merge(
+                    municipalities=data["municipalities"],
+                    number=data["number"],
+                    name=data["name"],
+                    county=data["county"],
+                    on=data["on"],
+                    official_email=data["official_email"],
+                    website=data["website"],
+                )
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                domains = new.email_domains.count()
+                people = new.contact_persons.count()
+                self.message_user(
+                    request,
+                    " ".join(
+                        [
+                            gettext("%(municipality)s was made.") % {"municipality": new},
+                            ngettext(
+                                "%(count)d e-mail domain moved to it.",
+                                "%(count)d e-mail domains moved to it.",
+                                domains,
+                            )
+                            % {"count": domains},
+                            ngettext(
+                                "%(count)d contact person moved to it.",
+                                "%(count)d contact persons moved to it.",
+                                people,
+                            )
+                            % {"count": people},
+                        ]
+                    ),
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:members_municipality_change", args=[new.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "form": form,
+            "title": gettext("Record a merger"),
+        }
+        return TemplateResponse(request, "admin/members/municipality/merge.html", context)
 
 
 class NeedsMunicipalityFilter(admin.SimpleListFilter):

@@ -1,4 +1,4 @@
-from .models import ContactPerson
+from .models import ContactPerson, EmailDomain, Municipality
 from .permissions import Viewer
 from .services import contact_person_link_for_user
 
@@ -22,3 +22,23 @@ def viewer_for(request) -> Viewer:
         viewer = Viewer(user=request.user, person=contact_person_for_user(request.user))
         request._portal_viewer = viewer
     return viewer
+
+
+def municipality_has_history(municipality: Municipality) -> bool:
+    """Whether anything records the municipality beyond its name and domains: membership,
+    an ended validity, a merger, or any row anywhere that refers to it (people, registrations,
+    mailings, project ideas, ...). Such a municipality is never deleted; its validity ends."""
+    if (
+        municipality.member_since is not None
+        or municipality.valid_to is not None
+        or municipality.successor_id is not None
+    ):
+        return True
+    for relation in Municipality._meta.related_objects:
+        model = relation.related_model
+        # The domains go with it; the change history keeps its own copy.
+        if model is EmailDomain or model.__name__.startswith("Historical"):
+            continue
+        if model._default_manager.filter(**{relation.field.name: municipality}).exists():
+            return True
+    return False

@@ -1,6 +1,8 @@
 """Writes to members' data: linking accounts to contact persons, profile updates."""
 
+import datetime as dt
 import logging
+from collections.abc import Iterable
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -10,7 +12,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from outbox.services import email_queue
@@ -239,3 +243,136 @@ def user_sessions_end(*, user) -> None:
     matches (see User.get_session_auth_hash)."""
     User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
     user.refresh_from_db(fields=["session_generation"])
+
+
+# Mergers before the first municipalities (1838) or after the meetings' last year are typing
+# errors; the bounds also keep "the day before" inside the calendar.
+FIRST_MERGER_DATE = dt.date(1838, 1, 1)
+
+
+def _history_reason(text: str) -> str:
+    # simple_history keeps at most 100 characters of a change reason.
+    limit = 100
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def municipalities_merge(
+    *,
+    municipalities: Iterable[Municipality],
+    number: str,
+    name: str,
+    county: str,
+    on: dt.date,
+    official_email: str = "",
+    website: str = "",
+    today: dt.date | None = None,
+) -> Municipality:
+    """Merge municipalities into a new one that exists from `on`.
+
+    The old ones end their validity the day before and name the new one as successor; their
+    e-mail domains and contact persons move to it, each move in the history with its reason.
+    Registrations stay with the municipality their person had when registering. The new one
+    is a network member from `on` if any of the old ones was. Only mergers that have taken
+    effect are recorded (`on` no later than today), so that sign-ups at the old domains and
+    new registrations find a municipality that exists. Raises ValidationError by field
+    ("municipalities", "on", and the new municipality's fields).
+    """
+    today = today or timezone.localdate()
+    ids = {m.pk for m in municipalities}
+    errors: dict[str, list[ValidationError]] = {}
+
+    def fail(field: str, message, code: str, **params) -> None:
+        errors.setdefault(field, []).append(ValidationError(message, code=code, params=params))
+
+    if on < FIRST_MERGER_DATE:
+        fail("on", _("The merger date is too early."), "too_early")
+    elif on > today:
+        fail(
+            "on",
+            _(
+                "Record the merger on or after the day it takes effect, so that the old "
+                "municipalities' people can register until then."
+            ),
+            "future",
+        )
+    if len(ids) < 2:
+        fail("municipalities", _("Choose at least two municipalities."), "too_few")
+    with transaction.atomic():
+        old = list(Municipality.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+        if len(old) != len(ids):
+            fail("municipalities", _("A chosen municipality no longer exists."), "missing")
+        day_before = on - dt.timedelta(days=1) if on >= FIRST_MERGER_DATE else on
+        for municipality in old:
+            if municipality.successor_id is not None:
+                fail(
+                    "municipalities",
+                    _("%(municipality)s has already merged into another municipality."),
+                    "merged",
+                    municipality=municipality,
+                )
+            elif municipality.valid_to is not None and municipality.valid_to < day_before:
+                fail(
+                    "municipalities",
+                    _("%(municipality)s no longer existed the day before the merger."),
+                    "ended",
+                    municipality=municipality,
+                )
+            if municipality.valid_from is not None and municipality.valid_from > day_before:
+                fail(
+                    "municipalities",
+                    _(
+                        "%(municipality)s exists from %(valid_from)s; the merger must be "
+                        "later than that."
+                    ),
+                    "not_yet_valid",
+                    municipality=municipality,
+                    valid_from=date_format(municipality.valid_from),
+                )
+        was_member = any(m.member_since is not None and m.member_since <= day_before for m in old)
+        new = Municipality(
+            name=name,
+            number=number,
+            county=county,
+            official_email=official_email,
+            website=website,
+            valid_from=on,
+            member_since=on if was_member else None,
+        )
+        try:
+            new.full_clean()
+        except ValidationError as error:
+            for field, field_errors in error.error_dict.items():
+                errors.setdefault(field, []).extend(field_errors)
+        if errors:
+            raise ValidationError(errors)
+
+        with translation.override(settings.LANGUAGE_CODE):
+            new._change_reason = _history_reason(
+                gettext("Made by the merger of %(municipalities)s")
+                % {"municipalities": ", ".join(str(m) for m in old)}
+            )
+            try:
+                with transaction.atomic():
+                    new.save()
+            except IntegrityError as error:
+                # Another merger took the number since the check above.
+                raise ValidationError(
+                    {"number": new.unique_error_message(Municipality, ["number"])}
+                ) from error
+            moved_to = _history_reason(
+                gettext("Merger into %(municipality)s") % {"municipality": new}
+            )
+        for municipality in old:
+            municipality.valid_to = day_before
+            municipality.successor = new
+            municipality._change_reason = moved_to
+            municipality.save(update_fields=["valid_to", "successor"])
+        for domain in EmailDomain.objects.select_for_update().filter(municipality__in=old):
+            domain.municipality = new
+            domain._change_reason = moved_to
+            domain.save(update_fields=["municipality"])
+        for person in ContactPerson.objects.select_for_update().filter(municipality__in=old):
+            person.municipality = new
+            person._change_reason = moved_to
+            person.save(update_fields=["municipality", "updated_at"])
+    return new

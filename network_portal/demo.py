@@ -5,6 +5,8 @@ e-mail, slug) and updated, so running the seed twice leaves one copy of each.
 """
 
 import datetime as dt
+import json
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
@@ -17,6 +19,7 @@ from django.utils import timezone
 
 from meetings.models import AgendaItem, Meeting, MeetingSeries, Registration
 from members.models import ContactPerson, EmailDomain, Municipality, Sector
+from members.services import municipalities_merge
 from projects.models import EUProgramme, Interest, ProjectIdea
 from projects.services import idea_create
 
@@ -97,6 +100,9 @@ DEMO_PEOPLE = [
     ("Lars Myklebust", "lars.myklebust", "1246", Sector.PLANNING, ContactPerson.Role.COORDINATOR),
 ]
 
+# The mergers of 1 January 2020 among the municipalities above; the file names its source.
+MERGERS_FILE = Path(__file__).resolve().parent / "data" / "mergers_2020.json"
+
 STAFF_EMAIL = "staff@example.org"
 STAFF_PASSWORD = "kommunenettverk-demo"  # noqa: S105 - local demo only, stated in the README
 MEMBER_PASSWORD = "kommunenettverk-demo"  # noqa: S105 - local demo only, stated in the README
@@ -132,10 +138,15 @@ def seed_demo(*, today: dt.date | None = None) -> dict[str, int]:
     people = _seed_people(municipalities)
     _seed_staff_user()
     series_2018 = _seed_2018_series(people)
+    # After 2018's registrations, which stay with the municipalities of their time.
+    merged = _seed_mergers(today)
+    for person in people:
+        # The mergers moved some of them.
+        person.refresh_from_db(fields=["municipality"])
     coming = _seed_coming_series(today.year + 1)
     ideas = _seed_ideas(people)
     return {
-        "municipalities": len(municipalities),
+        "municipalities": len(municipalities) + len(merged),
         "contact persons": len(people),
         "meetings": Meeting.objects.filter(series__in=[series_2018, coming]).count(),
         "project ideas": len(ideas),
@@ -164,7 +175,9 @@ def _seed_municipalities() -> dict[str, Municipality]:
                 "member_since": dt.date(2018, 3, 7) if number in FOUNDING_MEMBERS else None,
             },
         )
-        upsert(EmailDomain, {"municipality": municipality}, domain=domain)
+        # A merged municipality's domain has moved to its successor, and stays there.
+        if municipality.successor_id is None:
+            upsert(EmailDomain, {"municipality": municipality}, domain=domain)
         result[number] = municipality
     return result
 
@@ -172,9 +185,13 @@ def _seed_municipalities() -> dict[str, Municipality]:
 def _seed_people(municipalities) -> list[ContactPerson]:
     User = get_user_model()
     people = []
+    names = dict(MUNICIPALITIES_2018)
     for name, local_part, number, sector, role in DEMO_PEOPLE:
         municipality = municipalities[number]
-        email = f"{local_part}@{municipality.email_domains.get().domain}"
+        # After the mergers, people belong to the municipality their own merged into.
+        while municipality.successor_id is not None:
+            municipality = municipality.successor
+        email = f"{local_part}@{ascii_fold(names[number])}.kommune.no"
         user, created = User.objects.get_or_create(
             email=email,
             defaults={"first_name": name.split()[0], "last_name": name.split()[-1]},
@@ -199,6 +216,30 @@ def _seed_people(municipalities) -> list[ContactPerson]:
         )
         people.append(person)
     return people
+
+
+def _seed_mergers(today: dt.date) -> list[Municipality]:
+    """The 2020 mergers (see MERGERS_FILE), each recorded once, as county staff would."""
+    data = json.loads(MERGERS_FILE.read_text(encoding="utf-8"))
+    on = dt.date.fromisoformat(data["date"])
+    if on > today:
+        return []
+    made = []
+    for merger in data["mergers"]:
+        existing = Municipality.objects.filter(number=merger["number"]).first()
+        if existing is None:
+            existing = municipalities_merge(
+                municipalities=Municipality.objects.filter(number__in=merger["from"]),
+                number=merger["number"],
+                name=merger["name"],
+                county=data["county"],
+                on=on,
+                official_email=f"postmottak@{ascii_fold(merger['name'])}.kommune.no",
+                website=f"https://www.{ascii_fold(merger['name'])}.kommune.no/",
+                today=today,
+            )
+        made.append(existing)
+    return made
 
 
 def _seed_staff_user():

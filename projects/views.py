@@ -242,7 +242,7 @@ class MunicipalityDetailView(PersonMixin, DetailView):
     context_object_name = "municipality"
     slug_field = "number"
     slug_url_kwarg = "number"
-    queryset = Municipality.objects.all()
+    queryset = Municipality.objects.select_related("successor")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -255,6 +255,7 @@ class MunicipalityDetailView(PersonMixin, DetailView):
             more_ideas=page.more_ideas,
             participation=page.participation,
             more_participation=page.more_participation,
+            predecessors=self.object.predecessors.order_by("name", "number"),
         )
         return context
 

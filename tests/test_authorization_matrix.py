@@ -133,6 +133,8 @@ SITE = {
     "meetings:detail": (200, 200, 200, 200, 200, 200, 200),
     "meetings:list": (200, 200, 200, 200, 200, 200, 200),
     "meetings:overview": ((302, ADMIN_LOGIN), 403, 403, 403, 403, 200, 403),
+    "meetings:overview_csv": ((302, ADMIN_LOGIN), 403, 403, 403, 403, 200, 403),
+    "meetings:overview_xlsx": ((302, ADMIN_LOGIN), 403, 403, 403, 403, 200, 403),
     "meetings:register": ((302, LOGIN), 200, 200, 200, 200, 200, 200),
     "meetings:registration_cancel": ((302, LOGIN), 200, 404, 200, 404, 404, 404),
     "meetings:registration_edit": ((302, LOGIN), 200, 404, 200, 404, 404, 404),
@@ -312,6 +314,8 @@ ADMIN = {
     "admin:members_municipality_changelist": (200, 403),
     "admin:members_municipality_delete": (403, 403),
     "admin:members_municipality_history": (200, 403),
+    # Without municipalities chosen in the list, the merger's form sends staff back there.
+    "admin:members_municipality_merge": ((302, "/admin/members/municipality/"), 403),
     "admin:members_municipality_simple_history": (200, 403),
     "admin:members_user_add": (403, 403),
     "admin:members_user_change": (200, 403),

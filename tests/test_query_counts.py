@@ -259,12 +259,15 @@ def test_municipality_page(client_for, member, bergen, at_both_sizes):
         person = factories.ContactPersonFactory(municipality=bergen)
         factories.ProjectIdeaFactory(contact_person=person)
         factories.RegistrationFactory(contact_person=person, meeting=past_meeting(i))
+        # Municipalities merged into Bergen: listed on its page in one query.
+        factories.MunicipalityFactory(successor=bergen)
         return person
 
     url = reverse("projects:municipality", kwargs={"number": bergen.number})
-    # session, user, the viewer's contact person, municipality, the latest ideas, their
-    # sectors, their programmes, the latest meetings, the number of people, a page of people.
-    large = at_both_sizes(client_for(member), url, grower(grow_one), 10)
+    # session, user, the viewer's contact person, municipality (with its successor), the
+    # latest ideas, their sectors, their programmes, the latest meetings, the number of
+    # people, a page of people, the predecessors.
+    large = at_both_sizes(client_for(member), url, grower(grow_one), 11)
     people = large.split('id="people-heading"')[1].split("</section>")[0]
     assert people.count("mailto:") <= 20
     ideas = large.split('id="ideas-heading"')[1].split("</section>")[0]
@@ -315,11 +318,19 @@ def test_participation_overview(staff_client, at_both_sizes):
                 contact_person__municipality=municipality,
                 status=Registration.Status.CONFIRMED,
             )
+        # A merged predecessor with a registration: a row marked with its successor, and
+        # the successor's row marked with it.
+        predecessor = factories.MunicipalityFactory(successor=municipality)
+        factories.RegistrationFactory(
+            meeting=Meeting.objects.filter(series=series).first(),
+            contact_person__municipality=predecessor,
+        )
         return municipality
 
     # session, user, second factor, permissions (user's and groups'), series, meetings,
-    # matrix, municipalities.
-    at_both_sizes(staff_client, reverse("meetings:overview"), grower(grow_one), 9)
+    # matrix, "cannot attend" answers, municipalities with their successors, their
+    # predecessors.
+    at_both_sizes(staff_client, reverse("meetings:overview"), grower(grow_one), 11)
 
 
 def test_participation_overview_is_bounded(staff_en_client, monkeypatch):

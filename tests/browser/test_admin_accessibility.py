@@ -28,6 +28,7 @@ from playwright.sync_api import expect
 
 from meetings import invitations, services
 from meetings.models import Mailing
+from members.models import Municipality
 from outbox.models import OutboxEmail
 from projects.models import (
     EUProgramme,
@@ -397,3 +398,21 @@ def test_the_keyboard_focus_shows_a_3px_ring(staff_page, admin_data, subtests):
         box.locator(".select2-search__field").focus()
         expect(box).to_have_css("outline-width", "3px")
         expect(box).to_have_css("outline-color", "rgb(0, 51, 102)")
+
+
+def test_the_merger_form_passes_axe(staff_page, admin_data, assert_accessible, subtests):
+    page = staff_page
+    chosen = ",".join(
+        str(pk) for pk in Municipality.objects.order_by("pk")[:2].values_list("pk", flat=True)
+    )
+    with subtests.test(msg="merger form"):
+        open_page(page, reverse("admin:members_municipality_merge") + f"?ids={chosen}")
+        expect(page.locator('input[name="municipalities"]:checked')).to_have_count(2)
+        assert_accessible(page)
+        assert_fits_window(page)
+    with subtests.test(msg="merger form, invalid"):
+        page.locator('input[name="municipalities"]').first.uncheck()
+        submit_unchecked(page, '[type="submit"]')
+        expect_errors(page)
+        assert_accessible(page)
+        assert_fits_window(page)

@@ -107,6 +107,8 @@ NOT_PAGES = {
     "network_feed": "an iCalendar feed",
     "personal_feed": "an iCalendar feed",
     "projects:export": "a CSV download",
+    "meetings:overview_csv": "a CSV download",
+    "meetings:overview_xlsx": "an Excel download",
     "profile_export": "a JSON download",
     "mfa_download_recovery_codes": "a text-file download",
     "set_language": "answers POST only",
@@ -164,6 +166,10 @@ def world(
     )
     email_domain_factory(municipality=home, domain="guovdageainnu-suohkan.kommune.no")
     other = municipality_factory(name="Hattfjelldal kommune – Aarborten tjïelte", number="1826")
+    # Merged into the home municipality, so its page shows the mergers section.
+    municipality_factory(
+        name="Guovdageainnu gielda – Kautokeino herad", number="2011", successor=home
+    )
     member = linked_contact_person_factory(
         name="Anne-Margrethe Kristoffersen-Brekkeflåt",
         email="anne-margrethe.kristoffersen-brekkeflat@guovdageainnu-suohkan.kommune.no",

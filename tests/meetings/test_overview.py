@@ -13,6 +13,7 @@ from meetings import views
 from meetings.charts import BarItem, horizontal_bar_chart
 from meetings.models import Meeting, Registration
 from meetings.selectors import RegistrationCount, participation_overview
+from members.models import Municipality
 from tests.helpers import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
@@ -102,8 +103,9 @@ def network(meeting_series_factory, meeting_factory, municipality_factory, add_r
     askoy = municipality_factory(name="Askøy")
     fedje = municipality_factory(name="Fedje", member_since=None)
     municipality_factory(name="Modalen", member_since=None)  # neither member nor registered
-    # A former member, merged away: no longer current, so not a row unless it registered.
-    municipality_factory(name="Fusa", valid_to=timezone.localdate() - dt.timedelta(days=1))
+    # A former member, merged away before the series' first meeting: not a row unless it
+    # registered.
+    municipality_factory(name="Fusa", valid_to=timezone.localdate() - dt.timedelta(days=60))
 
     for _ in range(3):
         add_registration(held, bergen)
@@ -255,7 +257,7 @@ def test_registrations_of_people_without_a_municipality_get_their_own_row(
 def test_a_former_member_with_registrations_is_a_row(
     network, municipality_factory, add_registration
 ):
-    os = municipality_factory(name="Os", valid_to=timezone.localdate() - dt.timedelta(days=1))
+    os = municipality_factory(name="Os", valid_to=timezone.localdate() - dt.timedelta(days=60))
     add_registration(network["held"], os)
 
     overview = participation_overview(network["series"])
@@ -505,9 +507,9 @@ def build_network(size, series, meeting_factory, municipality_factory, add_regis
 
 
 # Session, user, the user's authenticator (the admin's second factor), the user's and the
-# group's permissions, the series, the meetings, the registration counts and the
-# municipalities.
-OVERVIEW_QUERIES = 9
+# group's permissions, the series, the meetings, the registration counts, the "cannot
+# attend" answers, the municipalities (with their successors) and their predecessors.
+OVERVIEW_QUERIES = 11
 
 
 @pytest.mark.parametrize("size", [3, 30])
@@ -561,3 +563,177 @@ def test_series_change_page_links_to_its_overview(staff_en_client, meeting_serie
 
     assert f'<a href="{OVERVIEW_URL}?series={series.pk}">Participation overview</a>' in page
     assert "historylink" in page  # the admin's own object tools are kept
+
+
+# --- Mergers and cancelled meetings ---------------------------------------------------------
+
+
+@pytest.fixture
+def two_eras(meeting_series_factory, meeting_factory, municipality_factory, add_registration):
+    """Fjell registered in 2018; on 1 January 2020 it merged with Sund into Øygarden, whose
+    people registered in 2020."""
+    from members.services import municipalities_merge
+
+    fjell = municipality_factory(name="Fjell", number="1246")
+    sund = municipality_factory(name="Sund", number="1245", member_since=None)
+    series_2018 = meeting_series_factory(year=2018)
+    kickoff = meeting_factory(
+        series=series_2018, starts_at=dt.datetime(2018, 3, 7, 10, tzinfo=dt.UTC)
+    )
+    first = add_registration(kickoff, fjell)
+    oygarden = municipalities_merge(
+        municipalities=[fjell, sund],
+        number="4626",
+        name="Øygarden",
+        county="Vestland",
+        on=dt.date(2020, 1, 1),
+    )
+    series_2020 = meeting_series_factory(year=2020)
+    spring = meeting_factory(
+        series=series_2020, starts_at=dt.datetime(2020, 3, 4, 10, tzinfo=dt.UTC)
+    )
+    add_registration(spring, oygarden)
+    # The 2018 person, now of Øygarden, registers again in 2020.
+    person = first.contact_person
+    person.refresh_from_db()
+    assert person.municipality == oygarden
+    Registration.objects.create(meeting=spring, contact_person=person)
+    return {
+        "fjell": fjell,
+        "sund": sund,
+        "oygarden": oygarden,
+        "series_2018": series_2018,
+        "series_2020": series_2020,
+        "kickoff": kickoff,
+        "spring": spring,
+    }
+
+
+def test_each_series_counts_the_municipalities_of_its_time(two_eras):
+    n = two_eras
+    then = participation_overview(n["series_2018"])
+    assert {row.municipality.name: row.is_member for row in then.rows} == {"Fjell": True}
+    assert then.count(n["fjell"], n["kickoff"]) == RegistrationCount(1, 0)
+
+    later = participation_overview(n["series_2020"])
+    assert {row.municipality.name: row.is_member for row in later.rows} == {"Øygarden": True}
+    assert later.count(n["oygarden"], n["spring"]) == RegistrationCount(2, 0)
+
+
+def test_the_table_marks_predecessors_and_successors(staff_en_client, two_eras):
+    n = two_eras
+    then = html(staff_en_client.get(OVERVIEW_URL, {"series": n["series_2018"].pk}))
+    assert '<span class="participation-merged">merged into Øygarden (2020)</span>' in then
+    later = html(staff_en_client.get(OVERVIEW_URL, {"series": n["series_2020"].pk}))
+    assert '<span class="participation-merged">formerly Fjell, Sund</span>' in later
+
+
+def test_cancelled_meetings_stay_out_of_the_totals(network):
+    Meeting.objects.filter(pk=network["held"].pk).update(status=Meeting.Status.CANCELLED)
+
+    overview = participation_overview(network["series"])
+
+    totals = {row.municipality.name: row.total for row in overview.rows}
+    # Bergen's three and Voss's one for the cancelled meeting are not counted...
+    assert totals["Bergen"] == RegistrationCount(1, 1)
+    assert totals["Voss"] == RegistrationCount(1, 0)
+    assert overview.total == RegistrationCount(3, 1)
+    # ...but its column still shows them.
+    assert overview.meeting_totals[0] == RegistrationCount(4, 0)
+
+
+def test_cannot_attend_answers_are_shown_under_the_municipality_they_went_to(
+    network, staff_en_client, mailing_factory, mailing_recipient_factory, municipality_factory
+):
+    mailing = mailing_factory(meeting=network["upcoming"])
+    modalen = Municipality.objects.get(name="Modalen")
+    for municipality in [network["askoy"], network["askoy"], modalen]:
+        mailing_recipient_factory(
+            mailing=mailing, municipality=municipality, declined_at=timezone.now()
+        )
+    # An answer not given yet is no answer.
+    mailing_recipient_factory(mailing=mailing, municipality=network["voss"])
+
+    overview = participation_overview(network["series"])
+
+    assert overview.count(network["askoy"], network["upcoming"]) == RegistrationCount(0, 0, 2)
+    assert overview.count(network["voss"], network["upcoming"]).declined == 0
+    # Modalen only answered, and is a row for it.
+    assert "Modalen" in [row.municipality.name for row in overview.rows]
+    assert overview.meeting_totals[1] == RegistrationCount(2, 1, 3)
+    rows = table_rows(staff_en_client.get(OVERVIEW_URL))
+    assert rows["Askøy"][1] == "0, 2 cannot attend"
+    assert rows["Modalen"][1] == "0, 1 cannot attend"
+
+
+# --- Downloads ------------------------------------------------------------------------------
+
+
+def csv_table(response) -> list[list[str]]:
+    import csv
+    import io
+
+    text = response.content.decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_the_overview_as_csv(staff_en_client, two_eras):
+    n = two_eras
+    page = html(staff_en_client.get(OVERVIEW_URL, {"series": n["series_2018"].pk}))
+    csv_url = reverse("meetings:overview_csv") + f"?series={n['series_2018'].pk}"
+    assert f'href="{csv_url}"' in page.replace("&amp;", "&")
+
+    response = staff_en_client.get(csv_url)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response["Content-Disposition"]
+    assert "-2018-participation.csv" in response["Content-Disposition"]
+    table = csv_table(response)
+    assert table[0][:4] == ["Municipality", "Municipality number", "Member at the time", "Mergers"]
+    assert table[0][-3:] == [
+        "Confirmed in total",
+        "On the waiting list in total",
+        "Cannot attend in total",
+    ]
+    assert table[1][:4] == ["Fjell", "1246", "Yes", "merged into Øygarden (2020)"]
+    assert table[1][-3:] == ["1", "0", "0"]
+    assert table[-1][0] == "Total"
+
+
+def test_the_overview_as_excel_has_every_row(staff_en_client, network, monkeypatch):
+    from openpyxl import load_workbook
+
+    monkeypatch.setattr(views, "OVERVIEW_ROWS_PER_PAGE", 2)
+    response = staff_en_client.get(reverse("meetings:overview_xlsx"))
+    assert response.status_code == 200
+    sheet = load_workbook(io_bytes(response.content)).active
+    names = [row[0].value for row in sheet.iter_rows(min_row=2)]
+    # Not a page of the table: every municipality, then the totals.
+    assert names == ["Askøy", "Bergen", "Fedje", "Voss", "Total"]
+
+
+def io_bytes(content: bytes):
+    import io
+
+    return io.BytesIO(content)
+
+
+def test_the_download_of_an_unknown_series_is_a_404(staff_en_client, network):
+    assert (
+        staff_en_client.get(reverse("meetings:overview_csv") + "?series=999999").status_code == 404
+    )
+
+
+def test_the_download_is_for_the_same_staff_as_the_page(client, user_factory, network):
+    member = user_factory(email="medlem@example.org")
+    client.force_login(member)
+    assert client.get(reverse("meetings:overview_csv")).status_code == 403
+
+
+def test_the_download_names_cancelled_meetings_in_the_language_asked(staff_client, network):
+    Meeting.objects.filter(pk=network["held"].pk).update(status=Meeting.Status.CANCELLED)
+    table = csv_table(staff_client.get(reverse("meetings:overview_csv")))
+    assert table[0][0] == "Kommune"
+    assert table[0][4].startswith("Oppstart (")
+    assert table[0][4].endswith(") – Avlyst")

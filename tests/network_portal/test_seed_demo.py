@@ -57,10 +57,11 @@ def series_2018() -> MeetingSeries:
 # --- The register of municipalities ----------------------------------------------------------
 
 
-def test_33_municipalities_with_one_domain_each(seeded):
-    assert Municipality.objects.count() == 33
+def test_33_municipalities_of_2018_and_5_made_by_the_2020_mergers(seeded):
+    assert Municipality.objects.count() == 33 + 5
     assert EmailDomain.objects.count() == 33
-    assert not Municipality.objects.filter(email_domains__isnull=True).exists()
+    # Every domain is with a municipality that exists today.
+    assert not Municipality.objects.current().filter(email_domains__isnull=True).exists()
     bergen = Municipality.objects.get(number="1201")
     assert bergen.name == "Bergen"
     assert bergen.county == "Hordaland"
@@ -75,9 +76,54 @@ def test_seeded_data_passes_model_validation(seeded):
 
 
 def test_founding_members(seeded):
-    members = Municipality.objects.network_members()
+    members = Municipality.objects.network_members().filter(valid_from__isnull=True)
     assert set(members.values_list("number", flat=True)) == demo.FOUNDING_MEMBERS
     assert set(members.values_list("member_since", flat=True)) == {dt.date(2018, 3, 7)}
+
+
+MERGERS_2020 = {
+    "4618": ("Ullensvang", {"1227", "1228", "1231"}),
+    "4621": ("Voss", {"1234", "1235"}),
+    "4624": ("Bjørnafjorden", {"1241", "1243"}),
+    "4626": ("Øygarden", {"1245", "1246", "1259"}),
+    "4631": ("Alver", {"1256", "1260", "1263"}),
+}
+
+
+def test_the_mergers_of_2020(seeded):
+    for number, (name, old_numbers) in MERGERS_2020.items():
+        new = Municipality.objects.get(number=number)
+        assert (new.name, new.county, new.valid_from) == (name, "Vestland", dt.date(2020, 1, 1))
+        assert set(new.predecessors.values_list("number", flat=True)) == old_numbers
+        assert set(new.predecessors.values_list("valid_to", flat=True)) == {dt.date(2019, 12, 31)}
+    # Fjell and Voss were founding members, so Øygarden and the new Voss are members.
+    assert Municipality.objects.get(number="4626").member_since == dt.date(2020, 1, 1)
+    assert Municipality.objects.get(number="4631").member_since == dt.date(2020, 1, 1)
+    assert Municipality.objects.get(number="4624").member_since == dt.date(2020, 1, 1)
+    assert Municipality.objects.get(number="4618").member_since is None
+    assert EmailDomain.objects.get(domain="fjell.kommune.no").municipality.number == "4626"
+
+
+def test_the_data_file_names_its_source():
+    import json
+
+    data = json.loads(demo.MERGERS_FILE.read_text(encoding="utf-8"))
+    assert "Standard for kommuneinndeling" in data["source"]
+    assert "Kommunal- og moderniseringsdepartementet" in data["source"]
+    numbers = dict(demo.MUNICIPALITIES_2018)
+    for merger in data["mergers"]:
+        assert all(number in numbers for number in merger["from"])
+
+
+def test_the_overview_shows_both_eras(seeded, staff_en_client):
+    then = staff_en_client.get(reverse("meetings:overview"), {"series": series_2018().pk})
+    rows = {row.municipality.number for row in then.context["overview"].rows}
+    assert "1246" in rows and "4626" not in rows
+    coming = MeetingSeries.objects.exclude(year=2018).get()
+    later = staff_en_client.get(reverse("meetings:overview"), {"series": coming.pk})
+    rows = {row.municipality.number for row in later.context["overview"].rows}
+    assert "4626" in rows and "1246" not in rows
+    assert "formerly Fjell, Sund, Øygarden" in later.content.decode()
 
 
 # --- The 2018 series ---------------------------------------------------------------------------
@@ -148,7 +194,7 @@ def test_running_twice_duplicates_nothing(seed):
     first = model_counts()
     seed()
     assert model_counts() == first
-    assert first["members.Municipality"] == 33
+    assert first["members.Municipality"] == 33 + 5
     assert first["members.EmailDomain"] == 33
     assert first["meetings.MeetingSeries"] == 2
     assert first["meetings.Meeting"] == 6
@@ -165,7 +211,7 @@ def test_running_twice_keeps_sequences(seed):
 
 def test_command_output(seed):
     output = seed()
-    assert "Demo data ready: 33 municipalities" in output
+    assert "Demo data ready: 38 municipalities" in output
     assert demo.STAFF_EMAIL in output
 
 
@@ -215,7 +261,8 @@ def test_second_run_keeps_a_changed_staff_password(seed):
 def test_demo_people_have_verified_accounts_linked_to_their_municipality(seeded):
     for name, local_part, number, _sector, _role in demo.DEMO_PEOPLE:
         person = ContactPerson.objects.get(name=name)
-        assert person.municipality.number == number
+        # Lars Myklebust of Fjell moved with the merger to Øygarden.
+        assert person.municipality.number == {"1246": "4626", "1235": "4621"}.get(number, number)
         assert person.email.startswith(f"{local_part}@")
         assert person.user.check_password(demo.MEMBER_PASSWORD)
         assert EmailAddress.objects.get(user=person.user).verified
@@ -235,7 +282,7 @@ def test_refuses_with_debug_off(settings):
 def test_force_runs_with_debug_off(settings):
     settings.DEBUG = False
     call_command("seed_demo", "--force", stdout=StringIO())
-    assert Municipality.objects.count() == 33
+    assert Municipality.objects.count() == 38
 
 
 def test_seeding_sends_no_email(seed, mailoutbox, django_capture_on_commit_callbacks):
