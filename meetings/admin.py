@@ -825,9 +825,7 @@ class MailingAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
                 )
                 first[is_mailbox] = found or MailingRecipient(
                     mailing=obj,
-                    email=gettext("postmottak@example.org")
-                    if is_mailbox
-                    else gettext("kari.nordmann@example.org"),
+                    email="postmottak@example.org" if is_mailbox else "kari.nordmann@example.org",
                     name=gettext("Example municipality") if is_mailbox else "Kari Nordmann",
                 )
         languages = dict(settings.LANGUAGES)
@@ -896,11 +894,11 @@ class MailingAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
 
     def send_test_view(self, request, object_id):
         """Mail the mailing to the staff member's own address, through the outbox."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         mailing = get_object_or_404(Mailing, pk=object_id)
-        if not self.has_change_permission(request, mailing):
-            raise PermissionDenied
         try:
             count = services.mailing_send_test(
                 mailing=mailing,
@@ -1066,3 +1064,13 @@ class MailingRecipientAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         # Viewing only; "change" is what lets staff retry failed deliveries from the mailing.
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Only a draft's recipients go, with the draft (the mailing's delete page checks
+        # this for each of them) or one by one; a sent mailing's are the record of who got it.
+        if obj is None or not obj.mailing.is_draft:
+            return False
+        return request.user.has_perm("meetings.delete_mailing")
+
+    def delete_model(self, request, obj):
+        services.mailing_recipient_delete(recipient=obj)

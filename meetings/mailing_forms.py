@@ -173,8 +173,8 @@ class MailingAddForm(MailingForm):
             raise forms.ValidationError(
                 _(
                     "Everyone in this choice has already answered or been invited "
-                    "(%(answered)d answered, %(invited)d invited). Untick the boxes to skip "
-                    "them if you want to invite them again."
+                    "(%(answered)d answered, %(invited)d invited). To invite them again, "
+                    "untick the boxes that leave them out."
                 ),
                 params={
                     "answered": self.skipped.answered,

@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from members.models import ContactPerson
@@ -378,7 +378,11 @@ class MeetingReminder(models.Model):
         ]
 
     def __str__(self):
-        return _("%(days)d days before the deadline") % {"days": self.days_before}
+        return ngettext(
+            "%(days)d day before the deadline",
+            "%(days)d days before the deadline",
+            self.days_before,
+        ) % {"days": self.days_before}
 
 
 class AgendaItem(models.Model):

@@ -681,6 +681,15 @@ def mailing_delete_draft(*, mailing: Mailing) -> None:
         locked.delete()
 
 
+def mailing_recipient_delete(*, recipient: MailingRecipient) -> None:
+    """Take an address off a draft. A queued mailing keeps its recipients."""
+    with transaction.atomic():
+        mailing = Mailing.objects.select_for_update().filter(pk=recipient.mailing_id).first()
+        if mailing is None or not mailing.is_draft:
+            raise MailingError(_("A mailing that has been sent cannot be changed."))
+        MailingRecipient.objects.filter(pk=recipient.pk).delete()
+
+
 def mailing_send_test(*, mailing: Mailing, email: str, name: str = "") -> int:
     """Mail the mailing, in each of its languages, to one address (the staff member's own)
     through the outbox. Not part of the mailing: nobody is recorded as invited."""

@@ -72,9 +72,7 @@ def meeting_form(meeting: Meeting, **overrides) -> dict:
             }
         )
     reminders = list(meeting.reminder_schedule.all()) if meeting.pk else []
-    data.update(
-        management_form("reminder_schedule", total=len(reminders), initial=len(reminders))
-    )
+    data.update(management_form("reminder_schedule", total=len(reminders), initial=len(reminders)))
     for index, reminder in enumerate(reminders):
         prefix = f"reminder_schedule-{index}-"
         data.update(

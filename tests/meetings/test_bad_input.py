@@ -243,9 +243,7 @@ def test_a_huge_reminder_day_count_in_the_admin_is_a_form_error(staff_client, me
         meeting_form(meeting, **{"reminder_schedule-0-days_before": "1099511627776"}),
     )
     assert response.status_code == 200
-    assert response.context["inline_admin_formsets"][1].formset.errors[0] == {
-        "days_before": [ANY]
-    }
+    assert response.context["inline_admin_formsets"][1].formset.errors[0] == {"days_before": [ANY]}
     assert sorted(meeting.reminder_schedule.values_list("days_before", flat=True)) == [2, 7, 14]
 
 
