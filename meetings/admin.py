@@ -848,22 +848,12 @@ class MailingAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
                     body,
                 )
             )
-        test_button = format_html(
-            '<p><button type="submit" formaction="{}" class="button">{}</button> {}</p>',
-            reverse("admin:meetings_mailing_send_test", args=[obj.pk]),
-            gettext("Send a test to my address"),
-            gettext("Each of its languages goes to your own address, to nobody else."),
-        )
-        return format_html(
-            "{}{}",
-            test_button,
-            format_html_join(
-                "",
-                '<section class="mailing-preview-case"><h3>{} ({})</h3>'
-                "<p><strong>{}</strong> {}</p><p><strong>{}</strong> {}</p>"
-                '<pre class="mailing-preview">{}</pre></section>',
-                sections,
-            ),
+        return format_html_join(
+            "",
+            '<section class="mailing-preview-case"><h3>{} ({})</h3>'
+            "<p><strong>{}</strong> {}</p><p><strong>{}</strong> {}</p>"
+            '<pre class="mailing-preview">{}</pre></section>',
+            sections,
         )
 
     @admin.display(description=_("delivery"))
@@ -881,6 +871,14 @@ class MailingAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
             "{}: {}",
             ((label, counts.get(value, 0)) for value, label in MailingRecipient.Status.choices),
         )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        if str(object_id).isdigit() and self.has_change_permission(request):
+            extra_context["send_test_url"] = reverse(
+                "admin:meetings_mailing_send_test", args=[object_id]
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         return [

@@ -381,7 +381,12 @@ def test_the_preview_shows_each_kind_of_recipient_in_each_language(
     assert previews[0].startswith("Hei Voss,")
     assert previews[2].startswith("Hei Per Hansen! Velkommen 12. mai 2031")
     assert previews[3].startswith("Hello Per Hansen! Welcome 12 May 2031")
-    assert "Send a test to my address" in page
+    # Its own form after the change form: Enter in the subject saves, it sends no test.
+    change_form, after = page.split('class="mailing-send-test"', 1)
+    assert "Send a test to my address" not in change_form
+    assert "Send a test to my address" in after
+    assert reverse("admin:meetings_mailing_send_test", args=[mailing.pk]) in change_form[-300:]
+    assert "fylke@example.org" in after
     assert mail.outbox == []
 
 
