@@ -226,8 +226,8 @@ class Meeting(models.Model):
         _("send reminders"),
         default=True,
         help_text=_(
-            "Remind invitees who have not answered before the deadline, and participants "
-            "the day before the meeting."
+            "Remind invitees who have not answered on the days of the reminder schedule "
+            "below, and participants the day before the meeting."
         ),
     )
     sequence = models.PositiveIntegerField(

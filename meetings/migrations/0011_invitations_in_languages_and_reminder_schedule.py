@@ -219,4 +219,14 @@ class Migration(migrations.Migration):
             model_name="meeting",
             name="reminder_days_before_deadline",
         ),
+        migrations.AlterField(
+            model_name='historicalmeeting',
+            name='reminders_enabled',
+            field=models.BooleanField(default=True, help_text='Remind invitees who have not answered on the days of the reminder schedule below, and participants the day before the meeting.', verbose_name='send reminders'),
+        ),
+        migrations.AlterField(
+            model_name='meeting',
+            name='reminders_enabled',
+            field=models.BooleanField(default=True, help_text='Remind invitees who have not answered on the days of the reminder schedule below, and participants the day before the meeting.', verbose_name='send reminders'),
+        ),
     ]
