@@ -721,3 +721,28 @@ def test_an_address_can_be_taken_off_a_draft_but_not_off_a_sent_mailing(staff_cl
     with pytest.raises(services.MailingError):
         services.mailing_recipient_delete(recipient=other)
     assert draft.recipients.count() == 1
+
+
+def test_a_reminder_made_by_another_run_meanwhile_is_not_made_again(
+    meeting, invited, remind, monkeypatch
+):
+    """Two workers at once: the other one makes the 14-day reminder between this run's check
+    and its insert; the unique constraint refuses the second, and nothing fails."""
+    from meetings import invitations
+
+    real = invitations.unanswered_recipients
+
+    def racing(meeting_):
+        found = real(meeting_)
+        Mailing.objects.create(
+            meeting=meeting_, kind=Mailing.Kind.REMINDER, reminder_days=14, subject="x", body="y"
+        )
+        return found
+
+    monkeypatch.setattr(invitations, "unanswered_recipients", racing)
+
+    made = remind(DEADLINE - dt.timedelta(days=14))
+
+    assert made == {"reminder": 0, "participant_reminder": 0, "failed": 0}
+    assert Mailing.objects.filter(kind=Mailing.Kind.REMINDER).count() == 1
+    assert mail.outbox == []
