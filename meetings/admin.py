@@ -813,21 +813,18 @@ class MailingAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
         Nynorsk) and a contact person. The mailing's first recipient of each kind is shown,
         or an example when it has none."""
         first = {}
-        for recipient in obj.recipients.select_related("contact_person").order_by("pk")[:1]:
-            first[recipient.contact_person_id is None] = recipient
         for is_mailbox in (True, False):
-            if is_mailbox not in first:
-                found = (
-                    obj.recipients.filter(contact_person__isnull=is_mailbox)
-                    .select_related("contact_person")
-                    .order_by("pk")
-                    .first()
-                )
-                first[is_mailbox] = found or MailingRecipient(
-                    mailing=obj,
-                    email="postmottak@example.org" if is_mailbox else "kari.nordmann@example.org",
-                    name=gettext("Example municipality") if is_mailbox else "Kari Nordmann",
-                )
+            found = (
+                obj.recipients.filter(contact_person__isnull=is_mailbox)
+                .select_related("contact_person")
+                .order_by("pk")
+                .first()
+            )
+            first[is_mailbox] = found or MailingRecipient(
+                mailing=obj,
+                email="postmottak@example.org" if is_mailbox else "kari.nordmann@example.org",
+                name=gettext("Example municipality") if is_mailbox else "Kari Nordmann",
+            )
         languages = dict(settings.LANGUAGES)
         cases = [(gettext("Official mailbox"), first[True], "nn")] + [
             (gettext("Contact person"), first[False], language)
