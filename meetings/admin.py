@@ -1,10 +1,16 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_value
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, F, OuterRef, Q
-from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -35,6 +41,7 @@ from .models import (
     Mailing,
     MailingRecipient,
     Meeting,
+    MeetingReminder,
     MeetingSeries,
     Registration,
 )
@@ -50,6 +57,7 @@ class OfTheChosenYearFilter(admin.RelatedFieldListFilter):
     # What the choices' labels (the model's __str__) read: a meeting's description is not
     # loaded for each of a year's meetings.
     label_fields: list[str] = []
+    label_related: list[str] = []
 
     def field_choices(self, field, request, model_admin):
         year = request.GET.get(f"{self.field_path}__{self.year_lookup}", "")
@@ -63,6 +71,7 @@ class OfTheChosenYearFilter(admin.RelatedFieldListFilter):
         ordering = self.field_admin_ordering(field, request, model_admin)
         rows = (
             field.remote_field.model._default_manager.filter(shown)
+            .select_related(*self.label_related)
             .order_by(*ordering)
             .only("pk", *self.label_fields)
         )
@@ -81,7 +90,14 @@ class SeriesOfTheYearFilter(OfTheChosenYearFilter):
 
 class MailingOfTheYearFilter(OfTheChosenYearFilter):
     year_lookup = "meeting__series__year"
-    label_fields = ["subject"]
+    # A mailing is named by its subject with the meeting's details filled in.
+    label_fields = [
+        "subject",
+        *(f"meeting__{name}" for name in ("title", "status", "tentative_period", "starts_at")),
+        *(f"meeting__{name}" for name in ("ends_at", "venue_name", "venue_address")),
+        "meeting__registration_deadline",
+    ]
+    label_related = ["meeting"]
 
 
 class MeetingInline(NamedInputsTabularInline):
@@ -169,6 +185,17 @@ class AgendaItemInline(NamedInputsTabularInline):
     model = AgendaItem
     fields = ["order", "starts_at", "title", "description"]
     extra = 1
+
+
+class MeetingReminderInline(NamedInputsTabularInline):
+    """The meeting's reminder schedule; a new meeting starts with Meeting.DEFAULT_REMINDER_DAYS
+    (made by services.meeting_save), so the inline is on existing meetings only."""
+
+    model = MeetingReminder
+    fields = ["days_before"]
+    extra = 0
+    verbose_name = _("reminder to those who have not answered")
+    verbose_name_plural = _("reminders to those who have not answered")
 
 
 class ServiceErrorsAsMessages:
@@ -330,7 +357,7 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
     autocomplete_fields = ["series"]
     date_hierarchy = "starts_at"
     readonly_fields = ["sequence", "created_at", "updated_at", "invitations", "registrations"]
-    inlines = [AgendaItemInline, RegistrationAddInline]
+    inlines = [AgendaItemInline, MeetingReminderInline, RegistrationAddInline]
     actions = ["copy_meeting"]
     history_children = [HistoryChild(AgendaItem, "meeting")]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -347,7 +374,7 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
         ),
         (
             _("Invitations and reminders"),
-            {"fields": ["invitations", "reminders_enabled", "reminder_days_before_deadline"]},
+            {"fields": ["invitations", "reminders_enabled"]},
         ),
         (capfirst(Registration._meta.verbose_name_plural), {"fields": ["registrations"]}),
         (_("Calendar"), {"fields": ["sequence", "created_at", "updated_at"]}),
@@ -699,10 +726,17 @@ class RegistrationAdmin(
             )
 
 
+TEXT_FIELDS = ["subject", "body"]
+TRANSLATED_FIELDSETS = [
+    (_("Text in Bokmål"), {"fields": ["subject_nb", "body_nb"], "classes": ["collapse"]}),
+    (_("Text in English"), {"fields": ["subject_en", "body_en"], "classes": ["collapse"]}),
+]
+
+
 @admin.register(Mailing)
 class MailingAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
     list_display = [
-        "subject",
+        "display_subject",
         "meeting",
         "kind",
         "created_at",
@@ -735,12 +769,35 @@ class MailingAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
             .annotate(
                 recipient_count=count_of(recipients, mailing=mailing),
                 sent_count=count_of(recipients, mailing=mailing, status=status.SENT),
+                # A draft's recipients wait for nothing: nobody has sent it yet.
                 waiting_count=count_of(
-                    recipients, mailing=mailing, status__in=[status.QUEUED, status.SENDING]
+                    recipients,
+                    mailing=mailing,
+                    mailing__queued_at__isnull=False,
+                    status__in=[status.QUEUED, status.SENDING],
                 ),
                 failed_count=count_of(recipients, mailing=mailing, status=status.FAILED),
             )
         )
+
+    def get_actions(self, request):
+        # Only a draft may be deleted, one at a time from its page: a sent mailing is the
+        # record of who was mailed, and the bulk action cannot tell them apart.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not obj.is_draft:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        services.mailing_delete_draft(mailing=obj)
+
+    @admin.display(description=_("subject"), ordering="subject")
+    def display_subject(self, obj):
+        return obj.display_subject
 
     @admin.display(description=_("recipients"), ordering="recipient_count")
     def recipient_count(self, obj):
@@ -768,7 +825,8 @@ class MailingAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return [
-                (None, {"fields": ["meeting", "subject", "body"]}),
+                (None, {"fields": ["meeting", *TEXT_FIELDS]}),
+                *TRANSLATED_FIELDSETS,
                 (
                     _("Recipients"),
                     {
@@ -779,13 +837,16 @@ class MailingAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
                             "contact_persons",
                             "sectors",
                             "persons",
+                            "skip_answered",
+                            "skip_invited",
                         ]
                     },
                 ),
                 (_("Sending"), {"fields": ["send_now"]}),
             ]
         fieldsets = [
-            (None, {"fields": ["meeting", "kind", "subject", "body"]}),
+            (None, {"fields": ["meeting", "kind", *TEXT_FIELDS]}),
+            *TRANSLATED_FIELDSETS,
             (_("Preview"), {"fields": ["preview"]}),
             (_("Delivery"), {"fields": ["delivery", "created_by", "created_at", "queued_at"]}),
         ]
@@ -799,7 +860,7 @@ class MailingAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
         fields = ["meeting", "kind", "preview", "delivery", "created_by", "created_at"]
         fields.append("queued_at")
         if not obj.is_draft:
-            fields += ["subject", "body"]
+            fields += [*TEXT_FIELDS, "subject_nb", "body_nb", "subject_en", "body_en"]
         return fields
 
     def get_changeform_initial_data(self, request):
@@ -813,37 +874,116 @@ class MailingAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
         )
         if meeting is not None:
             initial["meeting"] = meeting.pk
-            initial["subject"], initial["body"] = emails.default_mailing_text(
-                meeting, Mailing.Kind.INVITATION
-            )
+            initial.update(emails.default_mailing_texts(meeting, Mailing.Kind.INVITATION))
         return initial
 
-    @admin.display(description=_("preview for the first recipient"))
+    @admin.display(description=_("preview"))
     def preview(self, obj):
-        recipient = obj.recipients.select_related(
-            "mailing__meeting__series", "contact_person"
-        ).first()
-        if recipient is None:
-            return "-"
-        message = emails.build_mailing_email(recipient)
-        return format_html(
+        """What each kind of recipient gets in each language: an official mailbox (always
+        Nynorsk) and a contact person. The mailing's first recipient of each kind is shown,
+        or an example when it has none."""
+        first = {}
+        for is_mailbox in (True, False):
+            found = (
+                obj.recipients.filter(contact_person__isnull=is_mailbox)
+                .select_related("contact_person")
+                .order_by("pk")
+                .first()
+            )
+            first[is_mailbox] = found or MailingRecipient(
+                mailing=obj,
+                email="postmottak@example.org" if is_mailbox else "kari.nordmann@example.org",
+                name=gettext("Example municipality") if is_mailbox else "Kari Nordmann",
+            )
+        languages = dict(settings.LANGUAGES)
+        cases = [(gettext("Official mailbox"), first[True], "nn")] + [
+            (gettext("Contact person"), first[False], language)
+            for language in emails.MAILING_LANGUAGES
+        ]
+        sections = []
+        for label, recipient, language in cases:
+            recipient.mailing = obj
+            subject, body = emails.render_mailing(recipient, language=language)
+            sections.append(
+                (
+                    label,
+                    languages[language],
+                    gettext("To:"),
+                    recipient.email,
+                    gettext("Subject:"),
+                    subject,
+                    body,
+                )
+            )
+        return format_html_join(
+            "",
+            '<section class="mailing-preview-case"><h3>{} ({})</h3>'
             "<p><strong>{}</strong> {}</p><p><strong>{}</strong> {}</p>"
-            '<pre class="mailing-preview">{}</pre>',
-            _("To:"),
-            recipient.email,
-            _("Subject:"),
-            message.subject,
-            message.body,
+            '<pre class="mailing-preview">{}</pre></section>',
+            sections,
         )
 
     @admin.display(description=_("delivery"))
     def delivery(self, obj):
         counts = dict(obj.recipients.order_by().values_list("status").annotate(n=Count("pk")))
+        if obj.is_draft:
+            total = sum(counts.values())
+            return ngettext(
+                "Draft, not sent yet: %(count)d recipient.",
+                "Draft, not sent yet: %(count)d recipients.",
+                total,
+            ) % {"count": total}
         return format_html_join(
             ", ",
             "{}: {}",
             ((label, counts.get(value, 0)) for value, label in MailingRecipient.Status.choices),
         )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        if str(object_id).isdigit() and self.has_change_permission(request):
+            extra_context["send_test_url"] = reverse(
+                "admin:meetings_mailing_send_test", args=[object_id]
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/send-test/",
+                self.admin_site.admin_view(self.send_test_view),
+                name="meetings_mailing_send_test",
+            ),
+            *super().get_urls(),
+        ]
+
+    def send_test_view(self, request, object_id):
+        """Mail the mailing to the staff member's own address, through the outbox."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        mailing = get_object_or_404(Mailing, pk=object_id)
+        try:
+            count = services.mailing_send_test(
+                mailing=mailing,
+                email=request.user.email,
+                name=request.user.get_full_name() or request.user.email,
+            )
+        except services.MailingError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                ngettext(
+                    "A test (%(count)d language) is on its way to %(email)s.",
+                    "A test (%(count)d languages) is on its way to %(email)s.",
+                    count,
+                )
+                % {"count": count, "email": request.user.email},
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(reverse("admin:meetings_mailing_change", args=[mailing.pk]))
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -852,6 +992,7 @@ class MailingAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
                 kind=Mailing.Kind.INVITATION,
                 subject=form.cleaned_data["subject"],
                 body=form.cleaned_data["body"],
+                translations=form.translations,
                 recipients=form.recipients,
                 created_by=request.user,
             )
@@ -859,8 +1000,29 @@ class MailingAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
             obj.pk = created.pk
             obj.created_at = created.created_at
             obj._state.adding = False
+            skipped = form.skipped
+            self.message_user(
+                request,
+                gettext(
+                    "Recipients: %(count)d. Left out: %(answered)d who already answered, "
+                    "%(invited)d already invited."
+                )
+                % {
+                    "count": len(form.recipients),
+                    "answered": skipped.answered,
+                    "invited": skipped.already_invited,
+                },
+                messages.INFO,
+            )
         elif obj.is_draft:
-            obj.save(update_fields=["subject", "body"])
+            try:
+                services.mailing_update_draft(
+                    mailing=obj,
+                    texts={name: form.cleaned_data[name] for name in MailingForm.Meta.fields[1:]},
+                )
+            except services.MailingError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                return
         if form.cleaned_data.get("send_now"):
             self._send(request, [obj])
 
@@ -903,6 +1065,26 @@ class MailingAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
         )
 
 
+class DeliveryStatusFilter(admin.SimpleListFilter):
+    """The delivery status, with a draft's recipients apart: they are not queued for anything
+    until the draft is sent."""
+
+    title = _("status")
+    parameter_name = "delivery"
+    DRAFT = "draft"
+
+    def lookups(self, request, model_admin):
+        return [(self.DRAFT, _("Draft, not sent yet")), *MailingRecipient.Status.choices]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.DRAFT:
+            return queryset.filter(mailing__queued_at__isnull=True)
+        if value in MailingRecipient.Status.values:
+            return queryset.filter(status=value, mailing__queued_at__isnull=False)
+        return queryset
+
+
 @admin.register(MailingRecipient)
 class MailingRecipientAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
     """Delivery and answers per address, for following up. Read-only: the queue writes it."""
@@ -912,14 +1094,14 @@ class MailingRecipientAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
         "name",
         "municipality",
         "mailing",
-        "status",
+        "delivery_status",
         "attempts",
         "last_error",
         "sent_at",
         "declined_at",
     ]
     list_filter = [
-        "status",
+        DeliveryStatusFilter,
         ("declined_at", admin.EmptyFieldListFilter),
         # Not a date hierarchy: that reads the distinct dates of every recipient.
         ("sent_at", admin.DateFieldListFilter),
@@ -928,12 +1110,18 @@ class MailingRecipientAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
         ("mailing__meeting", MeetingOfTheYearFilter),
         ("mailing", MailingOfTheYearFilter),
     ]
-    list_select_related = ["municipality", "mailing"]
+    list_select_related = ["municipality", "mailing__meeting"]
     # Newest first by the primary key: the model's ordering goes through the mailing, which
     # sorts every recipient joined to its mailing.
     ordering = ["-pk"]
     show_full_result_count = False
     search_fields = ["email", "name", "municipality__name"]
+
+    @admin.display(description=_("status"), ordering="status")
+    def delivery_status(self, obj):
+        if obj.mailing.is_draft:
+            return gettext("Draft, not sent yet")
+        return obj.get_status_display()
 
     def has_add_permission(self, request):
         return False
@@ -941,3 +1129,13 @@ class MailingRecipientAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         # Viewing only; "change" is what lets staff retry failed deliveries from the mailing.
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Only a draft's recipients go, with the draft (the mailing's delete page checks
+        # this for each of them) or one by one; a sent mailing's are the record of who got it.
+        if obj is None or not obj.mailing.is_draft:
+            return False
+        return request.user.has_perm("meetings.delete_mailing")
+
+    def delete_model(self, request, obj):
+        services.mailing_recipient_delete(recipient=obj)

@@ -136,9 +136,15 @@ def _build(
 # --- Mailings (invitations and reminders) -----------------------------------------------------
 
 
-def default_mailing_text(meeting: Meeting, kind: str) -> tuple[str, str]:
-    """The subject and body a new mailing starts from, in Nynorsk: the county's language."""
-    with translation.override("nn"):
+MAILING_LANGUAGES = ("nn", "nb", "en")
+# The placeholders that are the same for every recipient of a mailing.
+MEETING_PLACEHOLDERS = ("meeting", "when", "place", "deadline")
+
+
+def default_mailing_text(meeting: Meeting, kind: str, *, language: str = "nn") -> tuple[str, str]:
+    """The subject and body a mailing starts from, in the given language (Nynorsk, the
+    county's language, unless told otherwise)."""
+    with translation.override(language):
         if kind == Mailing.Kind.INVITATION:
             subject = _("Invitation: {meeting}")
             body = _(
@@ -175,35 +181,111 @@ def default_mailing_text(meeting: Meeting, kind: str) -> tuple[str, str]:
         return str(subject), str(body) + meeting.series.organiser_name
 
 
-def mailing_values(recipient: MailingRecipient, *, language: str = "nn") -> dict[str, str]:
-    """What each placeholder stands for, for one recipient."""
-    meeting = recipient.mailing.meeting
-    token = recipient_token(recipient)
+def default_mailing_texts(meeting: Meeting, kind: str) -> dict[str, str]:
+    """The default texts in every language, as Mailing field values (subject, subject_nb...)."""
+    fields = {}
+    for language in MAILING_LANGUAGES:
+        suffix = "" if language == "nn" else f"_{language}"
+        fields[f"subject{suffix}"], fields[f"body{suffix}"] = default_mailing_text(
+            meeting, kind, language=language
+        )
+    return fields
+
+
+def recipient_language(recipient: MailingRecipient) -> str:
+    """A contact person's preferred language; an official mailbox has none: Nynorsk."""
+    person = recipient.contact_person
+    if person is not None and person.preferred_language in MAILING_LANGUAGES:
+        return person.preferred_language
+    return "nn"
+
+
+def meeting_values(meeting: Meeting, *, language: str = "nn") -> dict[str, str]:
+    """What the placeholders that are the same for every recipient stand for."""
     with translation.override(language):
         return {
-            "name": recipient.name or recipient.email,
             "meeting": meeting.title,
             "when": meeting_when(meeting),
             "place": ics.meeting_location(meeting) or _("to be announced"),
             "deadline": local_datetime(meeting.registration_deadline)
             if meeting.registration_deadline
             else _("no deadline"),
-            "link": settings.SITE_URL + reverse("invitation", kwargs={"token": token}),
-            "decline_link": settings.SITE_URL
-            + reverse("invitation_decline", kwargs={"token": token}),
         }
 
 
-def build_mailing_email(recipient: MailingRecipient) -> EmailMultiAlternatives:
+def mailing_values(recipient: MailingRecipient, *, language: str = "nn") -> dict[str, str]:
+    """What each placeholder stands for, for one recipient."""
+    meeting = recipient.mailing.meeting
+    token = recipient_token(recipient)
+    return {
+        **meeting_values(meeting, language=language),
+        "name": recipient.name or recipient.email,
+        "link": settings.SITE_URL + reverse("invitation", kwargs={"token": token}),
+        "decline_link": settings.SITE_URL + reverse("invitation_decline", kwargs={"token": token}),
+    }
+
+
+class _KeepUnknown(dict):
+    def __missing__(self, key):
+        return "{" + key + "}"
+
+
+def mailing_display_subject(mailing: Mailing) -> str:
+    """The subject with the meeting's details filled in, in Nynorsk; personal placeholders
+    such as {name} stay as written."""
+    values = _KeepUnknown(
+        (name, value)
+        for name, value in meeting_values(mailing.meeting).items()
+        if name in MEETING_PLACEHOLDERS
+    )
+    try:
+        return " ".join(mailing.subject.format_map(values).split())
+    except (ValueError, KeyError, IndexError, AttributeError):
+        # A subject the form would refuse; shown as written rather than failing the page.
+        return mailing.subject
+
+
+def render_mailing(recipient: MailingRecipient, *, language: str | None = None) -> tuple[str, str]:
+    """The subject and body one recipient gets, in their language unless one is given."""
+    language = language or recipient_language(recipient)
+    subject, body = recipient.mailing.texts(language)
+    values = mailing_values(recipient, language=language)
+    body = fill_placeholders(body, values)
+    extra = _participant_extra(recipient, language)
+    if extra:
+        body = body.rstrip("\n") + "\n\n" + extra + "\n"
+    return " ".join(fill_placeholders(subject, values).split()), body
+
+
+def _participant_extra(recipient: MailingRecipient, language: str) -> str:
+    """The day-before reminder tells those attending online where to join: the link is
+    theirs as registered participants (permissions.online_link_visible)."""
+    mailing = recipient.mailing
+    meeting = mailing.meeting
+    if mailing.kind != Mailing.Kind.PARTICIPANT_REMINDER or not meeting.online_url:
+        return ""
+    registration = _participant_registration(recipient)
+    if (
+        registration is None
+        or registration.attendance_mode != Registration.AttendanceMode.ONLINE
+        or not online_link_visible(registration_status=registration.status)
+    ):
+        return ""
+    with translation.override(language):
+        return _("Join the meeting online:\n%(link)s") % {"link": meeting.online_url}
+
+
+def build_mailing_email(
+    recipient: MailingRecipient, *, language: str | None = None
+) -> EmailMultiAlternatives:
     """The e-mail one recipient gets. Staff write the text, so it is sent as written; the HTML
     part escapes it and turns addresses into links."""
     mailing = recipient.mailing
     meeting = mailing.meeting
-    language = recipient.contact_person.preferred_language if recipient.contact_person else "nn"
-    values = mailing_values(recipient, language=language)
-    body = fill_placeholders(mailing.body, values)
+    language = language or recipient_language(recipient)
+    subject, body = render_mailing(recipient, language=language)
     message = EmailMultiAlternatives(
-        subject=" ".join(fill_placeholders(mailing.subject, values).split()),
+        subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[recipient.email],
@@ -231,14 +313,34 @@ def build_mailing_email(recipient: MailingRecipient) -> EmailMultiAlternatives:
     return message
 
 
+def queue_mailing_test(*, mailing: Mailing, email: str, name: str) -> int:
+    """Write the mailing, in each of its languages, to the outbox for one address: staff see
+    what recipients will get. The personal links in it lead nowhere. Returns how many."""
+    messages = []
+    for language in MAILING_LANGUAGES:
+        if language != "nn" and mailing.texts(language) == (mailing.subject, mailing.body):
+            continue
+        sample = MailingRecipient(mailing=mailing, email=email, name=name)
+        message = build_mailing_email(sample, language=language)
+        with translation.override(language):
+            message.subject = _("[Test] %(subject)s") % {"subject": message.subject}
+        messages.append(message)
+    email_queue(messages=messages, kind="mailing.test")
+    return len(messages)
+
+
 def _participant_registration(recipient: MailingRecipient) -> Registration | None:
-    if recipient.contact_person_id is None:
-        return None
-    return (
-        Registration.objects.active()
-        .filter(
-            meeting_id=recipient.mailing.meeting_id, contact_person_id=recipient.contact_person_id
+    # Kept on the recipient: the body and the calendar entry both need it.
+    if not hasattr(recipient, "_participant_registration"):
+        recipient._participant_registration = (
+            None
+            if recipient.contact_person_id is None
+            else Registration.objects.active()
+            .filter(
+                meeting_id=recipient.mailing.meeting_id,
+                contact_person_id=recipient.contact_person_id,
+            )
+            .with_calendar_sequence()
+            .first()
         )
-        .with_calendar_sequence()
-        .first()
-    )
+    return recipient._participant_registration

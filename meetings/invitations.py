@@ -278,3 +278,45 @@ def unanswered_recipients(meeting: Meeting) -> list[MailingRecipient]:
         if email not in known.emails and email not in result:
             result[email] = recipient
     return list(result.values())
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Recipients left out of an invitation sent again, and how many of each reason."""
+
+    recipients: list
+    answered: int = 0
+    already_invited: int = 0
+
+
+def skip_for_invitation(
+    meeting: Meeting, recipients: list, *, skip_answered: bool, skip_invited: bool
+) -> Skipped:
+    """The recipients an invitation goes to once those who answered (themselves or their
+    municipality, as for reminders) and those a sent invitation already reached are left
+    out. Drafts reach nobody, so they do not count."""
+    if not (skip_answered or skip_invited):
+        return Skipped(list(recipients))
+    known = answered(meeting) if skip_answered else None
+    invited = (
+        set(
+            _sent_recipients(meeting)
+            .filter(mailing__kind=Mailing.Kind.INVITATION)
+            .order_by()
+            .values_list(Lower("email"), flat=True)
+        )
+        if skip_invited
+        else set()
+    )
+    kept, answered_count, invited_count = [], 0, 0
+    for recipient in recipients:
+        email = recipient.email.lower()
+        if known is not None and (
+            email in known.emails or recipient.municipality_id in known.municipalities
+        ):
+            answered_count += 1
+        elif email in invited:
+            invited_count += 1
+        else:
+            kept.append(recipient)
+    return Skipped(kept, answered=answered_count, already_invited=invited_count)

@@ -21,7 +21,17 @@ class MailingForm(forms.ModelForm):
 
     class Meta:
         model = Mailing
-        fields = ["meeting", "subject", "body"]
+        fields = ["meeting", "subject", "body", "subject_nb", "body_nb", "subject_en", "body_en"]
+        help_texts = {
+            "subject_nb": _(
+                "Optional. Recipients who prefer Bokmål get this text; if it is "
+                "empty, they get the Nynorsk one."
+            ),
+            "subject_en": _(
+                "Optional. Recipients who prefer English get this text; if it is "
+                "empty, they get the Nynorsk one."
+            ),
+        }
 
     def _check_placeholders(self, name):
         text = self.cleaned_data.get(name, "")
@@ -47,6 +57,37 @@ class MailingForm(forms.ModelForm):
 
     def clean_body(self):
         return self._check_placeholders("body")
+
+    def clean_subject_nb(self):
+        return self._check_placeholders("subject_nb")
+
+    def clean_body_nb(self):
+        return self._check_placeholders("body_nb")
+
+    def clean_subject_en(self):
+        return self._check_placeholders("subject_en")
+
+    def clean_body_en(self):
+        return self._check_placeholders("body_en")
+
+    def clean(self):
+        cleaned = super().clean()
+        for language in ("nb", "en"):
+            subject, body = f"subject_{language}", f"body_{language}"
+            if subject in self.errors or body in self.errors:
+                continue
+            if cleaned.get(subject) and not cleaned.get(body):
+                self.add_error(body, _("Give the text too, or leave the subject empty."))
+            elif cleaned.get(body) and not cleaned.get(subject):
+                self.add_error(subject, _("Give the subject too, or leave the text empty."))
+        return cleaned
+
+    @property
+    def translations(self) -> dict[str, str]:
+        return {
+            name: self.cleaned_data.get(name, "")
+            for name in ("subject_nb", "body_nb", "subject_en", "body_en")
+        }
 
 
 class MailingAddForm(MailingForm):
@@ -87,6 +128,21 @@ class MailingAddForm(MailingForm):
         required=False,
         widget=FilteredSelectMultiple(_("contact persons"), is_stacked=False),
     )
+    skip_answered = forms.BooleanField(
+        label=_("Skip those who already answered"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Leaves out addresses that registered or said they cannot attend, and "
+            "addresses of municipalities that did."
+        ),
+    )
+    skip_invited = forms.BooleanField(
+        label=_("Skip those already invited to this meeting"),
+        required=False,
+        initial=True,
+        help_text=_("Leaves out addresses a sent invitation for this meeting went to."),
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -98,10 +154,32 @@ class MailingAddForm(MailingForm):
             sectors=tuple(cleaned.get("sectors") or ()),
             persons=tuple(p.pk for p in cleaned.get("persons") or ()),
         )
-        self.recipients = invitations.recipients_for(spec)
-        if not self.recipients:
+        chosen = invitations.recipients_for(spec)
+        if not chosen:
             raise forms.ValidationError(
                 _("This choice gives no recipients. Choose other municipalities or people."),
                 code="no_recipients",
+            )
+        self.skipped = invitations.Skipped(chosen)
+        if cleaned.get("meeting") is not None:
+            self.skipped = invitations.skip_for_invitation(
+                cleaned["meeting"],
+                chosen,
+                skip_answered=bool(cleaned.get("skip_answered")),
+                skip_invited=bool(cleaned.get("skip_invited")),
+            )
+        self.recipients = self.skipped.recipients
+        if not self.recipients:
+            raise forms.ValidationError(
+                _(
+                    "Everyone in this choice has already answered or been invited "
+                    "(%(answered)d answered, %(invited)d invited). To invite them again, "
+                    "untick the boxes that leave them out."
+                ),
+                params={
+                    "answered": self.skipped.answered,
+                    "invited": self.skipped.already_invited,
+                },
+                code="all_skipped",
             )
         return cleaned

@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from members.models import ContactPerson, Municipality
@@ -144,6 +144,9 @@ class Meeting(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         HELD = "held", _("Held")
 
+    # The reminders a new meeting starts with, in days before the registration deadline.
+    DEFAULT_REMINDER_DAYS = (14, 7, 2)
+
     # A change to any of these is mailed to the people registered.
     NOTIFIED_FIELDS = (
         "status",
@@ -223,16 +226,8 @@ class Meeting(models.Model):
         _("send reminders"),
         default=True,
         help_text=_(
-            "Remind invitees who have not answered before the deadline, and participants "
-            "the day before the meeting."
-        ),
-    )
-    reminder_days_before_deadline = models.PositiveSmallIntegerField(
-        _("reminder, days before the deadline"),
-        default=3,
-        validators=[MinValueValidator(1), MaxValueValidator(MAX_REMINDER_DAYS)],
-        help_text=_(
-            "Invitees who have not answered are reminded this many days before (1 to 90 days)."
+            "Remind invitees who have not answered on the days of the reminder schedule "
+            "below, and participants the day before the meeting."
         ),
     )
     sequence = models.PositiveIntegerField(
@@ -296,15 +291,6 @@ class Meeting(models.Model):
                 name="meeting_capacity_in_range",
                 violation_error_message=_("The capacity must be between 0 and 10 000."),
             ),
-            # The reminder job computes a date from it: a huge value would stop every reminder.
-            models.CheckConstraint(
-                condition=Q(reminder_days_before_deadline__gte=1)
-                & Q(reminder_days_before_deadline__lte=MAX_REMINDER_DAYS),
-                name="meeting_reminder_days_in_range",
-                violation_error_message=_(
-                    "Remind between 1 and 90 days before the registration deadline."
-                ),
-            ),
             models.CheckConstraint(
                 condition=Q(status__in=["tentative", "scheduled", "cancelled", "held"]),
                 name="meeting_status_valid",
@@ -352,6 +338,51 @@ class Meeting(models.Model):
         if self.capacity is None:
             return None
         return max(self.capacity - self.confirmed_count, 0)
+
+
+class MeetingReminder(models.Model):
+    """One reminder in a meeting's schedule: invitees who have not answered are reminded this
+    many days before the registration deadline. Which reminder went out is recorded on its
+    mailing (`Mailing.reminder_days`), so each goes out once."""
+
+    meeting = models.ForeignKey(
+        Meeting,
+        verbose_name=_("meeting"),
+        on_delete=models.CASCADE,
+        related_name="reminder_schedule",
+    )
+    days_before = models.PositiveSmallIntegerField(
+        _("days before the deadline"),
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_REMINDER_DAYS)],
+        help_text=_("1 to 90 days before the registration deadline."),
+    )
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        ordering = ["meeting", "-days_before"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "days_before"],
+                name="meetingreminder_once_per_meeting",
+                violation_error_message=_("This meeting already has a reminder on that day."),
+            ),
+            # The reminder job computes a date from it: a huge value would stop every reminder.
+            models.CheckConstraint(
+                condition=Q(days_before__gte=1) & Q(days_before__lte=MAX_REMINDER_DAYS),
+                name="meetingreminder_days_in_range",
+                violation_error_message=_(
+                    "Remind between 1 and 90 days before the registration deadline."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return ngettext(
+            "%(days)d day before the deadline",
+            "%(days)d days before the deadline",
+            self.days_before,
+        ) % {"days": self.days_before}
 
 
 class AgendaItem(models.Model):
@@ -636,6 +667,27 @@ class Mailing(models.Model):
             "registration link) and {decline_link} (“cannot attend” link)."
         ),
     )
+    # Optional texts in Bokmål and English, for recipients who prefer them; everyone else
+    # gets the Nynorsk text above. Subject and body go together: both or neither.
+    subject_nb = models.CharField(
+        _("subject (Bokmål)"), max_length=200, blank=True, validators=[validate_single_line]
+    )
+    body_nb = models.TextField(
+        _("text (Bokmål)"), blank=True, validators=[validate_no_control_characters]
+    )
+    subject_en = models.CharField(
+        _("subject (English)"), max_length=200, blank=True, validators=[validate_single_line]
+    )
+    body_en = models.TextField(
+        _("text (English)"), blank=True, validators=[validate_no_control_characters]
+    )
+    reminder_days = models.PositiveSmallIntegerField(
+        _("reminder, days before the deadline"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Which reminder of the meeting's schedule this mailing is."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -659,16 +711,45 @@ class Mailing(models.Model):
         # The admin's list, newest first, and its date hierarchy.
         indexes = [models.Index(fields=["created_at", "id"], name="mailing_created_at")]
         constraints = [
-            # The reminder job makes each kind of reminder once per meeting.
+            # The reminder job makes each reminder of the schedule once per meeting, and one
+            # day-before reminder to participants.
+            models.UniqueConstraint(
+                fields=["meeting", "reminder_days"],
+                condition=Q(kind="reminder"),
+                name="mailing_each_reminder_once",
+            ),
             models.UniqueConstraint(
                 fields=["meeting", "kind"],
-                condition=~Q(kind="invitation"),
-                name="mailing_one_reminder_of_each_kind",
+                condition=Q(kind="participant_reminder"),
+                name="mailing_one_participant_reminder",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="reminder") & Q(reminder_days__isnull=False))
+                | (~Q(kind="reminder") & Q(reminder_days__isnull=True)),
+                name="mailing_reminder_days_with_reminders",
             ),
         ]
 
     def __str__(self):
-        return self.subject
+        return self.display_subject
+
+    @property
+    def display_subject(self) -> str:
+        """The subject as recipients see it, with the meeting's own details filled in: staff
+        know a mailing by that, not by its template. Personal placeholders stay as they are."""
+        from .emails import mailing_display_subject  # the e-mails module imports the models
+
+        return mailing_display_subject(self)
+
+    def texts(self, language: str) -> tuple[str, str]:
+        """The subject and body for a recipient who prefers `language`; Nynorsk unless the
+        mailing has a text in that language."""
+        if language in ("nb", "en"):
+            subject = getattr(self, f"subject_{language}")
+            body = getattr(self, f"body_{language}")
+            if subject and body:
+                return subject, body
+        return self.subject, self.body
 
     @property
     def is_draft(self) -> bool:

@@ -23,7 +23,7 @@ from members.services import contact_person_add_colleague
 from projects.services import presentations_set
 
 from . import emails, invitations, tasks
-from .models import Mailing, MailingRecipient, Meeting, Registration
+from .models import Mailing, MailingRecipient, Meeting, MeetingReminder, Registration
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,13 @@ def meeting_save(*, meeting: Meeting) -> Meeting:
                 if calendar_entry_changed(stored, meeting):
                     meeting.sequence += 1
                 changes = calendar_changes(stored, meeting)
+        is_new = meeting.pk is None
         meeting.save()
+        if is_new:
+            MeetingReminder.objects.bulk_create(
+                MeetingReminder(meeting=meeting, days_before=days)
+                for days in Meeting.DEFAULT_REMINDER_DAYS
+            )
         if changes:
             # Inside the transaction: with the database backend the job commits with the
             # change, so the notices cannot be lost between the commit and the queue.
@@ -576,20 +582,14 @@ class MailingError(Exception):
         self.message = message
 
 
-def mailing_create(
-    *,
-    meeting: Meeting,
-    kind: str,
-    subject: str,
-    body: str,
-    recipients: list,
-    created_by=None,
-) -> Mailing:
-    """A draft mailing with its recipients (each address once). Refuses an empty recipient
-    list and unknown placeholders."""
-    if not recipients:
-        raise MailingError(_("The mailing has no recipients."))
-    for text in (subject, body):
+TRANSLATED_TEXT_FIELDS = ("subject_nb", "body_nb", "subject_en", "body_en")
+
+
+def _check_texts(texts: dict[str, str]) -> None:
+    for language in ("nb", "en"):
+        if bool(texts.get(f"subject_{language}")) != bool(texts.get(f"body_{language}")):
+            raise MailingError(_("Give both the subject and the text in a language, or neither."))
+    for text in texts.values():
         try:
             invitations.placeholders_in(text)
         except invitations.UnknownPlaceholder as error:
@@ -598,9 +598,39 @@ def mailing_create(
             ) from error
         except ValueError as error:
             raise MailingError(_("A { or } in the text has no partner.")) from error
+
+
+def mailing_create(
+    *,
+    meeting: Meeting,
+    kind: str,
+    subject: str,
+    body: str,
+    recipients: list,
+    created_by=None,
+    translations: dict[str, str] | None = None,
+    reminder_days: int | None = None,
+) -> Mailing:
+    """A draft mailing with its recipients (each address once). Refuses an empty recipient
+    list, unknown placeholders, and a subject without its text in Bokmål or English
+    (`translations`: subject_nb, body_nb, subject_en, body_en)."""
+    if not recipients:
+        raise MailingError(_("The mailing has no recipients."))
+    translations = {
+        name: value
+        for name, value in (translations or {}).items()
+        if name in TRANSLATED_TEXT_FIELDS
+    }
+    _check_texts({"subject": subject, "body": body, **translations})
     with transaction.atomic():
         mailing = Mailing.objects.create(
-            meeting=meeting, kind=kind, subject=subject, body=body, created_by=created_by
+            meeting=meeting,
+            kind=kind,
+            subject=subject,
+            body=body,
+            created_by=created_by,
+            reminder_days=reminder_days,
+            **translations,
         )
         seen = set()
         rows = []
@@ -619,6 +649,58 @@ def mailing_create(
             )
         MailingRecipient.objects.bulk_create(rows, batch_size=500)
     return mailing
+
+
+def mailing_update_draft(*, mailing: Mailing, texts: dict[str, str]) -> Mailing:
+    """Change a draft's texts (subject, body and the Bokmål and English ones). A mailing that
+    was queued meanwhile is not changed: its recipients may already have it."""
+    texts = {
+        name: value
+        for name, value in texts.items()
+        if name in ("subject", "body", *TRANSLATED_TEXT_FIELDS)
+    }
+    stored = Mailing.objects.filter(pk=mailing.pk).values(*TRANSLATED_TEXT_FIELDS).first() or {}
+    _check_texts({**stored, **texts})
+    with transaction.atomic():
+        locked = Mailing.objects.select_for_update().filter(pk=mailing.pk).first()
+        if locked is None or not locked.is_draft:
+            raise MailingError(_("This mailing has been sent and can no longer be changed."))
+        for name, value in texts.items():
+            setattr(locked, name, value)
+        locked.full_clean(exclude=["meeting", "created_by"])
+        locked.save(update_fields=list(texts))
+    return locked
+
+
+def mailing_delete_draft(*, mailing: Mailing) -> None:
+    """Delete a draft and its recipients. A queued mailing is kept: it is the record of who
+    was mailed, and its links must keep working."""
+    with transaction.atomic():
+        locked = Mailing.objects.select_for_update().filter(pk=mailing.pk).first()
+        if locked is None:
+            return
+        if not locked.is_draft:
+            raise MailingError(_("A mailing that has been sent cannot be deleted."))
+        locked.delete()
+
+
+def mailing_recipient_delete(*, recipient: MailingRecipient) -> None:
+    """Take an address off a draft. A queued mailing keeps its recipients."""
+    with transaction.atomic():
+        mailing = Mailing.objects.select_for_update().filter(pk=recipient.mailing_id).first()
+        if mailing is None or not mailing.is_draft:
+            raise MailingError(_("A mailing that has been sent cannot be changed."))
+        MailingRecipient.objects.filter(pk=recipient.pk).delete()
+
+
+def mailing_send_test(*, mailing: Mailing, email: str, name: str = "") -> int:
+    """Mail the mailing, in each of its languages, to one address (the staff member's own)
+    through the outbox. Not part of the mailing: nobody is recorded as invited."""
+    if not email:
+        raise MailingError(_("Your user account has no e-mail address to send the test to."))
+    mailing = Mailing.objects.select_related("meeting__series").get(pk=mailing.pk)
+    with transaction.atomic():
+        return emails.queue_mailing_test(mailing=mailing, email=email, name=name or email)
 
 
 def mailing_send(*, mailing: Mailing, now: dt.datetime | None = None) -> Mailing:
@@ -646,24 +728,29 @@ def invitation_decline(*, recipient: MailingRecipient, now: dt.datetime | None =
 
 
 def reminders_send(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Make and queue the reminders that are due. Safe to run every hour: each meeting gets
-    each kind of reminder once (a unique constraint makes sure of it). A meeting whose
-    reminder fails is logged and counted as "failed"; the other meetings are still reminded."""
+    """Make and queue the reminders that are due. Safe to run every hour and in parallel:
+    each reminder of a meeting's schedule is made once (a unique constraint makes sure of it),
+    and so is the day-before reminder to participants. A meeting whose reminder fails is
+    logged and counted as "failed"; the other meetings are still reminded."""
     now = now or timezone.now()
     made = {"reminder": 0, "participant_reminder": 0, "failed": 0}
     scheduled = Meeting.objects.filter(
         status=Meeting.Status.SCHEDULED, reminders_enabled=True, starts_at__gt=now
     ).select_related("series")
-    for meeting in scheduled.filter(
+    invited = scheduled.filter(
         registration_deadline__gt=now,
         mailings__kind=Mailing.Kind.INVITATION,
         mailings__queued_at__isnull=False,
-    ).distinct():
+    ).distinct()
+    schedules: dict[int, list[int]] = {}
+    for meeting_id, days in MeetingReminder.objects.filter(meeting__in=invited).values_list(
+        "meeting_id", "days_before"
+    ):
+        schedules.setdefault(meeting_id, []).append(days)
+    for meeting in invited.filter(pk__in=list(schedules)):
         with _one_meeting(meeting, made):
-            due_at = meeting.registration_deadline - dt.timedelta(
-                days=meeting.reminder_days_before_deadline
-            )
-            if now >= due_at and _reminder(meeting, Mailing.Kind.REMINDER, now):
+            days = due_reminder_days(meeting, schedules[meeting.pk], now)
+            if days is not None and _reminder(meeting, Mailing.Kind.REMINDER, now, days=days):
                 made["reminder"] += 1
     # "The day before": from 36 hours ahead, so an hourly job never misses it.
     for meeting in scheduled.filter(starts_at__lte=now + dt.timedelta(hours=36)):
@@ -671,6 +758,23 @@ def reminders_send(*, now: dt.datetime | None = None) -> dict[str, int]:
             if _reminder(meeting, Mailing.Kind.PARTICIPANT_REMINDER, now):
                 made["participant_reminder"] += 1
     return made
+
+
+def due_reminder_days(meeting: Meeting, schedule: list[int], now: dt.datetime) -> int | None:
+    """The reminder of the schedule to send now, or None. Only the latest one that is due: a
+    job that was down for a week sends one reminder, not three in a row; and a reminder is
+    not due once a later one (fewer days before) went out."""
+    sent = Mailing.objects.filter(meeting=meeting, kind=Mailing.Kind.REMINDER).values_list(
+        "reminder_days", flat=True
+    )
+    latest_sent = min(sent, default=None)
+    due = [
+        days
+        for days in schedule
+        if now >= meeting.registration_deadline - dt.timedelta(days=days)
+        and (latest_sent is None or days < latest_sent)
+    ]
+    return min(due, default=None)
 
 
 @contextlib.contextmanager
@@ -685,8 +789,10 @@ def _one_meeting(meeting: Meeting, made: dict[str, int]):
         made["failed"] += 1
 
 
-def _reminder(meeting: Meeting, kind: str, now: dt.datetime) -> bool:
-    if Mailing.objects.filter(meeting=meeting, kind=kind).exists():
+def _reminder(meeting: Meeting, kind: str, now: dt.datetime, *, days: int | None = None) -> bool:
+    """Make and queue one reminder. Those who have not answered are counted when it is made,
+    so people invited after an earlier reminder went out are in the next one."""
+    if Mailing.objects.filter(meeting=meeting, kind=kind, reminder_days=days).exists():
         return False
     if kind == Mailing.Kind.REMINDER:
         recipients = [
@@ -703,11 +809,17 @@ def _reminder(meeting: Meeting, kind: str, now: dt.datetime) -> bool:
         ]
     if not recipients:
         return False
-    subject, body = emails.default_mailing_text(meeting, kind)
+    texts = emails.default_mailing_texts(meeting, kind)
     try:
         with transaction.atomic():
             mailing = mailing_create(
-                meeting=meeting, kind=kind, subject=subject, body=body, recipients=recipients
+                meeting=meeting,
+                kind=kind,
+                subject=texts.pop("subject"),
+                body=texts.pop("body"),
+                recipients=recipients,
+                translations=texts,
+                reminder_days=days,
             )
             mailing_send(mailing=mailing, now=now)
     except IntegrityError:

@@ -17,7 +17,7 @@ from django.contrib.sites.models import Site
 from django.db import transaction
 from django.utils import timezone
 
-from meetings.models import AgendaItem, Meeting, MeetingSeries, Registration
+from meetings.models import AgendaItem, Meeting, MeetingReminder, MeetingSeries, Registration
 from members.models import ContactPerson, EmailDomain, Municipality, Sector
 from members.services import municipalities_merge
 from projects.models import EUProgramme, Interest, ProjectIdea
@@ -258,7 +258,13 @@ def _seed_staff_user():
 
 
 def _meeting(slug: str, agenda: list[str] = (), **fields) -> Meeting:
-    meeting, _ = upsert(Meeting, slug=slug, defaults=fields)
+    meeting, created = upsert(Meeting, slug=slug, defaults=fields)
+    if created:
+        # The schedule a meeting made in the admin starts with (services.meeting_save).
+        MeetingReminder.objects.bulk_create(
+            MeetingReminder(meeting=meeting, days_before=days)
+            for days in Meeting.DEFAULT_REMINDER_DAYS
+        )
     for order, title in enumerate(agenda, start=1):
         upsert(AgendaItem, {"title": title}, meeting=meeting, order=order)
     return meeting

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import factory
 from django.utils import timezone
 
-from meetings.models import AgendaItem, Meeting, MeetingSeries, Registration
+from meetings.models import AgendaItem, Meeting, MeetingReminder, MeetingSeries, Registration
 from members.models import ContactPerson, EmailDomain, Municipality, User
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -69,6 +69,7 @@ class MeetingFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Meeting
+        skip_postgeneration_save = True
 
     class Params:
         tentative = factory.Trait(
@@ -96,6 +97,16 @@ class MeetingFactory(factory.django.DjangoModelFactory):
     )
     venue_name = "Fylkeshuset"
     venue_address = "Agnes Mowinckels gate 5, Bergen"
+
+    @factory.post_generation
+    def reminder_days(self, create, extracted, **kwargs):
+        """The reminder schedule, as services.meeting_save gives a new meeting; pass
+        `reminder_days=(3,)` for another."""
+        if create:
+            days = Meeting.DEFAULT_REMINDER_DAYS if extracted is None else extracted
+            MeetingReminder.objects.bulk_create(
+                MeetingReminder(meeting=self, days_before=value) for value in days
+            )
 
 
 class AgendaItemFactory(factory.django.DjangoModelFactory):

@@ -277,10 +277,13 @@ ADMIN = {
     "admin:meetings_mailing_changelist": (200, 403),
     "admin:meetings_mailing_delete": (200, 403),
     "admin:meetings_mailing_history": (200, 403),
+    # A test send is a POST.
+    "admin:meetings_mailing_send_test": (405, 403),
     "admin:meetings_mailingrecipient_add": (403, 403),
     "admin:meetings_mailingrecipient_change": (200, 403),
     "admin:meetings_mailingrecipient_changelist": (200, 403),
-    "admin:meetings_mailingrecipient_delete": (403, 403),
+    # The world's mailing is a draft: its addresses may be taken off (a sent one's may not).
+    "admin:meetings_mailingrecipient_delete": (200, 403),
     "admin:meetings_mailingrecipient_history": (200, 403),
     "admin:meetings_meeting_add": (200, 403),
     "admin:meetings_meeting_change": (200, 403),

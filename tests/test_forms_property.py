@@ -137,7 +137,7 @@ def hostile_for(name: str, form: "PageForm"):
         typed = st.sampled_from(TIMES)
     elif name in form.options or name.endswith("-id") or name in ("user", "order", "year"):
         typed = st.sampled_from(IDS + [str(n) for n in HUGE_NUMBERS + NEGATIVE_NUMBERS])
-    elif name in ("capacity", "reminder_days_before_deadline"):
+    elif name in ("capacity", "days_before"):
         typed = st.sampled_from([str(n) for n in HUGE_NUMBERS + NEGATIVE_NUMBERS])
     else:
         typed = st.sampled_from(TEXTS)

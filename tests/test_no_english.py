@@ -561,9 +561,12 @@ def test_no_english_in_any_email(db, rf, settings, language):
         for changes in (["scheduled", "time", "place", "status"], ["cancelled"]):
             meeting_emails.queue_meeting_changed_emails(meeting.pk, changes)
         for kind in Mailing.Kind.values:
-            subject, body = meeting_emails.default_mailing_text(meeting, kind)
+            # Every language's default text: the person gets theirs.
             mailing = factories.MailingFactory(
-                meeting=meeting, kind=kind, subject=subject, body=body
+                meeting=meeting,
+                kind=kind,
+                reminder_days=3 if kind == Mailing.Kind.REMINDER else None,
+                **meeting_emails.default_mailing_texts(meeting, kind),
             )
             recipient = factories.MailingRecipientFactory(
                 mailing=mailing, contact_person=person, email=person.email, name=person.name

@@ -52,7 +52,6 @@ def meeting_form(meeting: Meeting, **overrides) -> dict:
         "online_url": meeting.online_url,
         "capacity": "" if meeting.capacity is None else meeting.capacity,
         "programme_url": meeting.programme_url,
-        "reminder_days_before_deadline": meeting.reminder_days_before_deadline,
         **({"reminders_enabled": "on"} if meeting.reminders_enabled else {}),
         **split_datetime("starts_at", meeting.starts_at),
         **split_datetime("ends_at", meeting.ends_at),
@@ -70,6 +69,17 @@ def meeting_form(meeting: Meeting, **overrides) -> dict:
                 f"{prefix}starts_at": item.starts_at.strftime("%H:%M:%S") if item.starts_at else "",
                 f"{prefix}title": item.title,
                 f"{prefix}description": item.description,
+            }
+        )
+    reminders = list(meeting.reminder_schedule.all()) if meeting.pk else []
+    data.update(management_form("reminder_schedule", total=len(reminders), initial=len(reminders)))
+    for index, reminder in enumerate(reminders):
+        prefix = f"reminder_schedule-{index}-"
+        data.update(
+            {
+                f"{prefix}id": reminder.pk,
+                f"{prefix}meeting": meeting.pk,
+                f"{prefix}days_before": reminder.days_before,
             }
         )
     # The add-only inline for new registrations, empty: existing ones have no form here.

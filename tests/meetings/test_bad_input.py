@@ -1,13 +1,15 @@
 """Bad input to the meeting pages and the meeting admin gives form errors, never a 500, and
 never reaches the database."""
 
+from unittest.mock import ANY
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from meetings import services
-from meetings.models import AgendaItem, Meeting, Registration
+from meetings.models import AgendaItem, Meeting, MeetingReminder, Registration
 from members.models import ContactPerson, EmailDomain
 from tests.factories import ProjectIdeaFactory
 from tests.helpers import email_address_of_length as long_address
@@ -186,11 +188,6 @@ def test_line_breaks_in_single_line_answers_are_form_errors(client_for, member, 
         ("capacity", 10001, False),
         ("capacity", -1, False),
         ("capacity", 2**63, False),
-        ("reminder_days_before_deadline", 1, True),
-        ("reminder_days_before_deadline", 90, True),
-        ("reminder_days_before_deadline", 0, False),
-        ("reminder_days_before_deadline", 91, False),
-        ("reminder_days_before_deadline", 1099511627776, False),
     ],
 )
 def test_meeting_numbers_have_sane_bounds(meeting, field, value, valid):
@@ -205,8 +202,6 @@ def test_meeting_numbers_have_sane_bounds(meeting, field, value, valid):
     ("field", "value"),
     [
         ("capacity", 10001),
-        ("reminder_days_before_deadline", 0),
-        ("reminder_days_before_deadline", 91),
     ],
 )
 def test_the_database_refuses_meeting_numbers_out_of_bounds(meeting, field, value):
@@ -223,17 +218,44 @@ def test_agenda_item_order_has_sane_bounds(meeting, value, valid):
         assert "order" in validation_errors(item)
 
 
+@pytest.mark.parametrize(
+    ("value", "valid"), [(1, True), (90, True), (0, False), (91, False), (1099511627776, False)]
+)
+def test_reminder_days_have_sane_bounds(meeting, value, valid):
+    reminder = MeetingReminder(meeting=meeting, days_before=value)
+    if valid:
+        reminder.full_clean(exclude=["meeting"])
+    else:
+        assert "days_before" in validation_errors(reminder)
+
+
+@pytest.mark.parametrize("value", [0, 91])
+def test_the_database_refuses_reminder_days_out_of_bounds(meeting, value):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MeetingReminder.objects.filter(meeting=meeting).update(days_before=value)
+
+
 def test_a_huge_reminder_day_count_in_the_admin_is_a_form_error(staff_client, meeting):
     from tests.meetings.test_admin import meeting_form
 
     response = staff_client.post(
         reverse("admin:meetings_meeting_change", args=[meeting.pk]),
-        meeting_form(meeting, reminder_days_before_deadline="1099511627776"),
+        meeting_form(meeting, **{"reminder_schedule-0-days_before": "1099511627776"}),
     )
     assert response.status_code == 200
-    assert "reminder_days_before_deadline" in response.context["adminform"].form.errors
-    meeting.refresh_from_db()
-    assert meeting.reminder_days_before_deadline == 3
+    assert response.context["inline_admin_formsets"][1].formset.errors[0] == {"days_before": [ANY]}
+    assert sorted(meeting.reminder_schedule.values_list("days_before", flat=True)) == [2, 7, 14]
+
+
+def test_the_same_reminder_day_twice_in_the_admin_is_a_form_error(staff_client, meeting):
+    from tests.meetings.test_admin import meeting_form
+
+    response = staff_client.post(
+        reverse("admin:meetings_meeting_change", args=[meeting.pk]),
+        meeting_form(meeting, **{"reminder_schedule-0-days_before": "7"}),
+    )
+    assert response.status_code == 200
+    assert sorted(meeting.reminder_schedule.values_list("days_before", flat=True)) == [2, 7, 14]
 
 
 def test_a_huge_capacity_in_the_admin_is_a_form_error(staff_client, meeting):

@@ -560,7 +560,7 @@ def test_correcting_the_time_of_a_held_meeting_updates_calendars_but_mails_nobod
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("reminders_enabled", False), ("reminder_days_before_deadline", 7)],
+    [("reminders_enabled", False)],
 )
 def test_reminder_settings_keep_the_sequence_and_mail_nobody(
     meeting_factory, registrants, django_capture_on_commit_callbacks, field, value

@@ -115,3 +115,46 @@ def test_existing_meetings_keep_their_uid_and_a_new_site_url_changes_none(settin
     )
     assert uuid.UUID(new.calendar_uid).version == 4
     assert new.calendar_uid not in before.values()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_meeting_keeps_its_reminder_day_as_its_schedule(migrate):
+    """Migration 0012: the single "days before the deadline" becomes the meeting's schedule,
+    and a reminder already sent is that reminder, so it does not go out again."""
+    from meetings.models import Mailing, MeetingReminder
+
+    old = migrate(("meetings", "0011_registration_municipality"))
+    series = old.get_model("meetings", "MeetingSeries").objects.create(
+        name="Kommunenettverket", year=2030, organiser_name="Fylket"
+    )
+    OldMeeting = old.get_model("meetings", "Meeting")
+    reminded = OldMeeting.objects.create(
+        series=series,
+        title="Møte",
+        slug="mote",
+        tentative_period="juni",
+        reminder_days_before_deadline=5,
+    )
+    quiet = OldMeeting.objects.create(
+        series=series, title="Anna møte", slug="anna", tentative_period="juni"
+    )
+    OldMailing = old.get_model("meetings", "Mailing")
+    OldMailing.objects.create(meeting=reminded, kind="reminder", subject="P", body="B")
+    OldMailing.objects.create(meeting=reminded, kind="invitation", subject="I", body="B")
+
+    migrate(LATEST)
+
+    schedule = set(MeetingReminder.objects.values_list("meeting_id", "days_before"))
+    assert schedule == {(reminded.pk, 5), (quiet.pk, 3)}
+    assert dict(Mailing.objects.values_list("kind", "reminder_days")) == {
+        "reminder": 5,
+        "invitation": None,
+    }
+
+    # Back again: the fewest days of each schedule is the single value.
+    MeetingReminder.objects.create(meeting_id=reminded.pk, days_before=2)
+    back = migrate(("meetings", "0011_registration_municipality"))
+    days = back.get_model("meetings", "Meeting").objects.values_list(
+        "pk", "reminder_days_before_deadline"
+    )
+    assert dict(days) == {reminded.pk: 2, quiet.pk: 3}

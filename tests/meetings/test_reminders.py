@@ -31,6 +31,8 @@ def meeting(meeting_factory):
         ends_at=STARTS + dt.timedelta(hours=4),
         registration_deadline=DEADLINE,
         capacity=2,
+        # One reminder, three days before; several are tested with their own schedule.
+        reminder_days=(3,),
     )
 
 
@@ -203,8 +205,7 @@ def test_the_reminder_carries_its_own_working_links(client, meeting, network, in
 
 
 def test_the_number_of_days_is_per_meeting(meeting, invited, remind):
-    meeting.reminder_days_before_deadline = 7
-    meeting.save()
+    meeting.reminder_schedule.update(days_before=7)
 
     assert remind(DEADLINE - dt.timedelta(days=7, minutes=1))["reminder"] == 0
     assert remind(DEADLINE - dt.timedelta(days=7))["reminder"] == 1
@@ -389,7 +390,9 @@ def test_a_second_reminder_of_the_same_kind_cannot_be_made(meeting, invited, rem
     remind(DEADLINE - dt.timedelta(days=2))
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        Mailing.objects.create(meeting=meeting, kind=Mailing.Kind.REMINDER, subject="x", body="y")
+        Mailing.objects.create(
+            meeting=meeting, kind=Mailing.Kind.REMINDER, reminder_days=3, subject="x", body="y"
+        )
 
 
 # --- One bad meeting ---------------------------------------------------------------------------
@@ -411,10 +414,10 @@ def broken_meeting(meeting_factory, network, send_invitation, freeze_now, monkey
     mail.outbox.clear()
     real_text = emails.default_mailing_text
 
-    def text(meeting, kind):
+    def text(meeting, kind, **kwargs):
         if meeting.pk == broken.pk:
             raise OverflowError("date value out of range")
-        return real_text(meeting, kind)
+        return real_text(meeting, kind, **kwargs)
 
     monkeypatch.setattr(emails, "default_mailing_text", text)
     return broken

@@ -250,7 +250,7 @@ COUNTY_STAFF_PERMISSIONS = (
     }
     | {
         ("meetings", f"{action}_{model}")
-        for model in ("meetingseries", "meeting", "agendaitem")
+        for model in ("meetingseries", "meeting", "agendaitem", "meetingreminder")
         for action in ("add", "change", "delete", "view")
     }
     # Registrations are cancelled, never deleted.

@@ -199,6 +199,8 @@ def test_running_twice_duplicates_nothing(seed):
     assert first["meetings.MeetingSeries"] == 2
     assert first["meetings.Meeting"] == 6
     assert first["meetings.AgendaItem"] == 6
+    # Each meeting's reminder schedule: 14, 7 and 2 days before the deadline.
+    assert first["meetings.MeetingReminder"] == 6 * 3
     assert first["members.ContactPerson"] == len(demo.DEMO_PEOPLE)
 
 
