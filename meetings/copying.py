@@ -14,8 +14,8 @@ Thursday of week 10"), not the date. Two edges are defined here and tested:
 
 The ends and the registration deadline keep their clock distance to the start ("noon two
 days before"). A copy is never open for registration before staff have looked at it unless
-it has a deadline ahead: a dated copy without one is tentative. Registrations, invitations
-and reminders are not copied; every copy gets a new calendar UID and starts at SEQUENCE 0.
+it has a deadline ahead: a dated copy without one is tentative. The reminder schedule (days
+before the deadline) is copied; registrations, invitations and the reminders sent are not; every copy gets a new calendar UID and starts at SEQUENCE 0.
 """
 
 import datetime as dt
@@ -27,7 +27,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from .models import RESERVED_SLUGS, AgendaItem, Meeting, MeetingSeries, new_calendar_uid
+from .models import (
+    RESERVED_SLUGS,
+    AgendaItem,
+    Meeting,
+    MeetingReminder,
+    MeetingSeries,
+    new_calendar_uid,
+)
 
 OSLO = ZoneInfo("Europe/Oslo")
 SLUG_MAX_LENGTH = Meeting._meta.get_field("slug").max_length
@@ -44,7 +51,6 @@ COPIED_FIELDS = (
     "capacity",
     "programme_url",
     "reminders_enabled",
-    "reminder_days_before_deadline",
 )
 AGENDA_FIELDS = ("order", "title", "description", "starts_at")
 
@@ -154,7 +160,8 @@ def _build_copy(
 
 
 def _save_copy(copy: Meeting, original: Meeting) -> Meeting:
-    """Check every rule of the model on the copy, save it and copy the agenda."""
+    """Check every rule of the model on the copy, save it and copy the agenda and the
+    reminder schedule."""
     try:
         copy.full_clean()
     except ValidationError as error:
@@ -169,6 +176,10 @@ def _save_copy(copy: Meeting, original: Meeting) -> Meeting:
         )
         agenda_item.full_clean()
         agenda_item.save()
+    MeetingReminder.objects.bulk_create(
+        MeetingReminder(meeting=copy, days_before=reminder.days_before)
+        for reminder in original.reminder_schedule.all()
+    )
     return copy
 
 
@@ -202,7 +213,7 @@ def series_copy_to_next_year(*, series: MeetingSeries, now: dt.datetime | None =
             )
         new_series.full_clean()
         new_series.save()
-        meetings = series.meetings.chronological().prefetch_related("agenda_items")
+        meetings = series.meetings.chronological().prefetch_related("agenda_items", "reminder_schedule")
         for original in meetings:
             copy = _build_copy(
                 original,

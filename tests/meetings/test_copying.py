@@ -121,7 +121,7 @@ def series_2026(freeze_now, meeting_series_factory, meeting_factory, agenda_item
         online_url="https://teams.example.org/oppstart",
         capacity=80,
         programme_url="https://example.org/program",
-        reminder_days_before_deadline=5,
+        reminder_days=(21, 5),
     )
     agenda_item_factory(meeting=kickoff, order=1, title="Velkomen", starts_at=dt.time(10, 0))
     agenda_item_factory(meeting=kickoff, order=2, title="Prosjektidear", description="Runde")
@@ -167,6 +167,7 @@ def test_the_series_is_copied_with_every_meeting(series_2026):
     assert kickoff.calendar_uid != original.calendar_uid
     assert kickoff.sequence == 0
     assert not kickoff.registrations.exists()
+    assert list(kickoff.reminder_schedule.values_list("days_before", flat=True)) == [21, 5]
     assert list(kickoff.agenda_items.values_list("order", "title", "description", "starts_at")) == [
         (1, "Velkomen", "", dt.time(10, 0)),
         (2, "Prosjektidear", "Runde", None),
