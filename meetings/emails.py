@@ -177,6 +177,9 @@ def default_mailing_text(meeting: Meeting, kind: str) -> tuple[str, str]:
 
 def mailing_values(recipient: MailingRecipient, *, language: str = "nn") -> dict[str, str]:
     """What each placeholder stands for, for one recipient."""
+    # Imported here: the poll's services write through `services`, which imports this module.
+    from .polls import poll_link
+
     meeting = recipient.mailing.meeting
     token = recipient_token(recipient)
     with translation.override(language):
@@ -191,6 +194,7 @@ def mailing_values(recipient: MailingRecipient, *, language: str = "nn") -> dict
             "link": settings.SITE_URL + reverse("invitation", kwargs={"token": token}),
             "decline_link": settings.SITE_URL
             + reverse("invitation_decline", kwargs={"token": token}),
+            "poll_link": poll_link(recipient),
         }
 
 
