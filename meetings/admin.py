@@ -6,8 +6,8 @@ from django.db import models
 from django.db.models import Count, F, OuterRef, Q
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -1028,8 +1028,9 @@ class DatePollAdmin(NamedInputsAdmin, admin.ModelAdmin):
                 "<int:object_id>/pick/<int:candidate_id>/",
                 self.admin_site.admin_view(self.pick_view),
                 name="{}_{}_pick".format(*info),
-            )
-        ] + super().get_urls()
+            ),
+            *super().get_urls(),
+        ]
 
     def pick_view(self, request, object_id, candidate_id):
         """Pick the winning date, after a confirmation: the meeting is scheduled and everyone

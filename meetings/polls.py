@@ -16,7 +16,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -126,7 +126,7 @@ def can_answer_as_member(person: ContactPerson | None) -> bool:
 @dataclass
 class CandidateRow:
     candidate: DatePollCandidate
-    counts: dict = field(default_factory=lambda: {a: 0 for a in Answer.values})
+    counts: dict = field(default_factory=lambda: dict.fromkeys(Answer.values, 0))
     # Names by answer; filled only for viewers who may see them.
     names: dict = field(default_factory=lambda: {a: [] for a in Answer.values})
     municipalities_with_yes: set = field(default_factory=set)

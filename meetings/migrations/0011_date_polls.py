@@ -2,98 +2,271 @@
 
 import django.db.models.deletion
 import network_portal.validators
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
 
-class Migration(migrations.Migration):
+GROUP_NAME = "County staff"
+# Polls are closed or picked, never deleted: their answers record how the date was agreed.
+PERMISSIONS = [
+    ("datepoll", ("add", "change", "view")),
+    ("datepollcandidate", ("add", "change", "delete", "view")),
+    ("datepollanswer", ("view",)),
+]
 
+
+def add_permissions(apps, schema_editor):
+    app_config = apps.get_app_config("meetings")
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    group, _ = Group.objects.get_or_create(name=GROUP_NAME)
+    for model, actions in PERMISSIONS:
+        for action in actions:
+            group.permissions.add(
+                Permission.objects.get(
+                    content_type__app_label="meetings", codename=f"{action}_{model}"
+                )
+            )
+
+
+def remove_permissions(apps, schema_editor):
+    Permission = apps.get_model("auth", "Permission")
+    group = apps.get_model("auth", "Group").objects.filter(name=GROUP_NAME).first()
+    if group is not None:
+        group.permissions.remove(
+            *Permission.objects.filter(
+                content_type__app_label="meetings",
+                content_type__model__in=[model for model, _ in PERMISSIONS],
+            )
+        )
+
+
+class Migration(migrations.Migration):
     dependencies = [
-        ('meetings', '0010_agendaitem_history'),
-        ('members', '0009_emaildomain_history'),
+        ("meetings", "0010_agendaitem_history"),
+        ("members", "0009_emaildomain_history"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='mailing',
-            name='body',
-            field=models.TextField(help_text='Placeholders: {name}, {meeting}, {when}, {place}, {deadline}, {link} (personal registration link), {decline_link} (“cannot attend” link) and {poll_link} (personal link to the date poll).', validators=[network_portal.validators.validate_no_control_characters], verbose_name='text'),
+            model_name="mailing",
+            name="body",
+            field=models.TextField(
+                help_text="Placeholders: {name}, {meeting}, {when}, {place}, {deadline}, {link} (personal registration link), {decline_link} (“cannot attend” link) and {poll_link} (personal link to the date poll).",
+                validators=[network_portal.validators.validate_no_control_characters],
+                verbose_name="text",
+            ),
         ),
         migrations.CreateModel(
-            name='DatePoll',
+            name="DatePoll",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('closes_at', models.DateTimeField(help_text='Answers are taken until this time.', validators=[network_portal.validators.validate_plausible_moment], verbose_name='closes')),
-                ('closed_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='closed')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('meeting', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='date_poll', to='meetings.meeting', verbose_name='meeting')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "closes_at",
+                    models.DateTimeField(
+                        help_text="Answers are taken until this time.",
+                        validators=[network_portal.validators.validate_plausible_moment],
+                        verbose_name="closes",
+                    ),
+                ),
+                (
+                    "closed_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="closed"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "meeting",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="date_poll",
+                        to="meetings.meeting",
+                        verbose_name="meeting",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'date poll',
-                'verbose_name_plural': 'date polls',
-                'ordering': ['-closes_at', '-pk'],
+                "verbose_name": "date poll",
+                "verbose_name_plural": "date polls",
+                "ordering": ["-closes_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='DatePollCandidate',
+            name="DatePollCandidate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField(validators=[network_portal.validators.validate_plausible_moment], verbose_name='starts')),
-                ('ends_at', models.DateTimeField(validators=[network_portal.validators.validate_plausible_moment], verbose_name='ends')),
-                ('poll', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='candidates', to='meetings.datepoll', verbose_name='date poll')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "starts_at",
+                    models.DateTimeField(
+                        validators=[network_portal.validators.validate_plausible_moment],
+                        verbose_name="starts",
+                    ),
+                ),
+                (
+                    "ends_at",
+                    models.DateTimeField(
+                        validators=[network_portal.validators.validate_plausible_moment],
+                        verbose_name="ends",
+                    ),
+                ),
+                (
+                    "poll",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="candidates",
+                        to="meetings.datepoll",
+                        verbose_name="date poll",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'candidate date',
-                'verbose_name_plural': 'candidate dates',
-                'ordering': ['poll', 'starts_at', 'pk'],
+                "verbose_name": "candidate date",
+                "verbose_name_plural": "candidate dates",
+                "ordering": ["poll", "starts_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='DatePollAnswer',
+            name="DatePollAnswer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('answer', models.CharField(choices=[('yes', 'Yes'), ('if_need_be', 'If need be'), ('no', 'No')], max_length=20, verbose_name='answer')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('contact_person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='date_poll_answers', to='members.contactperson', verbose_name='contact person')),
-                ('recipient', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='date_poll_answers', to='meetings.mailingrecipient', verbose_name='recipient')),
-                ('candidate', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='meetings.datepollcandidate', verbose_name='candidate date')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "answer",
+                    models.CharField(
+                        choices=[("yes", "Yes"), ("if_need_be", "If need be"), ("no", "No")],
+                        max_length=20,
+                        verbose_name="answer",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "contact_person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="date_poll_answers",
+                        to="members.contactperson",
+                        verbose_name="contact person",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="date_poll_answers",
+                        to="meetings.mailingrecipient",
+                        verbose_name="recipient",
+                    ),
+                ),
+                (
+                    "candidate",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="answers",
+                        to="meetings.datepollcandidate",
+                        verbose_name="candidate date",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'answer',
-                'verbose_name_plural': 'answers',
-                'ordering': ['candidate', 'pk'],
+                "verbose_name": "answer",
+                "verbose_name_plural": "answers",
+                "ordering": ["candidate", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='datepoll',
-            name='chosen',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='meetings.datepollcandidate', verbose_name='chosen date'),
+            model_name="datepoll",
+            name="chosen",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="meetings.datepollcandidate",
+                verbose_name="chosen date",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='datepollcandidate',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='datepollcandidate_ends_after_start', violation_error_message='The meeting must end after it starts.'),
+            model_name="datepollcandidate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                name="datepollcandidate_ends_after_start",
+                violation_error_message="The meeting must end after it starts.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='datepollcandidate',
-            constraint=models.UniqueConstraint(fields=('poll', 'starts_at', 'ends_at'), name='datepollcandidate_once_per_poll', violation_error_message='This date is already a candidate.'),
+            model_name="datepollcandidate",
+            constraint=models.UniqueConstraint(
+                fields=("poll", "starts_at", "ends_at"),
+                name="datepollcandidate_once_per_poll",
+                violation_error_message="This date is already a candidate.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='datepollanswer',
-            constraint=models.UniqueConstraint(condition=models.Q(('contact_person__isnull', False)), fields=('candidate', 'contact_person'), name='datepollanswer_once_per_person'),
+            model_name="datepollanswer",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("contact_person__isnull", False)),
+                fields=("candidate", "contact_person"),
+                name="datepollanswer_once_per_person",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='datepollanswer',
-            constraint=models.UniqueConstraint(condition=models.Q(('recipient__isnull', False)), fields=('candidate', 'recipient'), name='datepollanswer_once_per_recipient'),
+            model_name="datepollanswer",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("recipient__isnull", False)),
+                fields=("candidate", "recipient"),
+                name="datepollanswer_once_per_recipient",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='datepollanswer',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('contact_person__isnull', True), ('recipient__isnull', False)), models.Q(('contact_person__isnull', False), ('recipient__isnull', True)), _connector='OR'), name='datepollanswer_one_voter'),
+            model_name="datepollanswer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("contact_person__isnull", True), ("recipient__isnull", False)),
+                    models.Q(("contact_person__isnull", False), ("recipient__isnull", True)),
+                    _connector="OR",
+                ),
+                name="datepollanswer_one_voter",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='datepollanswer',
-            constraint=models.CheckConstraint(condition=models.Q(('answer__in', ['yes', 'if_need_be', 'no'])), name='datepollanswer_answer_valid'),
+            model_name="datepollanswer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("answer__in", ["yes", "if_need_be", "no"])),
+                name="datepollanswer_answer_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='datepoll',
-            constraint=models.CheckConstraint(condition=models.Q(('chosen__isnull', True), ('closed_at__isnull', False), _connector='OR'), name='datepoll_chosen_is_closed', violation_error_message='A poll with a chosen date is closed.'),
+            model_name="datepoll",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("chosen__isnull", True), ("closed_at__isnull", False), _connector="OR"
+                ),
+                name="datepoll_chosen_is_closed",
+                violation_error_message="A poll with a chosen date is closed.",
+            ),
         ),
+        migrations.RunPython(add_permissions, remove_permissions),
     ]
