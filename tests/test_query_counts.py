@@ -450,7 +450,7 @@ def poll_voices(poll):
         voter = factories.LinkedContactPersonFactory()
         polls.poll_answer(
             poll=poll,
-            answers={pk: "yes" for pk in poll.candidates.values_list("pk", flat=True)},
+            answers=dict.fromkeys(poll.candidates.values_list("pk", flat=True), "yes"),
             person=voter,
         )
         return voter
