@@ -294,7 +294,7 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
         "sequence",
         "created_at",
         "updated_at",
-        "date_poll",
+        "date_poll_summary",
         "invitations",
         "registrations",
     ]
@@ -305,7 +305,7 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
         (None, {"fields": ["series", "kind", "title", "slug", "theme", "description"]}),
         (
             _("Time"),
-            {"fields": ["status", "tentative_period", "starts_at", "ends_at", "date_poll"]},
+            {"fields": ["status", "tentative_period", "starts_at", "ends_at", "date_poll_summary"]},
         ),
         (_("Place"), {"fields": ["venue_name", "venue_address", "online_url"]}),
         (
@@ -320,8 +320,9 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
         (_("Calendar"), {"fields": ["sequence", "created_at", "updated_at"]}),
     ]
 
+    # Not named `date_poll`: the admin would read the model's reverse accessor by that name.
     @admin.display(description=_("date poll"))
-    def date_poll(self, obj):
+    def date_poll_summary(self, obj):
         poll = DatePoll.objects.filter(meeting_id=obj.pk).first() if obj.pk else None
         if poll is not None:
             return format_html(

@@ -363,6 +363,8 @@ def test_staff_open_a_poll_with_candidates_in_the_admin(staff_en_client, meeting
         "candidates-1-ends_at_0": (local + dt.timedelta(days=1)).strftime("%Y-%m-%d"),
         "candidates-1-ends_at_1": "14:00",
     }
+    meeting_page = staff_en_client.get(reverse("admin:meetings_meeting_change", args=[meeting.pk]))
+    assert f"/admin/meetings/datepoll/add/?meeting={meeting.pk}" in meeting_page.content.decode()
     response = staff_en_client.post(reverse("admin:meetings_datepoll_add"), data)
     assert response.status_code == 302, response.content.decode()[:3000]
     poll = DatePoll.objects.get(meeting=meeting)
