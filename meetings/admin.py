@@ -13,6 +13,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -33,11 +34,13 @@ from network_portal.admin import (
 from network_portal.forms import RepeatedHourModelForm
 from network_portal.history import HistoryChild, ReadableHistoryAdmin
 
-from . import copying, emails, exports, services
+from . import copying, emails, exports, polls, services
 from .invitations import invitation_summary
 from .mailing_forms import MailingAddForm, MailingForm
 from .models import (
     AgendaItem,
+    DatePoll,
+    DatePollCandidate,
     Mailing,
     MailingRecipient,
     Meeting,
@@ -356,7 +359,14 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["series"]
     date_hierarchy = "starts_at"
-    readonly_fields = ["sequence", "created_at", "updated_at", "invitations", "registrations"]
+    readonly_fields = [
+        "sequence",
+        "created_at",
+        "updated_at",
+        "date_poll_summary",
+        "invitations",
+        "registrations",
+    ]
     inlines = [AgendaItemInline, MeetingReminderInline, RegistrationAddInline]
     actions = ["copy_meeting"]
     history_children = [HistoryChild(AgendaItem, "meeting")]
@@ -365,7 +375,7 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
         (None, {"fields": ["series", "kind", "title", "slug", "theme", "description"]}),
         (
             _("Time"),
-            {"fields": ["status", "tentative_period", "starts_at", "ends_at"]},
+            {"fields": ["status", "tentative_period", "starts_at", "ends_at", "date_poll_summary"]},
         ),
         (_("Place"), {"fields": ["venue_name", "venue_address", "online_url"]}),
         (
@@ -379,6 +389,24 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
         (capfirst(Registration._meta.verbose_name_plural), {"fields": ["registrations"]}),
         (_("Calendar"), {"fields": ["sequence", "created_at", "updated_at"]}),
     ]
+
+    # Not named `date_poll`: the admin would read the model's reverse accessor by that name.
+    @admin.display(description=_("date poll"))
+    def date_poll_summary(self, obj):
+        poll = DatePoll.objects.filter(meeting_id=obj.pk).first() if obj.pk else None
+        if poll is not None:
+            return format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:meetings_datepoll_change", args=[poll.pk]),
+                gettext("The meeting's date poll"),
+            )
+        if obj.pk is None or obj.status != Meeting.Status.TENTATIVE:
+            return gettext("A tentative meeting can get a date poll once saved.")
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:meetings_datepoll_add") + f"?meeting={obj.pk}",
+            gettext("Let the members agree on the date: add candidate dates and open a poll"),
+        )
 
     @admin.display(description=_("invitations"))
     def invitations(self, obj):
@@ -1139,3 +1167,177 @@ class MailingRecipientAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         services.mailing_recipient_delete(recipient=obj)
+
+
+# --- Date polls ------------------------------------------------------------------------------
+
+
+class DatePollCandidateInline(NamedInputsTabularInline):
+    model = DatePollCandidate
+    fields = ["starts_at", "ends_at"]
+    extra = 3
+
+    def _open(self, obj) -> bool:
+        return obj is None or obj.closed_at is None
+
+    def has_add_permission(self, request, obj=None):
+        return self._open(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._open(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._open(obj) and super().has_delete_permission(request, obj)
+
+
+class DatePollAdminForm(RepeatedHourModelForm):
+    """Checked as `polls.poll_save` checks, so what cannot be done shows on the fields."""
+
+    class Meta:
+        model = DatePoll
+        fields = ["meeting", "closes_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "meeting" in self.fields:
+            self.fields["meeting"].queryset = Meeting.objects.filter(
+                status=Meeting.Status.TENTATIVE, date_poll__isnull=True
+            ).select_related("series")
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.closed_at is not None:
+            raise ValidationError(_("The poll is closed; it cannot be changed."))
+        closes_at = cleaned.get("closes_at")
+        if closes_at is not None and closes_at <= timezone.now():
+            self.add_error("closes_at", _("The poll must close in the future."))
+        return cleaned
+
+
+@admin.register(DatePoll)
+class DatePollAdmin(NamedInputsAdmin, admin.ModelAdmin):
+    form = DatePollAdminForm
+    list_display = ["meeting", "closes_at", "state", "chosen"]
+    list_select_related = ["meeting", "chosen"]
+    search_fields = ["meeting__title", "meeting__slug"]
+    inlines = [DatePollCandidateInline]
+    actions = ["close_selected"]
+
+    @admin.display(description=_("state"))
+    def state(self, obj):
+        if obj.chosen_id:
+            return gettext("Date picked")
+        return gettext("Open") if obj.is_open() else gettext("Closed")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["meeting", "closes_at"]
+        return ["meeting", "closes_at", "state", "chosen", "public_page", "results"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        readonly = ["meeting", "state", "chosen", "public_page", "results"]
+        if obj.closed_at is not None:
+            readonly.append("closes_at")
+        return readonly
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        if not str(initial.get("meeting", "")).isdigit():
+            initial.pop("meeting", None)
+        return initial
+
+    @admin.display(description=_("poll page"))
+    def public_page(self, obj):
+        url = obj.get_absolute_url()
+        return format_html('<a href="{}">{}</a>', url, url)
+
+    @admin.display(description=_("answers"))
+    def results(self, obj):
+        return render_to_string(
+            "admin/meetings/datepoll/results.html",
+            {
+                "poll": obj,
+                "rows": polls.poll_results(obj),
+                "can_pick": obj.chosen_id is None
+                and obj.meeting.status == Meeting.Status.TENTATIVE,
+            },
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        # The answers are the record of how the date was agreed.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        polls.poll_save(poll=obj)
+
+    def save_formset(self, request, form, formset, change):
+        polls.poll_check_candidates_changeable(poll=form.instance)
+        super().save_formset(request, form, formset, change)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            for message in error.messages:
+                self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    @admin.action(description=_("Close the selected polls"), permissions=["change"])
+    def close_selected(self, request, queryset):
+        for poll in queryset:
+            polls.poll_close(poll=poll)
+        self.message_user(request, gettext("The selected polls are closed."))
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<int:object_id>/pick/<int:candidate_id>/",
+                self.admin_site.admin_view(self.pick_view),
+                name="{}_{}_pick".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def pick_view(self, request, object_id, candidate_id):
+        """Pick the winning date, after a confirmation: the meeting is scheduled and everyone
+        who answered is mailed."""
+        poll = get_object_or_404(DatePoll.objects.select_related("meeting"), pk=object_id)
+        if not self.has_change_permission(request, poll) or not request.user.has_perm(
+            "meetings.change_meeting"
+        ):
+            raise PermissionDenied
+        candidate = get_object_or_404(DatePollCandidate, pk=candidate_id, poll=poll)
+        change_url = reverse("admin:meetings_datepoll_change", args=[poll.pk])
+        if request.method == "POST":
+            try:
+                count = polls.poll_pick(poll=poll, candidate=candidate)
+            except polls.PollClosed as refused:
+                self.message_user(request, refused.message, messages.ERROR)
+            except ValidationError as error:
+                for message in error.messages:
+                    self.message_user(request, message, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "The meeting is scheduled; %(count)d person who answered is told by "
+                        "e-mail.",
+                        "The meeting is scheduled; %(count)d people who answered are told by "
+                        "e-mail.",
+                        count,
+                    )
+                    % {"count": count},
+                )
+            return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Pick this date?"),
+            "poll": poll,
+            "candidate": candidate,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/meetings/datepoll/pick_confirmation.html", context)

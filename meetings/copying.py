@@ -15,7 +15,8 @@ Thursday of week 10"), not the date. Two edges are defined here and tested:
 The ends and the registration deadline keep their clock distance to the start ("noon two
 days before"). A copy is never open for registration before staff have looked at it unless
 it has a deadline ahead: a dated copy without one is tentative. The reminder schedule (days
-before the deadline) is copied; registrations, invitations and the reminders sent are not; every copy gets a new calendar UID and starts at SEQUENCE 0.
+before the deadline) is copied; registrations, invitations and the reminders sent are not;
+every copy gets a new calendar UID and starts at SEQUENCE 0.
 """
 
 import datetime as dt
@@ -213,7 +214,9 @@ def series_copy_to_next_year(*, series: MeetingSeries, now: dt.datetime | None =
             )
         new_series.full_clean()
         new_series.save()
-        meetings = series.meetings.chronological().prefetch_related("agenda_items", "reminder_schedule")
+        meetings = series.meetings.chronological().prefetch_related(
+            "agenda_items", "reminder_schedule"
+        )
         for original in meetings:
             copy = _build_copy(
                 original,

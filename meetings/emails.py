@@ -215,6 +215,9 @@ def meeting_values(meeting: Meeting, *, language: str = "nn") -> dict[str, str]:
 
 def mailing_values(recipient: MailingRecipient, *, language: str = "nn") -> dict[str, str]:
     """What each placeholder stands for, for one recipient."""
+    # Imported here: the poll's services write through `services`, which imports this module.
+    from .polls import poll_link
+
     meeting = recipient.mailing.meeting
     token = recipient_token(recipient)
     return {
@@ -222,6 +225,7 @@ def mailing_values(recipient: MailingRecipient, *, language: str = "nn") -> dict
         "name": recipient.name or recipient.email,
         "link": settings.SITE_URL + reverse("invitation", kwargs={"token": token}),
         "decline_link": settings.SITE_URL + reverse("invitation_decline", kwargs={"token": token}),
+        "poll_link": poll_link(recipient),
     }
 
 

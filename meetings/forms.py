@@ -12,8 +12,9 @@ from network_portal.validators import (
 )
 from projects.models import ProjectIdea
 
-from .models import Meeting, Registration
+from .models import DatePollAnswer, Meeting, Registration
 from .services import RegistrationAnswers
+from .templatetags.meeting_tags import meeting_when
 
 # The coordinator's colleague picker lists this many colleagues at most; a search finds the
 # others (a large municipality has hundreds of contact persons).
@@ -227,3 +228,23 @@ class RegistrationForm(forms.Form):
     def new_colleague(self) -> tuple[str, str] | None:
         name = self.cleaned_data.get("new_colleague_name")
         return (name, self.cleaned_data["new_colleague_email"]) if name else None
+
+
+class PollAnswerForm(forms.Form):
+    """A voice's answer to each candidate date of a poll: yes, if need be or no."""
+
+    def __init__(self, *args, candidates, answers: dict[int, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        for candidate in candidates:
+            self.fields[f"candidate_{candidate.pk}"] = forms.ChoiceField(
+                label=meeting_when(candidate),
+                choices=DatePollAnswer.Answer.choices,
+                widget=forms.RadioSelect,
+                initial=answers.get(candidate.pk),
+                error_messages={"required": _("Answer for this date.")},
+            )
+        self.candidates = list(candidates)
+
+    @property
+    def answers(self) -> dict[int, str]:
+        return {c.pk: self.cleaned_data[f"candidate_{c.pk}"] for c in self.candidates}

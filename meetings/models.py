@@ -652,7 +652,16 @@ class Mailing(models.Model):
         PARTICIPANT_REMINDER = "participant_reminder", _("Reminder to participants")
 
     # Placeholders staff may use in the subject and body.
-    PLACEHOLDERS = ("name", "meeting", "when", "place", "deadline", "link", "decline_link")
+    PLACEHOLDERS = (
+        "name",
+        "meeting",
+        "when",
+        "place",
+        "deadline",
+        "link",
+        "decline_link",
+        "poll_link",
+    )
 
     meeting = models.ForeignKey(
         Meeting, verbose_name=_("meeting"), on_delete=models.PROTECT, related_name="mailings"
@@ -664,7 +673,8 @@ class Mailing(models.Model):
         validators=[validate_no_control_characters],
         help_text=_(
             "Placeholders: {name}, {meeting}, {when}, {place}, {deadline}, {link} (personal "
-            "registration link) and {decline_link} (“cannot attend” link)."
+            "registration link), {decline_link} (“cannot attend” link) and {poll_link} "
+            "(personal link to the date poll)."
         ),
     )
     # Optional texts in Bokmål and English, for recipients who prefer them; everyone else
@@ -825,3 +835,149 @@ class MailingRecipient(models.Model):
 
     def __str__(self):
         return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+class DatePoll(models.Model):
+    """A poll among the members on the date of a tentative meeting (the founding invitation:
+    the dates of the June and autumn meetings are agreed among the members).
+
+    Members answer each candidate date until the poll closes, at `closes_at` or when staff
+    close it or pick a date; picking schedules the meeting with the chosen candidate's times.
+    """
+
+    meeting = models.OneToOneField(
+        Meeting, verbose_name=_("meeting"), on_delete=models.PROTECT, related_name="date_poll"
+    )
+    closes_at = models.DateTimeField(
+        _("closes"),
+        validators=[validate_plausible_moment],
+        help_text=_("Answers are taken until this time."),
+    )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+    chosen = models.ForeignKey(
+        "DatePollCandidate",
+        verbose_name=_("chosen date"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("date poll")
+        verbose_name_plural = _("date polls")
+        ordering = ["-closes_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(chosen__isnull=True) | Q(closed_at__isnull=False),
+                name="datepoll_chosen_is_closed",
+                violation_error_message=_("A poll with a chosen date is closed."),
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.meeting)
+
+    def get_absolute_url(self):
+        return reverse("meetings:poll", kwargs={"slug": self.meeting.slug})
+
+    def is_open(self, now=None) -> bool:
+        return self.closed_at is None and (now or timezone.now()) < self.closes_at
+
+
+class DatePollCandidate(models.Model):
+    """A date (start and end) the meeting may be held at."""
+
+    poll = models.ForeignKey(
+        DatePoll, verbose_name=_("date poll"), on_delete=models.CASCADE, related_name="candidates"
+    )
+    starts_at = models.DateTimeField(_("starts"), validators=[validate_plausible_moment])
+    ends_at = models.DateTimeField(_("ends"), validators=[validate_plausible_moment])
+
+    class Meta:
+        verbose_name = _("candidate date")
+        verbose_name_plural = _("candidate dates")
+        ordering = ["poll", "starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="datepollcandidate_ends_after_start",
+                violation_error_message=_("The meeting must end after it starts."),
+            ),
+            models.UniqueConstraint(
+                fields=["poll", "starts_at", "ends_at"],
+                name="datepollcandidate_once_per_poll",
+                violation_error_message=_("This date is already a candidate."),
+            ),
+        ]
+
+    def __str__(self):
+        start = timezone.localtime(self.starts_at)
+        end = timezone.localtime(self.ends_at)
+        return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+
+
+class DatePollAnswer(models.Model):
+    """One voice on one candidate date: a signed-in contact person's, or an invited address's
+    through its personal link (an official mailbox has no account)."""
+
+    class Answer(models.TextChoices):
+        YES = "yes", _("Yes")
+        IF_NEED_BE = "if_need_be", _("If need be")
+        NO = "no", _("No")
+
+    candidate = models.ForeignKey(
+        DatePollCandidate,
+        verbose_name=_("candidate date"),
+        on_delete=models.CASCADE,
+        related_name="answers",
+    )
+    contact_person = models.ForeignKey(
+        ContactPerson,
+        verbose_name=_("contact person"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="date_poll_answers",
+    )
+    recipient = models.ForeignKey(
+        MailingRecipient,
+        verbose_name=_("recipient"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="date_poll_answers",
+    )
+    answer = models.CharField(_("answer"), max_length=20, choices=Answer)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        ordering = ["candidate", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate", "contact_person"],
+                condition=Q(contact_person__isnull=False),
+                name="datepollanswer_once_per_person",
+            ),
+            models.UniqueConstraint(
+                fields=["candidate", "recipient"],
+                condition=Q(recipient__isnull=False),
+                name="datepollanswer_once_per_recipient",
+            ),
+            models.CheckConstraint(
+                condition=Q(contact_person__isnull=True, recipient__isnull=False)
+                | Q(contact_person__isnull=False, recipient__isnull=True),
+                name="datepollanswer_one_voter",
+            ),
+            models.CheckConstraint(
+                condition=Q(answer__in=["yes", "if_need_be", "no"]),
+                name="datepollanswer_answer_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.candidate}: {self.get_answer_display()}"

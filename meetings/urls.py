@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("<slug:slug>/", views.MeetingDetailView.as_view(), name="detail"),
     path("<slug:slug>/calendar.ics", views.meeting_calendar, name="calendar"),
+    path("<slug:slug>/poll/", views.PollView.as_view(), name="poll"),
     path("<slug:slug>/register/", views.RegistrationCreateView.as_view(), name="register"),
     path(
         "registrations/<int:pk>/edit/",

@@ -32,9 +32,9 @@ from members.models import ContactPerson
 from members.selectors import viewer_for
 from projects.selectors import cached_ideas_seeking_partners_by_sector, ideas_presented_at
 
-from . import ics, invitations, overview_export, services
-from .forms import RegistrationForm
-from .models import Meeting, Registration
+from . import ics, invitations, overview_export, polls, services
+from .forms import PollAnswerForm, RegistrationForm
+from .models import DatePoll, Meeting, Registration
 from .permissions import online_link_visible, registrations_actor_scope
 from .selectors import (
     MY_PAST_MEETINGS_PER_PAGE,
@@ -79,7 +79,7 @@ class MeetingPageMixin:
     def get_meeting(self) -> Meeting:
         if not hasattr(self, "meeting"):
             self.meeting = get_object_or_404(
-                meeting_for_detail_queryset(), slug=self.kwargs["slug"]
+                polls.with_open_poll(meeting_for_detail_queryset()), slug=self.kwargs["slug"]
             )
         return self.meeting
 
@@ -560,3 +560,128 @@ class ParticipationOverviewExportView(ParticipationOverviewView):
             as_attachment=True, filename=export.filename
         )
         return response
+
+
+class PollPageMixin:
+    """A date poll's page: the grid of answers (names only to linked members and staff) and,
+    for those who may answer, the form with their answers so far."""
+
+    template_name = "meetings/poll.html"
+
+    def get_poll(self):
+        raise NotImplementedError
+
+    def voter(self) -> dict:
+        """Who answers here: {"person": ...} or {"recipient": ...}; empty for nobody."""
+        raise NotImplementedError
+
+    def sees_names(self) -> bool:
+        return viewer_for(self.request).sees_directory
+
+    def get_form(self, data=None):
+        voter = self.voter()
+        poll = self.get_poll()
+        if not voter or not poll.is_open():
+            return None
+        return PollAnswerForm(
+            data,
+            candidates=poll.candidates.order_by("starts_at", "pk"),
+            answers=polls.answers_of(poll, **voter),
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        poll = self.get_poll()
+        context["poll"] = poll
+        context["meeting"] = poll.meeting
+        context["poll_open"] = poll.is_open()
+        context["rows"] = polls.poll_grid(poll, with_names=self.sees_names())
+        context["sees_names"] = self.sees_names()
+        if "form" not in context:
+            context["form"] = self.get_form()
+        return context
+
+    def post(self, request, *args, **kwargs):
+        voter = self.voter()
+        if not voter:
+            messages.error(
+                request, _("Only contact persons of the network's member municipalities answer.")
+            )
+            return HttpResponseRedirect(request.path)
+        form = self.get_form(request.POST)
+        if form is None:
+            messages.error(request, _("The poll is closed."))
+            return HttpResponseRedirect(request.path)
+        if not form.is_valid():
+            messages.error(request, _("Please correct the errors in the form."))
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        try:
+            polls.poll_answer(poll=self.get_poll(), answers=form.answers, **voter)
+        except polls.PollClosed as closed:
+            messages.error(request, closed.message)
+        else:
+            messages.success(
+                request,
+                _("Thank you. Your answers are saved; you can change them until the poll closes."),
+            )
+        return HttpResponseRedirect(request.path)
+
+
+def _poll_queryset():
+    return DatePoll.objects.select_related("meeting__series", "chosen")
+
+
+class PollView(PollPageMixin, TemplateView):
+    """`/meetings/<slug>/poll/`: public to read; contact persons of member municipalities
+    answer signed in."""
+
+    def get_poll(self):
+        if not hasattr(self, "poll"):
+            self.poll = get_object_or_404(_poll_queryset(), meeting__slug=self.kwargs["slug"])
+        return self.poll
+
+    def voter(self) -> dict:
+        person = viewer_for(self.request).person
+        return {"person": person} if polls.can_answer_as_member(person) else {}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["login_url"] = (
+            f"{reverse('account_login')}?{urlencode({'next': self.request.path})}"
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.path)
+        return super().post(request, *args, **kwargs)
+
+
+class PollLinkView(PollPageMixin, TemplateView):
+    """The poll through an invited address's personal link, without signing in. GET shows,
+    POST answers, so link checkers that open links record nothing."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.recipient = polls.recipient_from_poll_token(kwargs["token"])
+        if self.recipient is None:
+            return invalid_invitation(request)
+        self.poll = _poll_queryset().filter(meeting_id=self.recipient.mailing.meeting_id).first()
+        if self.poll is None:
+            return invalid_invitation(request)
+        self.voting_recipient = polls.voting_recipient(self.recipient)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_poll(self):
+        return self.poll
+
+    def voter(self) -> dict:
+        return {"recipient": self.voting_recipient}
+
+    def sees_names(self) -> bool:
+        # The link stands for an invited address, which the network knows.
+        return True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["answering_as"] = self.recipient.name or self.recipient.email
+        return context

@@ -17,7 +17,17 @@ from django.contrib.sites.models import Site
 from django.db import transaction
 from django.utils import timezone
 
-from meetings.models import AgendaItem, Meeting, MeetingReminder, MeetingSeries, Registration
+from meetings import polls
+from meetings.models import (
+    AgendaItem,
+    DatePoll,
+    DatePollAnswer,
+    DatePollCandidate,
+    Meeting,
+    MeetingReminder,
+    MeetingSeries,
+    Registration,
+)
 from members.models import ContactPerson, EmailDomain, Municipality, Sector
 from members.services import municipalities_merge
 from projects.models import EUProgramme, Interest, ProjectIdea
@@ -143,7 +153,7 @@ def seed_demo(*, today: dt.date | None = None) -> dict[str, int]:
     for person in people:
         # The mergers moved some of them.
         person.refresh_from_db(fields=["municipality"])
-    coming = _seed_coming_series(today.year + 1)
+    coming = _seed_coming_series(today.year + 1, people)
     ideas = _seed_ideas(people)
     return {
         "municipalities": len(municipalities) + len(merged),
@@ -334,7 +344,7 @@ def _seed_2018_series(people) -> MeetingSeries:
     return series
 
 
-def _seed_coming_series(year: int) -> MeetingSeries:
+def _seed_coming_series(year: int, people) -> MeetingSeries:
     series, _ = upsert(
         MeetingSeries,
         name=SERIES_NAME,
@@ -365,20 +375,7 @@ def _seed_coming_series(year: int) -> MeetingSeries:
         registration_deadline=at_oslo(year, 3, 8, 23, 59),
         capacity=60,
     )
-    _meeting(
-        f"{year}-2-juni",
-        series=series,
-        kind=Meeting.Kind.PROJECT_IDENTIFICATION,
-        title=f"Prosjekt og partnarar {year}",
-        theme="Kva prosjekt vil kommunane gå vidare med, og kven vil samarbeide?",
-        status=Meeting.Status.SCHEDULED,
-        starts_at=at_oslo(year, 6, 9, 10, 0),
-        ends_at=at_oslo(year, 6, 9, 14, 0),
-        venue_name="Fylkeshuset",
-        venue_address="Agnes Mowinckels gate 5, Bergen",
-        registration_deadline=at_oslo(year, 6, 2, 12, 0),
-        capacity=5,
-    )
+    _seed_june_poll(series, year, people)
     _meeting(
         f"{year}-3-soknadsworkshop",
         series=series,
@@ -389,6 +386,49 @@ def _seed_coming_series(year: int) -> MeetingSeries:
         tentative_period="haust/vinter",
     )
     return series
+
+
+def _seed_june_poll(series: MeetingSeries, year: int, people) -> None:
+    """The June meeting, its date agreed among the members (as the founding invitation has
+    it): tentative, with an open poll over three dates that a few demo people have answered.
+    Once staff have picked a date in the demo, a second run leaves the meeting as picked."""
+    slug = f"{year}-2-juni"
+    picked = DatePoll.objects.filter(meeting__slug=slug, chosen__isnull=False).exists()
+    if picked:
+        return
+    june = _meeting(
+        slug,
+        series=series,
+        kind=Meeting.Kind.PROJECT_IDENTIFICATION,
+        title=f"Prosjekt og partnarar {year}",
+        theme="Kva prosjekt vil kommunane gå vidare med, og kven vil samarbeide?",
+        status=Meeting.Status.TENTATIVE,
+        tentative_period="juni",
+        starts_at=None,
+        ends_at=None,
+        venue_name="Fylkeshuset",
+        venue_address="Agnes Mowinckels gate 5, Bergen",
+        registration_deadline=None,
+        capacity=5,
+    )
+    poll, _ = upsert(DatePoll, {"closes_at": at_oslo(year, 2, 1, 12, 0)}, meeting=june)
+    candidates = [
+        DatePollCandidate.objects.get_or_create(
+            poll=poll,
+            starts_at=at_oslo(year, 6, day, 10, 0),
+            ends_at=at_oslo(year, 6, day, 14, 0),
+        )[0]
+        for day in (8, 9, 10)
+    ]
+    answers = [("yes", "yes", "no"), ("no", "yes", "if_need_be"), ("yes", "if_need_be", "yes")]
+    voters = [person for person in people if polls.can_answer_as_member(person)][: len(answers)]
+    for person, choices in zip(voters, answers, strict=False):
+        if not DatePollAnswer.objects.filter(candidate__poll=poll, contact_person=person).exists():
+            polls.poll_answer(
+                poll=poll,
+                answers={c.pk: choice for c, choice in zip(candidates, choices, strict=True)},
+                person=person,
+            )
 
 
 # Fictional ideas: (author index in DEMO_PEOPLE, title, need, sectors, programmes, stage).

@@ -40,6 +40,7 @@ urlpatterns = [
         meeting_views.InvitationDeclineView.as_view(),
         name="invitation_decline",
     ),
+    path("polls/<str:token>/", meeting_views.PollLinkView.as_view(), name="poll_link"),
     path(
         "calendar/<calendar_token:token>.ics",
         meeting_views.personal_feed,

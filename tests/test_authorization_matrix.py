@@ -7,6 +7,7 @@ let in, which shows they are let in. Redirects are checked for where they lead, 
 login page is not mistaken for a 302 onward.
 """
 
+import datetime as dt
 import re
 
 import pytest
@@ -15,8 +16,11 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from meetings.invitations import recipient_token
+from meetings.models import DatePoll, DatePollCandidate
+from meetings.polls import poll_token
 from outbox.models import OutboxEmail
 from tests import factories
 from tests.helpers import sign_in_with_second_factor
@@ -135,6 +139,8 @@ SITE = {
     "meetings:overview": ((302, ADMIN_LOGIN), 403, 403, 403, 403, 200, 403),
     "meetings:overview_csv": ((302, ADMIN_LOGIN), 403, 403, 403, 403, 200, 403),
     "meetings:overview_xlsx": ((302, ADMIN_LOGIN), 403, 403, 403, 403, 200, 403),
+    # Public to read; only members answer, and only their posts are taken.
+    "meetings:poll": (200, 200, 200, 200, 200, 200, 200),
     "meetings:register": ((302, LOGIN), 200, 200, 200, 200, 200, 200),
     "meetings:registration_cancel": ((302, LOGIN), 200, 404, 200, 404, 404, 404),
     "meetings:registration_edit": ((302, LOGIN), 200, 404, 200, 404, 404, 404),
@@ -202,6 +208,8 @@ SITE = {
     "my_meetings": ((302, LOGIN), 200, 200, 200, (302, WAITING), 200, (302, WAITING)),
     "network_feed": (200, 200, 200, 200, 200, 200, 200),
     "personal_feed": (200, 200, 200, 200, 200, 200, 200),
+    # A personal link: it answers for the invited address, whoever holds it.
+    "poll_link": (200, 200, 200, 200, 200, 200, 200),
     "privacy": (200, 200, 200, 200, 200, 200, 200),
     "profile": ((302, LOGIN), 200, 200, 200, 200, 200, 200),
     "profile_delete": (
@@ -272,6 +280,12 @@ ADMIN = {
     "admin:jsi18n": (200, 200),
     "admin:login": ((302, ADMIN_INDEX), (302, ADMIN_INDEX)),
     "admin:logout": (200, 200),
+    "admin:meetings_datepoll_add": (200, 403),
+    "admin:meetings_datepoll_change": (200, 403),
+    "admin:meetings_datepoll_changelist": (200, 403),
+    "admin:meetings_datepoll_delete": (403, 403),
+    "admin:meetings_datepoll_history": (200, 403),
+    "admin:meetings_datepoll_pick": (200, 403),
     "admin:meetings_mailing_add": (200, 403),
     "admin:meetings_mailing_change": (200, 403),
     "admin:meetings_mailing_changelist": (200, 403),
@@ -418,6 +432,20 @@ def world(db, user_factory):
         contact_person=member_a,
         email=member_a.email,
     )
+    tentative = factories.MeetingFactory(tentative=True)
+    poll = DatePoll.objects.create(
+        meeting=tentative, closes_at=timezone.now() + dt.timedelta(days=7)
+    )
+    candidate = DatePollCandidate.objects.create(
+        poll=poll,
+        starts_at=timezone.now() + dt.timedelta(days=30),
+        ends_at=timezone.now() + dt.timedelta(days=30, hours=3),
+    )
+    poll_recipient = factories.MailingRecipientFactory(
+        mailing=factories.MailingFactory(meeting=tentative, queued_at=timezone.now()),
+        contact_person=member_a,
+        email=member_a.email,
+    )
     return {
         "users": {
             "member_a": member_a.user,
@@ -442,6 +470,8 @@ def world(db, user_factory):
             "personal_feed": {"token": member_a.calendar_token},
             "invitation": {"token": recipient_token(recipient)},
             "invitation_decline": {"token": recipient_token(recipient)},
+            "meetings:poll": {"slug": tentative.slug},
+            "poll_link": {"token": poll_token(poll_recipient)},
             "account_confirm_email": {"key": "not-a-key"},
             "account_reset_password_from_key": {"uidb36": "1", "key": "not-a-key"},
             "mfa_edit_webauthn": {"pk": 999},
@@ -453,6 +483,8 @@ def world(db, user_factory):
             "idea": idea,
             "interest": interest,
             "recipient": recipient,
+            "poll": poll,
+            "candidate": candidate,
             "member_a": member_a,
             "a": a,
         },
@@ -501,6 +533,11 @@ def admin_kwargs(name, pattern, world, ids):
         )
         record = model.history.order_by("pk").first()
         return [record.instance.pk if record else 0, record.history_id if record else 0]
+    if name == "admin:meetings_datepoll_pick":
+        return {
+            "object_id": world["objects"]["poll"].pk,
+            "candidate_id": world["objects"]["candidate"].pk,
+        }
     if "object_id" in text:
         key = f"{m[1]}_{m[2]}" if m else "meetings_meeting"
         return {"object_id": ids.get(key)}

@@ -4,6 +4,7 @@ text (and aria-label, title, placeholder, alt and button value) is compared with
 msgids of Django's, the packages' and our own catalogues. Data (names, e-mail addresses) is no
 msgid, so only untranslated interface text is caught."""
 
+import datetime as dt
 import functools
 import json
 import re
@@ -225,6 +226,24 @@ def english_in_email(message: OutboxEmail, allowed: frozenset[str]) -> list[str]
     return list(dict.fromkeys(found))
 
 
+def date_poll(person):
+    """A tentative meeting's open poll with two dates, one of them answered by the person."""
+    from meetings.models import DatePoll, DatePollAnswer, DatePollCandidate
+
+    poll = DatePoll.objects.create(
+        meeting=factories.MeetingFactory(tentative=True),
+        closes_at=timezone.now() + dt.timedelta(days=7),
+    )
+    for days in (30, 31):
+        candidate = DatePollCandidate.objects.create(
+            poll=poll,
+            starts_at=timezone.now() + dt.timedelta(days=days),
+            ends_at=timezone.now() + dt.timedelta(days=days, hours=3),
+        )
+    DatePollAnswer.objects.create(candidate=candidate, contact_person=person, answer="yes")
+    return poll
+
+
 @pytest.fixture
 def data(db, settings):
     """At least one object of every model the admin shows, with a change in its history."""
@@ -238,6 +257,7 @@ def data(db, settings):
     factories.AgendaItemFactory(meeting=meeting)
     factories.RegistrationFactory(meeting=meeting)
     factories.MailingRecipientFactory()
+    date_poll(factories.LinkedContactPersonFactory())
     factories.EmailDomainFactory()
     municipality = factories.MunicipalityFactory()
     municipality.name = "Kommune endra"
@@ -531,6 +551,7 @@ def test_no_english_in_any_email(db, rf, settings, language):
 
     from meetings import emails as meeting_emails
     from meetings.models import Mailing, Registration
+    from meetings.polls import poll_pick
     from members.services import account_waiting_notify
     from outbox.services import email_queue
     from projects.emails import queue_interest_email
@@ -573,6 +594,8 @@ def test_no_english_in_any_email(db, rf, settings, language):
             )
             message = meeting_emails.build_mailing_email(recipient)
             email_queue(messages=[message], kind=f"mailing.{kind}")
+        poll = date_poll(person)
+        poll_pick(poll=poll, candidate=poll.candidates.first())
         colleague = factories.LinkedContactPersonFactory()
         idea = factories.ProjectIdeaFactory(contact_person=person)
         queue_interest_email(factories.InterestFactory(idea=idea, contact_person=colleague))
@@ -616,6 +639,7 @@ def test_no_english_in_any_email(db, rf, settings, language):
         "project.interest",
         "members.account_waiting",
         "meeting.changed",
+        "poll.picked",
         "account.password_reset_key",
         "account.totp_activated",
     }

@@ -433,3 +433,70 @@ def test_personal_feed_built_anew(client, member, django_assert_num_queries):
     # agendas.
     body = built_at_both_sizes(client, url, grower(grow_one), 4, django_assert_num_queries)
     assert body.count("BEGIN:VEVENT") >= LARGE
+
+
+# --- date polls --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def poll():
+    from meetings.models import DatePoll
+
+    meeting = factories.MeetingFactory(tentative=True, slug="juni")
+    return DatePoll.objects.create(meeting=meeting, closes_at=timezone.now() + dt.timedelta(days=7))
+
+
+def poll_voices(poll):
+    """`grow(n)`: a candidate date for every fifth voice, and n voices of their own
+    municipalities that answered every date there is."""
+    from meetings import polls
+    from meetings.models import DatePollCandidate
+
+    def make(i):
+        if i % 5 == 0:
+            starts_at = timezone.now() + dt.timedelta(days=30 + i)
+            DatePollCandidate.objects.create(
+                poll=poll, starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=3)
+            )
+        voter = factories.LinkedContactPersonFactory()
+        polls.poll_answer(
+            poll=poll,
+            answers=dict.fromkeys(poll.candidates.values_list("pk", flat=True), "yes"),
+            person=voter,
+        )
+        return voter
+
+    return grower(make)
+
+
+def test_poll_page_as_member(client_for, member, poll, at_both_sizes):
+    # session, user, contact person with municipality, the poll with meeting and series, its
+    # candidates and their answers with the voters' names (the grid), the candidates and the
+    # member's own answers (the form).
+    large = at_both_sizes(client_for(member), poll.get_absolute_url(), poll_voices(poll), 8)
+    assert large.count('type="radio"') == 3 * LARGE // 5
+
+
+def test_poll_page_anonymous(client, poll, at_both_sizes):
+    # The poll with meeting and series; its candidates; the answers counted.
+    large = at_both_sizes(client, poll.get_absolute_url(), poll_voices(poll), 3)
+    assert "Kontakt Person" not in large
+
+
+def test_poll_page_through_the_personal_link(client, poll, at_both_sizes):
+    from meetings import polls
+
+    recipient = factories.MailingRecipientFactory(
+        mailing=factories.MailingFactory(meeting=poll.meeting, queued_at=timezone.now())
+    )
+    url = reverse("poll_link", kwargs={"token": polls.poll_token(recipient)})
+    # The recipient with mailing, meeting and contact person; the poll with meeting and
+    # series; the address's first recipient (its voice); the candidates and answers (the
+    # grid); the candidates and the address's answers (the form).
+    at_both_sizes(client, url, poll_voices(poll), 7)
+
+
+def test_meeting_page_with_an_open_poll(client, poll, at_both_sizes):
+    # The meeting with its series, seat count and whether a poll is open; its agenda.
+    large = at_both_sizes(client, poll.meeting.get_absolute_url(), poll_voices(poll), 2)
+    assert poll.get_absolute_url() in large

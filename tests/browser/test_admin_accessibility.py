@@ -14,6 +14,7 @@ that fail rather than the first.
 """
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -26,8 +27,8 @@ from django.urls import NoReverseMatch, reverse
 from import_export.admin import ExportMixin, ImportMixin
 from playwright.sync_api import expect
 
-from meetings import invitations, services
-from meetings.models import Mailing
+from meetings import invitations, polls, services
+from meetings.models import DatePoll, DatePollCandidate, Mailing
 from members.models import Municipality
 from outbox.models import OutboxEmail
 from projects.models import (
@@ -111,7 +112,15 @@ def admin_data(
     ola = contact_person_factory(name="Ola Nordmann", municipality=fana)
 
     meeting = meeting_factory(title="Oppstartsmøte")
-    meeting_factory(series=meeting.series, title="Søknadsverkstad", tentative=True)
+    workshop = meeting_factory(series=meeting.series, title="Søknadsverkstad", tentative=True)
+    # An open date poll with answers, so its page shows the coverage and the pick links.
+    poll = DatePoll.objects.create(meeting=workshop, closes_at=meeting.starts_at)
+    for days in (40, 41):
+        starts_at = meeting.starts_at + dt.timedelta(days=days)
+        candidate = DatePollCandidate.objects.create(
+            poll=poll, starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=4)
+        )
+    polls.poll_answer(poll=poll, answers={candidate.pk: "yes"}, person=kari)
     agenda_item_factory(meeting=meeting, title="Velkomen", description="Kort om dagen.")
     registration = registration_factory(meeting=meeting, contact_person=kari)
     registration_factory(meeting=meeting, contact_person=ola)

@@ -11,6 +11,7 @@ no WCAG 2.1 A/AA violation. At the desktop width every element the keyboard reac
 its links keep to one line in every language at 1,280 px.
 """
 
+import datetime as dt
 import re
 from types import SimpleNamespace
 
@@ -29,8 +30,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import translation
 from playwright.sync_api import expect
 
-from meetings import invitations
-from meetings.models import Meeting, Registration
+from meetings import invitations, polls
+from meetings.models import DatePoll, DatePollCandidate, Meeting, Registration
 from projects import services as project_services
 from projects.models import EUProgramme, Interest, Presentation
 from tests.browser.conftest import AXE_OPTIONS, format_axe_violations
@@ -58,6 +59,8 @@ PAGES = {
     "meetings:registration_edit": ("member", "coordinator"),
     "meetings:registration_cancel": ("member",),
     "meetings:overview": ("staff",),
+    "meetings:poll": ("anonymous", "member"),
+    "poll_link": ("anonymous",),
     "my_meetings": ("member", "coordinator"),
     "invitation": ("anonymous", "member"),
     "invitation_decline": ("anonymous",),
@@ -229,7 +232,14 @@ def world(
         agenda_item_factory(meeting=meeting, order=order, title=title)
     full = meeting_factory(series=series, title="Studietur til Brussel", capacity=1)
     registration_factory(meeting=full, contact_person=other_member)
-    meeting_factory(series=series, tentative=True, title="Haustsamling med partnarsøk")
+    autumn = meeting_factory(series=series, tentative=True, title="Haustsamling med partnarsøk")
+    poll = DatePoll.objects.create(meeting=autumn, closes_at=meeting.starts_at)
+    for days in (40, 41, 47):
+        starts_at = meeting.starts_at + dt.timedelta(days=days)
+        candidate = DatePollCandidate.objects.create(
+            poll=poll, starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=5)
+        )
+        polls.poll_answer(poll=poll, answers={candidate.pk: "yes"}, person=other_member)
     meeting_factory(
         series=series, title="Avlyst nettverksmøte om EU-program", status=Meeting.Status.CANCELLED
     )
@@ -290,6 +300,12 @@ def world(
         user=unconfirmed, email=unconfirmed.email, verified=False, primary=True
     )
     token = invitations.recipient_token(recipient)
+    poll_recipient = mailing_recipient_factory(
+        mailing=mailing_factory(meeting=autumn, queued_at=meeting.starts_at),
+        municipality=home,
+        email="postmottak@guovdageainnu-suohkan.kommune.no",
+        name="Guovdageainnu suohkan / Kautokeino kommune",
+    )
     kwargs = {
         "meetings:detail": {"slug": meeting.slug},
         "meetings:register": {"slug": meeting.slug},
@@ -305,6 +321,8 @@ def world(
         "projects:municipality": {"number": home.number},
         "invitation": {"token": token},
         "invitation_decline": {"token": token},
+        "meetings:poll": {"slug": autumn.slug},
+        "poll_link": {"token": polls.poll_token(poll_recipient)},
         "account_confirm_email": {"key": EmailConfirmationHMAC(address).key},
         "account_reset_password_from_key": {
             "uidb36": user_pk_to_url_str(member.user),

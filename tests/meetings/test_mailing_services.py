@@ -271,7 +271,7 @@ def test_a_placeholder_that_cannot_be_filled_in_is_refused(meeting, network, bod
 def test_known_placeholders_and_escaped_braces_are_accepted(meeting, network):
     body = "Hei {name}! {{ikkje ein plasshaldar}} {meeting} {when} {place} {deadline} {link}"
 
-    mailing = draft(meeting, network["kari"], body=body + " {decline_link}")
+    mailing = draft(meeting, network["kari"], body=body + " {decline_link} {poll_link}")
 
     assert invitations.placeholders_in(mailing.body) == set(Mailing.PLACEHOLDERS)
 

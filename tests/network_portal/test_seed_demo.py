@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from meetings.models import Meeting, MeetingSeries, Registration
+from meetings.models import DatePollAnswer, Meeting, MeetingSeries, Registration
 from members.models import ContactPerson, EmailDomain, Municipality, User
 from network_portal import demo
 from tests.helpers import sign_in_with_second_factor
@@ -293,3 +293,30 @@ def test_seeding_sends_no_email(seed, mailoutbox, django_capture_on_commit_callb
         seed()
         seed()
     assert mailoutbox == []
+
+
+def test_the_coming_june_meeting_has_an_open_date_poll(seeded):
+    year = timezone.localdate().year + 1
+    june = Meeting.objects.get(slug=f"{year}-2-juni")
+    assert (june.status, june.tentative_period, june.starts_at) == ("tentative", "juni", None)
+    poll = june.date_poll
+    assert poll.is_open()
+    assert [timezone.localtime(c.starts_at).day for c in poll.candidates.order_by("starts_at")] == [
+        8,
+        9,
+        10,
+    ]
+    assert DatePollAnswer.objects.filter(candidate__poll=poll).exists()
+
+
+def test_a_picked_june_date_survives_a_second_run(seed):
+    from meetings import polls
+
+    seed()
+    year = timezone.localdate().year + 1
+    poll = Meeting.objects.get(slug=f"{year}-2-juni").date_poll
+    polls.poll_pick(poll=poll, candidate=poll.candidates.order_by("starts_at").first())
+    seed()
+    june = Meeting.objects.get(slug=f"{year}-2-juni")
+    assert june.status == Meeting.Status.SCHEDULED
+    assert timezone.localtime(june.starts_at).day == 8
