@@ -62,7 +62,7 @@ COLUMNS = (
     (Registration, "meeting"),
     (Meeting, "starts_at"),
     (ContactPerson, "name"),
-    (ContactPerson, "municipality"),
+    (Registration, "municipality"),
     (ContactPerson, "sector"),
     (ContactPerson, "job_title"),
     (ContactPerson, "email"),
@@ -95,7 +95,7 @@ def participant_registrations(meeting: Meeting) -> QuerySet:
     cancelled, each by name."""
     return (
         Registration.objects.filter(meeting=meeting)
-        .select_related("contact_person__municipality")
+        .select_related("contact_person", "municipality")
         .annotate(
             status_rank=Case(
                 *(
@@ -155,7 +155,8 @@ def participant_row(registration: Registration, labels: Labels, meeting: list) -
     return [
         *meeting,
         person.name,
-        person.municipality.name if person.municipality else "",
+        # As it was when they registered: a merger since moves the person, not the record.
+        registration.municipality.name if registration.municipality else "",
         labels.sector.get(person.sector, person.sector),
         person.job_title,
         person.email,

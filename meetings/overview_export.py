@@ -7,7 +7,7 @@ from django.utils.text import slugify
 from django.utils.timezone import localtime
 from django.utils.translation import gettext
 
-from .exports import FORMATS, ExportFile
+from .exports import DEFAULT_SEPARATOR, FORMATS, ExportFile, dataset_csv
 from .selectors import ParticipationOverview
 
 
@@ -89,12 +89,20 @@ def overview_dataset(overview: ParticipationOverview) -> tablib.Dataset:
     return dataset
 
 
-def overview_file(overview: ParticipationOverview, file_format: str) -> ExportFile:
-    """The overview as a file of the given format ("csv" or "xlsx")."""
-    serialise, content_type = FORMATS[file_format]
+def overview_file(
+    overview: ParticipationOverview, file_format: str, *, separator: str = DEFAULT_SEPARATOR
+) -> ExportFile:
+    """The overview as a file of the given format ("csv" or "xlsx"); a CSV file separated as
+    `separator` (see exports.SEPARATORS)."""
+    dataset = overview_dataset(overview)
+    content = (
+        dataset_csv(dataset, separator=separator)
+        if file_format == "csv"
+        else FORMATS[file_format][0](dataset)
+    )
     series = overview.series
     return ExportFile(
-        content=serialise(overview_dataset(overview)),
-        content_type=content_type,
+        content=content,
+        content_type=FORMATS[file_format][1],
         filename=f"{slugify(series.name)}-{series.year}-participation.{file_format}",
     )

@@ -1,5 +1,6 @@
-"""Meetings' part of people's data (see members.privacy): registrations with their answers, and
-the invitations and reminders a person received. Registered in MeetingsConfig.ready()."""
+"""Meetings' part of people's data (see members.privacy): registrations with their answers,
+the invitations and reminders a person received, and their answers to date polls. Registered
+in MeetingsConfig.ready()."""
 
 import contextlib
 import datetime as dt
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from members.privacy import DataSubject, PersonalDataProvider, iso, log_entries_redact
 
-from .models import MailingRecipient, Meeting, Registration
+from .models import DatePollAnswer, MailingRecipient, Meeting, Registration
 from .services import RegistrationClosed, registration_cancel
 
 ANSWER_FIELDS = ("dietary_needs", "comment")
@@ -76,7 +77,26 @@ class MeetingsPersonalData(PersonalDataProvider):
             .select_related("mailing__meeting")
             .order_by("mailing__created_at", "pk")
         )
+        voter = Q(recipient__in=recipients)
+        if subject.person is not None:
+            voter |= Q(contact_person=subject.person)
+        poll_answers = (
+            DatePollAnswer.objects.filter(voter)
+            .select_related("candidate__poll__meeting")
+            .order_by("candidate__starts_at", "pk")
+        )
         return {
+            "date_poll_answers": [
+                {
+                    "meeting": answer.candidate.poll.meeting.title,
+                    "candidate_starts_at": iso(answer.candidate.starts_at),
+                    "candidate_ends_at": iso(answer.candidate.ends_at),
+                    "answer": answer.answer,
+                    "answered_through_link": answer.recipient_id is not None,
+                    "updated_at": iso(answer.updated_at),
+                }
+                for answer in poll_answers
+            ],
             "registrations": [
                 {
                     "meeting": registration.meeting.title,

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -32,7 +32,7 @@ from members.models import ContactPerson
 from members.selectors import viewer_for
 from projects.selectors import cached_ideas_seeking_partners_by_sector, ideas_presented_at
 
-from . import ics, invitations, overview_export, polls, services
+from . import exports, ics, invitations, overview_export, polls, services
 from .forms import PollAnswerForm, RegistrationForm
 from .models import DatePoll, Meeting, Registration
 from .permissions import online_link_visible, registrations_actor_scope
@@ -546,7 +546,8 @@ class ParticipationOverviewView(PermissionRequiredMixin, TemplateView):
 
 class ParticipationOverviewExportView(ParticipationOverviewView):
     """The overview of a series (?series=<pk>, by default the latest) as a CSV or Excel file,
-    for the same staff as the page."""
+    for the same staff as the page; a CSV file separated by semicolons unless
+    `?separator=comma`."""
 
     file_format = "csv"
 
@@ -554,7 +555,12 @@ class ParticipationOverviewExportView(ParticipationOverviewView):
         series = self.chosen_series(list(meeting_series_for_overview()))
         if series is None:
             raise Http404
-        export = overview_export.overview_file(participation_overview(series), self.file_format)
+        separator = request.GET.get("separator", exports.DEFAULT_SEPARATOR)
+        if separator not in exports.SEPARATORS:
+            raise BadRequest("Unknown separator.")
+        export = overview_export.overview_file(
+            participation_overview(series), self.file_format, separator=separator
+        )
         response = HttpResponse(export.content, content_type=export.content_type)
         response["Content-Disposition"] = content_disposition_header(
             as_attachment=True, filename=export.filename

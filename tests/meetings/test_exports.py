@@ -119,6 +119,17 @@ def kari_registration(registration_factory, meeting, kari):
 # --- The table -------------------------------------------------------------------------------
 
 
+def test_the_municipality_is_the_one_of_the_registration(kari_registration, municipality_factory):
+    """After a merger the person belongs to the new municipality; the list of a meeting
+    before it names the municipality they came from."""
+    kari = kari_registration.contact_person
+    kari.municipality = municipality_factory(name="Bergen og omland", number="4601")
+    kari.save()
+    with translation.override("en"):
+        (row,) = list(exports.participants_dataset(kari_registration.meeting))
+    assert row[3] == "Bergen"
+
+
 @pytest.mark.parametrize("language", ["en", "nn", "nb"])
 def test_headings_in_the_active_language(meeting, language):
     with translation.override(language):

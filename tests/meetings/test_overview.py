@@ -669,12 +669,14 @@ def test_cannot_attend_answers_are_shown_under_the_municipality_they_went_to(
 # --- Downloads ------------------------------------------------------------------------------
 
 
-def csv_table(response) -> list[list[str]]:
+def csv_table(response, delimiter=";") -> list[list[str]]:
     import csv
     import io
 
+    # Semicolons and a byte order mark by default: what Norwegian Excel opens as a table.
+    assert response.content.startswith(b"\xef\xbb\xbf")
     text = response.content.decode("utf-8-sig")
-    return list(csv.reader(io.StringIO(text)))
+    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
 
 
 def test_the_overview_as_csv(staff_en_client, two_eras):
@@ -699,6 +701,18 @@ def test_the_overview_as_csv(staff_en_client, two_eras):
     assert table[1][:4] == ["Fjell", "1246", "Yes", "merged into Øygarden (2020)"]
     assert table[1][-3:] == ["1", "0", "0"]
     assert table[-1][0] == "Total"
+
+
+def test_the_overview_as_csv_with_commas(staff_en_client, two_eras):
+    n = two_eras
+    csv_url = reverse("meetings:overview_csv") + f"?series={n['series_2018'].pk}"
+    page = html(staff_en_client.get(OVERVIEW_URL, {"series": n["series_2018"].pk}))
+    assert f'href="{csv_url}&separator=comma"' in page.replace("&amp;", "&")
+
+    table = csv_table(staff_en_client.get(csv_url + "&separator=comma"), delimiter=",")
+
+    assert table[1][:4] == ["Fjell", "1246", "Yes", "merged into Øygarden (2020)"]
+    assert staff_en_client.get(csv_url + "&separator=tab").status_code == 400
 
 
 def test_the_overview_as_excel_has_every_row(staff_en_client, network, monkeypatch):

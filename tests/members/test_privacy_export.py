@@ -307,3 +307,35 @@ def test_the_export_reads_a_fixed_number_of_queries(client_for, person, data_for
 
     assert len(json.loads(response.content)["registrations"]) == 5
     assert few == many
+
+
+def test_export_holds_the_persons_date_poll_answers(
+    client_for, person, other, meeting_factory, mailing_recipient_factory
+):
+    from meetings.models import DatePoll, DatePollAnswer, DatePollCandidate
+
+    meeting = meeting_factory(title="Junimøte", tentative=True)
+    poll = DatePoll.objects.create(meeting=meeting, closes_at=NOW + dt.timedelta(days=10))
+    starts = dt.datetime(2026, 6, 9, 10, 0, tzinfo=OSLO)
+    first, second = (
+        DatePollCandidate.objects.create(
+            poll=poll,
+            starts_at=starts + dt.timedelta(days=day),
+            ends_at=starts + dt.timedelta(days=day, hours=4),
+        )
+        for day in (0, 1)
+    )
+    DatePollAnswer.objects.create(candidate=first, contact_person=person, answer="yes")
+    link = mailing_recipient_factory(mailing__meeting=meeting, email=person.email)
+    DatePollAnswer.objects.create(candidate=second, recipient=link, answer="if_need_be")
+    DatePollAnswer.objects.create(candidate=first, contact_person=other, answer="no")
+
+    _response, data = download(client_for(person))
+
+    assert [
+        (a["meeting"], a["candidate_starts_at"], a["answer"], a["answered_through_link"])
+        for a in data["date_poll_answers"]
+    ] == [
+        ("Junimøte", "2026-06-09T10:00:00+02:00", "yes", False),
+        ("Junimøte", "2026-06-10T10:00:00+02:00", "if_need_be", True),
+    ]
