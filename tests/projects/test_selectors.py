@@ -468,3 +468,22 @@ def test_ideas_seeking_partners_are_bounded_per_sector(idea_in, voss, kvam):
 def test_no_ideas_seeking_partners_gives_no_groups(idea_in, voss):
     idea_in(voss, sectors=["culture"], stage="funded")
     assert selectors.ideas_seeking_partners_by_sector() == []
+
+
+def test_a_municipality_page_counts_meetings_by_the_municipality_as_registered(
+    voss, kvam, contact_person_factory, registration_factory, meeting_factory
+):
+    """A person who moved (as in a merger) leaves their earlier meetings with the municipality
+    they registered for."""
+    anne = contact_person_factory(name="Anne", municipality=voss)
+    registration_factory(meeting=meeting_factory(title="Før"), contact_person=anne)
+    anne.municipality = kvam
+    anne.save()
+    registration_factory(meeting=meeting_factory(title="Etter"), contact_person=anne)
+
+    def titles(municipality):
+        page = selectors.municipality_page(municipality, viewer=member_viewer(anne))
+        return [row["meeting__title"] for row in page.participation]
+
+    assert titles(voss) == ["Før"]
+    assert titles(kvam) == ["Etter"]
