@@ -30,11 +30,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from meetings import invitations, services
-from meetings.models import Mailing, MailingRecipient, Registration
+from meetings.models import DatePoll, DatePollCandidate, Mailing, MailingRecipient, Registration
 from members.models import ContactPerson, EmailDomain, User
 from projects import services as project_services
 from projects.models import EuropeanPartner, Interest, ProjectIdea
@@ -334,6 +335,13 @@ def world(freeze_now, programme) -> World:
     services.mailing_send(mailing=mailing)
     draft = factories.MailingFactory(meeting=meeting, subject="Utkast: {meeting}")
     factories.MailingRecipientFactory(mailing=draft, municipality=voss, email=voss.official_email)
+    # An open date poll on a tentative meeting, for the poll's admin page.
+    june = factories.MeetingFactory(tentative=True, title="Junimøte", slug="juni")
+    poll = DatePoll.objects.create(meeting=june, closes_at=timezone.now() + dt.timedelta(days=30))
+    june_day = timezone.now() + dt.timedelta(days=60)
+    DatePollCandidate.objects.create(
+        poll=poll, starts_at=june_day, ends_at=june_day + dt.timedelta(hours=4)
+    )
     from allauth.mfa.models import Authenticator
 
     Authenticator.objects.create(user=superuser, type="totp", data={"secret": "JBSWY3DPEHPK3PXP"})

@@ -329,11 +329,11 @@ def test_the_meeting_page_keeps_its_size_and_queries_with_many_registrations(
 # Session, user, second factor, the people to be told about a change, permissions (2), the
 # meeting, its agenda items, the history link's content type, the deletion check, the series,
 # the invitations (5: delivery, the answers of registrations and of declines, the recipients,
-# the invited municipalities' names), the registration counts, the first registrations and
-# the reminder schedule.
+# the invited municipalities' names), the registration counts, the first registrations, the
+# reminder schedule and the date poll.
 # Was 19: the registrations' addresses and municipalities came in two queries each; 18 before
-# the reminder schedule's inline.
-MEETING_PAGE_QUERIES = 19
+# the reminder schedule's inline, 19 before the date poll's link.
+MEETING_PAGE_QUERIES = 20
 
 
 def test_the_meeting_page_posts_without_registration_rows(

@@ -171,7 +171,7 @@ def test_an_invited_address_answers_through_its_link(en_client, invited, poll):
 
 def test_the_same_address_in_a_reminder_answers_as_one(en_client, invited, poll):
     reminder = factories.MailingFactory(
-        meeting=poll.meeting, kind="reminder", queued_at=timezone.now()
+        meeting=poll.meeting, kind="reminder", reminder_days=7, queued_at=timezone.now()
     )
     again = factories.MailingRecipientFactory(mailing=reminder, email=invited.email.upper())
     en_client.post(link_url(again), answer_data(poll, YES, YES, YES))

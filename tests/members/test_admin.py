@@ -258,6 +258,13 @@ COUNTY_STAFF_PERMISSIONS = (
     | {("members", "view_user")}
     | {("meetings", f"{action}_mailing") for action in ("add", "change", "delete", "view")}
     | {("meetings", f"{action}_mailingrecipient") for action in ("change", "view")}
+    # Date polls are closed, never deleted: the answers are the record of how a date was agreed.
+    | {("meetings", f"{action}_datepoll") for action in ("add", "change", "view")}
+    | {
+        ("meetings", f"{action}_datepollcandidate")
+        for action in ("add", "change", "delete", "view")
+    }
+    | {("meetings", "view_datepollanswer")}
     # Outgoing e-mail: read, and "change" for sending failed ones again.
     | {("outbox", f"{action}_outboxemail") for action in ("change", "view")}
     | {
