@@ -1,64 +1,13 @@
 import django.core.validators
 import django.db.models.deletion
 from django.conf import settings
-from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
 import network_portal.validators
 
-
-def keep_the_reminder_days(apps, schema_editor):
-    """Each existing meeting's schedule is the one reminder it had, on the day it had; its
-    reminder mailing, if one went out, is that reminder, so it is not sent again. New
-    meetings start with 14, 7 and 2 days (services.meeting_save)."""
-    Meeting = apps.get_model("meetings", "Meeting")
-    MeetingReminder = apps.get_model("meetings", "MeetingReminder")
-    Mailing = apps.get_model("meetings", "Mailing")
-    rows = Meeting.objects.values_list("pk", "reminder_days_before_deadline")
-    MeetingReminder.objects.bulk_create(
-        (MeetingReminder(meeting_id=pk, days_before=days) for pk, days in rows.iterator()),
-        batch_size=500,
-    )
-    for pk, days in rows.filter(mailings__kind="reminder").distinct().iterator():
-        Mailing.objects.filter(meeting_id=pk, kind="reminder").update(reminder_days=days)
-
-
-def give_back_the_reminder_days(apps, schema_editor):
-    """The latest reminder of each schedule (the fewest days) becomes the single value."""
-    Meeting = apps.get_model("meetings", "Meeting")
-    MeetingReminder = apps.get_model("meetings", "MeetingReminder")
-    Mailing = apps.get_model("meetings", "Mailing")
-    for meeting_id, days in (
-        MeetingReminder.objects.order_by("meeting_id", "-days_before")
-        .values_list("meeting_id", "days_before")
-        .iterator()
-    ):
-        Meeting.objects.filter(pk=meeting_id).update(reminder_days_before_deadline=days)
-    # The single field allowed one reminder mailing per meeting: the latest is kept as it.
-    for mailing in Mailing.objects.filter(kind="reminder").order_by("meeting_id", "reminder_days"):
-        later = Mailing.objects.filter(
-            meeting_id=mailing.meeting_id, kind="reminder", reminder_days__lt=mailing.reminder_days
-        )
-        if later.exists():
-            mailing.kind = "invitation"
-            mailing.reminder_days = None
-            mailing.save(update_fields=["kind", "reminder_days"])
-
-
-def county_staff_edit_schedules(apps, schema_editor):
-    """County staff edit the reminder schedule in the meeting's page."""
-    app_config = apps.get_app_config("meetings")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.get_or_create(name="County staff")
-    group.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="meetings", content_type__model="meetingreminder"
-        )
-    )
+# PostgreSQL refuses to alter a table with pending trigger events, which the data step's
+# writes leave until their transaction commits: schema, data and schema are three migrations,
+# each in a transaction of its own.
 
 
 class Migration(migrations.Migration):
@@ -190,43 +139,5 @@ class Migration(migrations.Migration):
                 name="meetingreminder_days_in_range",
                 violation_error_message="Remind between 1 and 90 days before the registration deadline.",
             ),
-        ),
-        migrations.RunPython(keep_the_reminder_days, give_back_the_reminder_days),
-        migrations.RunPython(county_staff_edit_schedules, migrations.RunPython.noop),
-        migrations.AddConstraint(
-            model_name="mailing",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    models.Q(("kind", "reminder"), ("reminder_days__isnull", False)),
-                    models.Q(
-                        models.Q(("kind", "reminder"), _negated=True),
-                        ("reminder_days__isnull", True),
-                    ),
-                    _connector="OR",
-                ),
-                name="mailing_reminder_days_with_reminders",
-            ),
-        ),
-        migrations.RemoveConstraint(
-            model_name="meeting",
-            name="meeting_reminder_days_in_range",
-        ),
-        migrations.RemoveField(
-            model_name="historicalmeeting",
-            name="reminder_days_before_deadline",
-        ),
-        migrations.RemoveField(
-            model_name="meeting",
-            name="reminder_days_before_deadline",
-        ),
-        migrations.AlterField(
-            model_name='historicalmeeting',
-            name='reminders_enabled',
-            field=models.BooleanField(default=True, help_text='Remind invitees who have not answered on the days of the reminder schedule below, and participants the day before the meeting.', verbose_name='send reminders'),
-        ),
-        migrations.AlterField(
-            model_name='meeting',
-            name='reminders_enabled',
-            field=models.BooleanField(default=True, help_text='Remind invitees who have not answered on the days of the reminder schedule below, and participants the day before the meeting.', verbose_name='send reminders'),
         ),
     ]

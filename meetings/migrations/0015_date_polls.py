@@ -46,7 +46,7 @@ def remove_permissions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("meetings", "0012_invitations_in_languages_and_reminder_schedule"),
+        ("meetings", "0014_reminder_schedule_replaces_reminder_day"),
         ("members", "0009_emaildomain_history"),
     ]
 
