@@ -132,8 +132,26 @@ class MeetingSeriesAdmin(NamedInputsAdmin, admin.ModelAdmin):
     actions = ["copy_to_next_year"]
     fieldsets = [
         (None, {"fields": ["name", "year", "description"]}),
-        (_("Organiser"), {"fields": ["organiser_name", "organiser_email", "organiser_phone"]}),
+        (
+            _("Organiser"),
+            {
+                "fields": [
+                    "organiser_name",
+                    "organiser_contact",
+                    "organiser_address",
+                    "organiser_email",
+                    "organiser_phone",
+                ],
+                "description": _(
+                    "A new series is filled in from the network owner; change the owner there, "
+                    "so that earlier series keep the organiser they had."
+                ),
+            },
+        ),
     ]
+
+    def get_changeform_initial_data(self, request):
+        return {**copying.organiser_of_new_series(), **super().get_changeform_initial_data(request)}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(meeting_count=Count("meetings"))

@@ -28,6 +28,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from members.models import NetworkOwner
+
 from .models import (
     RESERVED_SLUGS,
     AgendaItem,
@@ -184,6 +186,15 @@ def _save_copy(copy: Meeting, original: Meeting) -> Meeting:
     return copy
 
 
+def organiser_of_new_series(*, fallback: MeetingSeries | None = None) -> dict[str, str]:
+    """A new series is organised by the network's owner as it is now (after a county reform,
+    the new county), or, while no owner is recorded, by the series it was copied from."""
+    owner = NetworkOwner.get_solo()
+    if owner.name or fallback is None:
+        return MeetingSeries.organiser_fields(owner)
+    return {field: getattr(fallback, field) for field in MeetingSeries.organiser_fields(owner)}
+
+
 def next_year_series_exists(*, series: MeetingSeries) -> bool:
     return MeetingSeries.objects.filter(
         name=_with_year(series.name, series.year, series.year + 1), year=series.year + 1
@@ -204,9 +215,7 @@ def series_copy_to_next_year(*, series: MeetingSeries, now: dt.datetime | None =
             name=_with_year(series.name, series.year, new_year),
             year=new_year,
             description=series.description,
-            organiser_name=series.organiser_name,
-            organiser_email=series.organiser_email,
-            organiser_phone=series.organiser_phone,
+            **organiser_of_new_series(fallback=series),
         )
         if next_year_series_exists(series=series):
             raise ValidationError(

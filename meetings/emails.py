@@ -178,7 +178,7 @@ def default_mailing_text(meeting: Meeting, kind: str, *, language: str = "nn") -
                 "your registration so that someone on the waiting list gets your seat:\n{link}\n\n"
                 "Best regards,\n"
             )
-        return str(subject), str(body) + meeting.series.organiser_name
+        return str(subject), str(body) + meeting.series.signature
 
 
 def default_mailing_texts(meeting: Meeting, kind: str) -> dict[str, str]:

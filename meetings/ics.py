@@ -25,6 +25,7 @@ that goes only into the entries of people registered for the meeting (meetings.p
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
+from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -92,6 +93,17 @@ def meeting_description(
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
+def organizer(meeting: Meeting) -> icalendar.vCalAddress:
+    """The series' organiser, as it was when the series was made (RFC 5546 3.2.1 asks a
+    PUBLISH for one). Without an organiser's e-mail, the address the portal's mail comes from."""
+    series = meeting.series
+    address = series.organiser_email or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    value = icalendar.vCalAddress(f"mailto:{address}")
+    if series.organiser_name:
+        value.params["CN"] = clean_text(series.organiser_name)
+    return value
+
+
 def _local(value: dt.datetime) -> dt.datetime:
     return value.astimezone(ZoneInfo(settings.TIME_ZONE))
 
@@ -143,6 +155,7 @@ def meeting_event(
     if location:
         event.add("location", clean_text(location))
     event.add("url", meeting_url(meeting))
+    event.add("organizer", organizer(meeting))
     event.add("status", status)
     if status == "TENTATIVE":
         # Outlook takes free/busy from its own property, not from STATUS.
@@ -177,6 +190,7 @@ def deadline_event(meeting: Meeting, *, stamp: dt.datetime):
         ),
     )
     event.add("url", meeting_url(meeting))
+    event.add("organizer", organizer(meeting))
     event.add("status", "CANCELLED" if meeting.is_cancelled else "CONFIRMED")
     event.add("sequence", meeting.sequence)
     event.add("last-modified", meeting.updated_at.astimezone(dt.UTC))

@@ -8,11 +8,11 @@ from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, Value, 
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from members.models import ContactPerson, Municipality
+from members.models import ContactPerson, Municipality, NetworkOwner
 from network_portal.validators import (
     validate_no_control_characters,
     validate_plausible_moment,
@@ -36,11 +36,23 @@ class MeetingSeries(models.Model):
     description = models.TextField(
         _("description"), blank=True, validators=[validate_no_control_characters]
     )
+    # The organiser as it was when the series was made, copied from the network owner: a
+    # later change of owner (a county reform) leaves the series of earlier years as they were.
     organiser_name = models.CharField(
         _("organiser"),
         max_length=200,
         validators=[validate_single_line],
-        help_text=_("The county section that runs the series."),
+        help_text=_("The county council and section that run the series."),
+    )
+    organiser_address = models.CharField(
+        _("organiser's address"), max_length=300, blank=True, validators=[validate_single_line]
+    )
+    organiser_contact = models.CharField(
+        _("organiser's contact person"),
+        max_length=200,
+        blank=True,
+        validators=[validate_single_line],
+        help_text=_("Name and job title, as the e-mails are signed."),
     )
     organiser_email = models.EmailField(
         _("organiser's e-mail"), blank=True, validators=[validate_single_line]
@@ -68,6 +80,26 @@ class MeetingSeries(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.year}"
+
+    @property
+    def signature(self) -> str:
+        """How the series' e-mails are signed, in the active language: the contact person,
+        the organiser, the address and the phone, each on its line when there is one."""
+        lines = [self.organiser_contact, self.organiser_name, self.organiser_address]
+        if self.organiser_phone:
+            lines.append(gettext("Phone: {phone}").format(phone=self.organiser_phone))
+        return "\n".join(line for line in lines if line)
+
+    @classmethod
+    def organiser_fields(cls, owner: NetworkOwner) -> dict[str, str]:
+        """The organiser fields of a new series, copied from the network owner."""
+        return {
+            "organiser_name": owner.full_name,
+            "organiser_address": owner.address,
+            "organiser_contact": owner.contact,
+            "organiser_email": owner.email,
+            "organiser_phone": owner.phone,
+        }
 
 
 # Paths under /meetings/ that a meeting's slug would hide.

@@ -15,6 +15,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 from import_export.formats import base_formats
+from solo.admin import SingletonModelAdmin
 
 from network_portal.admin import (
     SHOWN_CHILDREN,
@@ -27,10 +28,10 @@ from network_portal.admin import (
 from network_portal.history import HistoryChild, ReadableHistoryAdmin
 
 from .merger_forms import MergerForm
-from .models import ContactPerson, EmailDomain, Municipality, Sector, User
+from .models import ContactPerson, EmailDomain, Municipality, NetworkOwner, Sector, User
 from .resources import CSV, ContactPersonResource
 from .selectors import municipality_has_history
-from .services import municipalities_merge
+from .services import municipalities_merge, network_owner_update
 
 
 @admin.register(User)
@@ -449,3 +450,19 @@ class ContactPersonAdmin(NamedInputsAdmin, ImportMixin, ReadableHistoryAdmin):
             )
             return HttpResponseRedirect(reverse("admin:members_contactperson_import"))
         return super().process_result(result, request)
+
+
+@admin.register(NetworkOwner)
+class NetworkOwnerAdmin(NamedInputsAdmin, SingletonModelAdmin, ReadableHistoryAdmin):
+    """One page, no list: who runs the network. django-solo makes the row on first visit."""
+
+    # The readable history, not django-solo's plain list of log entries.
+    object_history_template = ReadableHistoryAdmin.object_history_template
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fieldsets = [
+        (None, {"fields": ["name", "section", "address"]}),
+        (_("Contact"), {"fields": ["contact_name", "contact_title", "phone", "email", "website"]}),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        network_owner_update(owner=obj)

@@ -13,6 +13,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+from solo.models import SingletonModel
 
 from network_portal.validators import validate_plausible_moment, validate_single_line
 
@@ -406,3 +407,68 @@ class ContactPerson(models.Model):
     @property
     def is_coordinator(self) -> bool:
         return self.role == self.Role.COORDINATOR
+
+
+class NetworkOwner(SingletonModel):
+    """Who runs the network: the county council and its section, as the founding invitation
+    signs. One row, edited by county staff; the footer shows it and every new meeting series
+    copies it (see meetings.MeetingSeries), so when the county changes - Hordaland became
+    Vestland in 2020 - one edit changes what comes next and the old series keep their own."""
+
+    name = models.CharField(
+        _("county council"),
+        max_length=200,
+        validators=[validate_single_line],
+        help_text=_("For example Vestland fylkeskommune."),
+    )
+    section = models.CharField(
+        _("department and section"),
+        max_length=200,
+        blank=True,
+        validators=[validate_single_line],
+        help_text=_("The part of the county council that runs the network."),
+    )
+    address = models.CharField(
+        _("address"), max_length=300, blank=True, validators=[validate_single_line]
+    )
+    contact_name = models.CharField(
+        _("contact person"), max_length=200, blank=True, validators=[validate_single_line]
+    )
+    contact_title = models.CharField(
+        _("contact person's job title"),
+        max_length=200,
+        blank=True,
+        validators=[validate_single_line],
+    )
+    phone = models.CharField(
+        _("phone"), max_length=30, blank=True, validators=[validate_single_line]
+    )
+    email = models.EmailField(
+        _("e-mail"),
+        blank=True,
+        validators=[validate_single_line],
+        help_text=_("Replies to the network's e-mails go here."),
+    )
+    website = models.URLField(_("website"), blank=True, validators=[validate_single_line])
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("network owner")
+        verbose_name_plural = _("network owner")
+        constraints = [
+            # django-solo keeps the row at pk 1; the database keeps it the only one.
+            models.CheckConstraint(condition=Q(pk=1), name="networkowner_single_row"),
+        ]
+
+    def __str__(self):
+        return self.full_name or gettext("Network owner")
+
+    @property
+    def full_name(self) -> str:
+        """The council and its section, as a meeting series names its organiser."""
+        return ", ".join(part for part in (self.name, self.section) if part)
+
+    @property
+    def contact(self) -> str:
+        return ", ".join(part for part in (self.contact_name, self.contact_title) if part)

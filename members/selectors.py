@@ -1,4 +1,10 @@
-from .models import ContactPerson, EmailDomain, Municipality
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError
+
+from .models import ContactPerson, EmailDomain, Municipality, NetworkOwner
 from .permissions import Viewer
 from .services import contact_person_link_for_user
 
@@ -12,6 +18,28 @@ def contact_person_for_user(user) -> ContactPerson | None:
     if person is None:
         person = contact_person_link_for_user(user=user)
     return person
+
+
+logger = logging.getLogger(__name__)
+
+
+def network_owner() -> NetworkOwner:
+    """Who runs the network, for every page's footer: from the cache, which the owner's save
+    refreshes (django-solo's key), else from the database; an empty owner when none is
+    recorded. Unlike django-solo's get_solo it never writes, and a database that does not
+    answer leaves the footer without the owner instead of failing the page: the statement
+    pages and the error pages must show up even then."""
+    owner = cache.get(NetworkOwner.get_cache_key())
+    if owner is not None:
+        return owner
+    try:
+        owner = NetworkOwner.objects.filter(pk=NetworkOwner.singleton_instance_id).first()
+    except DatabaseError:
+        logger.warning("The network owner could not be read for the footer", exc_info=True)
+        return NetworkOwner()
+    owner = owner or NetworkOwner()
+    cache.set(NetworkOwner.get_cache_key(), owner, settings.SOLO_CACHE_TIMEOUT)
+    return owner
 
 
 def viewer_for(request) -> Viewer:

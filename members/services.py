@@ -19,7 +19,14 @@ from django.utils.translation import gettext_lazy as _
 
 from outbox.services import email_queue
 
-from .models import ContactPerson, EmailDomain, Municipality, User, new_calendar_token
+from .models import (
+    ContactPerson,
+    EmailDomain,
+    Municipality,
+    NetworkOwner,
+    User,
+    new_calendar_token,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -376,3 +383,14 @@ def municipalities_merge(
             person._change_reason = moved_to
             person.save(update_fields=["municipality", "updated_at"])
     return new
+
+
+def network_owner_update(*, owner: NetworkOwner) -> NetworkOwner:
+    """Save the network owner as staff changed it. Meeting series made before keep the
+    organiser they had; the next one copies this."""
+    owner.full_clean()
+    with transaction.atomic():
+        owner.save()
+        # The save put the row in the cache already; a rollback must not leave it there.
+        transaction.on_commit(NetworkOwner.clear_cache)
+    return owner

@@ -1,6 +1,9 @@
-from django.conf import settings
+from django.utils.functional import SimpleLazyObject
+
+from members.selectors import network_owner
 
 
 def organiser(request):
-    """Who runs the network, for the footer: a setting, not a string in the templates."""
-    return {"organiser_name": settings.ORGANISER_NAME}
+    """Who runs the network, for the footer: data staff edit in the admin, read from the cache
+    and only when a template shows it."""
+    return {"network_owner": SimpleLazyObject(network_owner)}

@@ -28,18 +28,35 @@ from meetings.models import (
     MeetingSeries,
     Registration,
 )
-from members.models import ContactPerson, EmailDomain, Municipality, Sector
-from members.services import municipalities_merge
+from members.models import ContactPerson, EmailDomain, Municipality, NetworkOwner, Sector
+from members.services import municipalities_merge, network_owner_update
 from projects.models import EUProgramme, Interest, ProjectIdea
 from projects.services import idea_create
 
 OSLO = ZoneInfo("Europe/Oslo")
 COUNTY = "Hordaland"
-ORGANISER = (
-    "Hordaland fylkeskommune, Regionalavdelinga, "
-    "Seksjon for forskning, internasjonalisering og analyse (FIA)"
-)
 ORGANISER_EMAIL = "kommunenettverk@example.org"
+# Who ran the network before and after the county reform of 1 January 2020, when Hordaland
+# and Sogn og Fjordane became Vestland. The contact person and phone are example data.
+HORDALAND_OWNER = NetworkOwner(
+    name="Hordaland fylkeskommune",
+    section="Regionalavdelinga, Seksjon for forskning, internasjonalisering og analyse",
+    address="Agnes Mowinckels gate 5, 5008 Bergen",
+    contact_name="Kari Nordmann",
+    contact_title="seksjonsleiar",
+    phone="+47 55 00 00 00",
+    email=ORGANISER_EMAIL,
+)
+VESTLAND_OWNER = {
+    "name": "Vestland fylkeskommune",
+    "section": "Avdeling for strategisk utvikling og digitalisering",
+    "address": "Postboks 7900, 5020 Bergen",
+    "contact_name": "Kari Nordmann",
+    "contact_title": "seniorrådgivar",
+    "phone": "+47 55 00 00 00",
+    "email": ORGANISER_EMAIL,
+    "website": "https://www.vestlandfylke.no/",
+}
 SERIES_NAME = "Internasjonalt kommunenettverk i Hordaland"
 
 # The municipalities of Hordaland in 2018: (kommunenummer, name).
@@ -147,13 +164,14 @@ def seed_demo(*, today: dt.date | None = None) -> dict[str, int]:
     municipalities = _seed_municipalities()
     people = _seed_people(municipalities)
     _seed_staff_user()
+    owner = _seed_owner()
     series_2018 = _seed_2018_series(people)
     # After 2018's registrations, which stay with the municipalities of their time.
     merged = _seed_mergers(today)
     for person in people:
         # The mergers moved some of them.
         person.refresh_from_db(fields=["municipality"])
-    coming = _seed_coming_series(today.year + 1, people)
+    coming = _seed_coming_series(today.year + 1, people, owner)
     ideas = _seed_ideas(people)
     return {
         "municipalities": len(municipalities) + len(merged),
@@ -291,8 +309,7 @@ def _seed_2018_series(people) -> MeetingSeries:
                 "EU-program, prosjektutvikling, søknadsskriving, nettverk, tverrsektoriell og "
                 "tverrfagleg tilnærming."
             ),
-            "organiser_name": ORGANISER,
-            "organiser_email": ORGANISER_EMAIL,
+            **MeetingSeries.organiser_fields(HORDALAND_OWNER),
         },
     )
     kickoff = _meeting(
@@ -344,15 +361,23 @@ def _seed_2018_series(people) -> MeetingSeries:
     return series
 
 
-def _seed_coming_series(year: int, people) -> MeetingSeries:
+def _seed_owner() -> NetworkOwner:
+    owner = NetworkOwner.get_solo()
+    if all(getattr(owner, field) == value for field, value in VESTLAND_OWNER.items()):
+        return owner  # a second run changes nothing, not even the history
+    for field, value in VESTLAND_OWNER.items():
+        setattr(owner, field, value)
+    return network_owner_update(owner=owner)
+
+
+def _seed_coming_series(year: int, people, owner: NetworkOwner) -> MeetingSeries:
     series, _ = upsert(
         MeetingSeries,
         name=SERIES_NAME,
         year=year,
         defaults={
             "description": "Møteserien for året: oppstart, prosjekt og partnarar, søknadsworkshop.",
-            "organiser_name": ORGANISER,
-            "organiser_email": ORGANISER_EMAIL,
+            **MeetingSeries.organiser_fields(owner),
         },
     )
     _meeting(

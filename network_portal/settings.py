@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "csp",
+    # The network owner: one row, read through the cache on every page (its footer).
+    "solo",
     "network_portal",
     "outbox",
     "members",
@@ -288,9 +290,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "kommunenettverk@ex
 if "<" not in DEFAULT_FROM_EMAIL and EMAIL_SENDER_NAME:
     DEFAULT_FROM_EMAIL = formataddr((EMAIL_SENDER_NAME, DEFAULT_FROM_EMAIL))
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Who runs the network, as the footer names it (empty: the footer names nobody). The
-# organiser of each meeting series is set on the series.
-ORGANISER_NAME = os.environ.get("ORGANISER_NAME") or ""
+# Who runs the network is data county staff edit in the admin (members.NetworkOwner), read on
+# every page for the footer: kept in the cache, which its save refreshes.
+SOLO_CACHE = "default"
+SOLO_CACHE_TIMEOUT = 60 * 60
 
 # --- Background tasks (django-tasks) -------------------------------------------------------
 

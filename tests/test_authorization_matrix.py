@@ -21,6 +21,7 @@ from django.utils import timezone
 from meetings.invitations import recipient_token
 from meetings.models import DatePoll, DatePollCandidate
 from meetings.polls import poll_token
+from members.models import NetworkOwner
 from outbox.models import OutboxEmail
 from tests import factories
 from tests.helpers import sign_in_with_second_factor
@@ -327,6 +328,13 @@ ADMIN = {
     "admin:members_contactperson_process_import": (405, 405),
     "admin:members_contactperson_simple_history": (200, 403),
     "admin:members_municipality_add": (200, 403),
+    # One row: no list, no adding, no deleting; the list's address opens the row itself.
+    "admin:members_networkowner_add": (403, 403),
+    "admin:members_networkowner_change": (200, 403),
+    "admin:members_networkowner_changelist": (200, 403),
+    "admin:members_networkowner_delete": (403, 403),
+    "admin:members_networkowner_history": (200, 403),
+    "admin:members_networkowner_simple_history": (200, 403),
     "admin:members_municipality_change": (200, 403),
     "admin:members_municipality_changelist": (200, 403),
     "admin:members_municipality_delete": (403, 403),
@@ -446,6 +454,7 @@ def world(db, user_factory):
         contact_person=member_a,
         email=member_a.email,
     )
+    NetworkOwner.objects.create(name="Vestland fylkeskommune")
     return {
         "users": {
             "member_a": member_a.user,

@@ -27,6 +27,7 @@ from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django_tasks_db.models import DBTaskResult
 
+from members.models import NetworkOwner
 from network_portal.po import read_po
 from outbox.models import OutboxEmail
 from projects.models import EUProgramme
@@ -262,6 +263,9 @@ def data(db, settings):
     municipality = factories.MunicipalityFactory()
     municipality.name = "Kommune endra"
     municipality.save()
+    owner = NetworkOwner.objects.create(name="Vestland fylkeskommune")
+    owner.section = "Seksjon for internasjonalt arbeid"
+    owner.save()
     EUProgramme.objects.get_or_create(name="Erasmus+")
     OutboxEmail.objects.create(
         kind="test",

@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 from playwright.sync_api import expect
 
 from meetings.models import Meeting
+from members.models import NetworkOwner
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,7 +22,17 @@ def nynorsk(message: str) -> str:
 
 @pytest.fixture
 def meetings(meeting_factory, agenda_item_factory, registration_factory):
-    """One meeting of each status, so every status badge is checked for contrast."""
+    """One meeting of each status, so every status badge is checked for contrast; and the
+    network owner, so the footer shows its address and contact links."""
+    NetworkOwner.objects.create(
+        name="Vestland fylkeskommune",
+        section="Seksjon for internasjonalt arbeid",
+        address="Postboks 7900, 5020 Bergen",
+        contact_name="Kari Nordmann",
+        contact_title="seniorrådgivar",
+        phone="+47 55 00 00 00",
+        email="nettverk@example.org",
+    )
     scheduled = meeting_factory(title="Oppstartsmøte for kommunenettverket", capacity=25)
     for order, title in enumerate(["Velkomen", "EU-program for kommunane", "Vegen vidare"]):
         agenda_item_factory(meeting=scheduled, order=order, title=title)
@@ -60,6 +71,8 @@ def test_home_page(page, meetings, assert_stylesheets_loaded, assert_accessible)
     expect(next_meetings.nth(0)).to_contain_text(meetings.scheduled.title)
     expect(next_meetings.nth(0).locator("td").nth(3)).to_have_text("23")
     expect(next_meetings.nth(1)).to_contain_text(meetings.tentative.title)
+    expect(page.locator("footer address")).to_contain_text("Postboks 7900, 5020 Bergen")
+    expect(page.locator('footer a[href="tel:+4755000000"]')).to_be_visible()
     assert_stylesheets_loaded(page)
     assert_accessible(page)
 

@@ -440,9 +440,11 @@ def test_token_of_wrong_shape_is_404_without_a_lookup(
 ):
     contact_person_factory()
     path = f"/calendar/{token}.ics"
-    with django_assert_max_num_queries(1):
+    with django_assert_max_num_queries(2) as queries:
         response = client.get(path)
     assert response.status_code == 404
+    # The one query besides the session's is the footer's owner, on the 404 page.
+    assert not [q for q in queries.captured_queries if "contactperson" in q["sql"]]
     with pytest.raises(Resolver404):
         resolve(path)
 

@@ -508,8 +508,9 @@ def build_network(size, series, meeting_factory, municipality_factory, add_regis
 
 # Session, user, the user's authenticator (the admin's second factor), the user's and the
 # group's permissions, the series, the meetings, the registration counts, the "cannot
-# attend" answers, the municipalities (with their successors) and their predecessors.
-OVERVIEW_QUERIES = 11
+# attend" answers, the municipalities (with their successors) and their predecessors; and the
+# network owner of the footer, while the cache is empty.
+OVERVIEW_QUERIES = 12
 
 
 @pytest.mark.parametrize("size", [3, 30])

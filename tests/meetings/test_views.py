@@ -131,6 +131,7 @@ def test_list_query_count_is_constant(
     meeting_series_factory,
 ):
     make_meetings(5, meeting_factory, registration_factory, meeting_series_factory)
+    client.get(LIST_URL)  # the footer's network owner settles in the cache
     few, _ = count_queries(lambda: client.get(LIST_URL))
     make_meetings(95, meeting_factory, registration_factory, meeting_series_factory)
     many, response = count_queries(lambda: client.get(LIST_URL))
@@ -291,6 +292,7 @@ def test_detail_query_count_is_constant(
         registration_factory.create_batch(count, meeting=meeting)
 
     fill(5)
+    client.get(url)  # the footer's network owner settles in the cache
     few, _ = count_queries(lambda: client.get(url))
     fill(95)
     many, response = count_queries(lambda: client.get(url))

@@ -256,6 +256,8 @@ COUNTY_STAFF_PERMISSIONS = (
     # Registrations are cancelled, never deleted.
     | {("meetings", f"{action}_registration") for action in ("add", "change", "view")}
     | {("members", "view_user")}
+    # The network owner is one row: changed, never added or deleted.
+    | {("members", f"{action}_networkowner") for action in ("change", "view")}
     | {("meetings", f"{action}_mailing") for action in ("add", "change", "delete", "view")}
     | {("meetings", f"{action}_mailingrecipient") for action in ("change", "view")}
     # Date polls are closed, never deleted: the answers are the record of how a date was agreed.

@@ -1,8 +1,12 @@
 """The accessibility statement and the privacy page."""
 
 import pytest
+from django.db import OperationalError, connection
 from django.urls import reverse
 from django.utils import translation
+
+from members.models import NetworkOwner
+from members.services import network_owner_update
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +37,26 @@ def test_every_page_links_to_both_statements(client):
     assert f'href="{reverse("privacy")}"' in page
 
 
+def refuse(execute, sql, params, many, context):
+    raise OperationalError("the database is down")
+
+
 def test_the_statement_pages_need_no_database(client, django_assert_num_queries):
+    """They show up while the database is down, only without the owner in the footer..."""
+    with connection.execute_wrapper(refuse):
+        page = client.get(reverse("privacy"))
+    assert page.status_code == 200
+    assert "<address" not in page.content.decode()
+
+
+def test_the_statement_pages_name_the_owner_from_the_cache(client, django_assert_num_queries):
+    """...and with it once any page has read it."""
+    owner = NetworkOwner.get_solo()
+    owner.name = "Vestland fylkeskommune"
+    network_owner_update(owner=owner)
     with django_assert_num_queries(0):
-        assert client.get(reverse("privacy")).status_code == 200
+        page = client.get(reverse("privacy"))
+    assert "Vestland fylkeskommune" in page.content.decode()
 
 
 def test_the_privacy_page_states_the_periods_from_the_settings(en_client, settings):

@@ -90,6 +90,7 @@ def test_home_query_count_is_constant(
     client, count_queries, django_assert_num_queries, meeting_factory, registration_factory
 ):
     make_meetings(5, meeting_factory, registration_factory)
+    client.get("/")  # the footer's network owner settles in the cache
     few, _ = count_queries(lambda: client.get("/"))
     make_meetings(95, meeting_factory, registration_factory)
     many, response = count_queries(lambda: client.get("/"))

@@ -93,15 +93,6 @@ def test_the_idea_delete_page_keeps_the_idea_not_a_registration(
     assert "påmeldinga" not in body
 
 
-def test_the_footer_names_the_organiser_from_the_settings(client, settings):
-    settings.ORGANISER_NAME = "Fylkeskommunen, seksjon for internasjonalt arbeid"
-    body = client.get(reverse("home")).content.decode()
-    assert "Fylkeskommunen, seksjon for internasjonalt arbeid" in body
-    settings.ORGANISER_NAME = ""
-    body = client.get(reverse("home")).content.decode()
-    assert "section for research" not in body and "Seksjon for forskning" not in body
-
-
 def test_mail_comes_from_a_name_not_a_bare_address(
     meeting_factory, linked_contact_person_factory, settings
 ):

@@ -21,9 +21,9 @@ from network_portal.po import read_po
 
 SITE_PACKAGES = Path(django.__file__).resolve().parent.parent
 # What the portal shows: the admin, the authentication and form messages (password validators
-# included), allauth's account and two-factor pages, import-export, simple-history and the
-# task results of django-tasks' database backend. Not whole packages: no social accounts, no
-# GIS, no admindocs.
+# included), allauth's account and two-factor pages, import-export, simple-history, the task
+# results of django-tasks' database backend and django-solo's one-row admin pages. Not whole
+# packages: no social accounts, no GIS, no admindocs.
 SOURCES = [
     "django/contrib/admin",
     "django/contrib/auth/forms.py",
@@ -53,6 +53,8 @@ SOURCES = [
     "simple_history",
     "django_tasks",
     "django_tasks_db",
+    "solo/admin.py",
+    "solo/templates",
 ]
 SCRIPTS = "django/contrib/admin/static/admin/js"
 # humanize's words for big numbers: no page uses them.
