@@ -9,6 +9,8 @@ from django.views.generic import TemplateView
 
 from meetings.models import Meeting
 from meetings.selectors import meetings_for_listing
+from yearwheel import drawing as yearwheel_drawing
+from yearwheel.selectors import current_year, marks_for
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +27,14 @@ class HomeView(TemplateView):
             .exclude(status=Meeting.Status.CANCELLED)
             .chronological()[: self.next_meeting_count]
         )
+        # The annual wheel in small, with the marks that are the same for everyone: this
+        # year's, or next year's while this year has none (in December, say, before the new
+        # series is dated).
+        year = current_year()
+        marks = marks_for(year, None)
+        if not marks and (next_marks := marks_for(year + 1, None)):
+            year, marks = year + 1, next_marks
+        context["year_wheel"] = yearwheel_drawing.mini_wheel(year, marks)
         return context
 
 
