@@ -3,6 +3,7 @@ import logging
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
@@ -35,6 +36,11 @@ class HomeView(TemplateView):
         if not marks and (next_marks := marks_for(year + 1, None)):
             year, marks = year + 1, next_marks
         context["year_wheel"] = yearwheel_drawing.mini_wheel(year, marks)
+        context["year_wheel_url"] = (
+            reverse("yearwheel:current")
+            if year == current_year()
+            else reverse("yearwheel:year", kwargs={"year": year})
+        )
         return context
 
 
