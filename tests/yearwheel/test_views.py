@@ -9,7 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from tests.clock import OSLO
-from tests.yearwheel.conftest import SVG, inline_svg, mark_position, wheel_links
+from tests.yearwheel.data import SVG, inline_svg, mark_position, wheel_links
 from yearwheel import geometry
 
 pytestmark = pytest.mark.django_db
