@@ -11,7 +11,7 @@ from django.views.generic import TemplateView
 from meetings.models import Meeting
 from meetings.selectors import meetings_for_listing
 from yearwheel import drawing as yearwheel_drawing
-from yearwheel.selectors import current_year, marks_for
+from yearwheel.selectors import cached_shared_marks, current_year
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +32,8 @@ class HomeView(TemplateView):
         # year's, or next year's while this year has none (in December, say, before the new
         # series is dated).
         year = current_year()
-        marks = marks_for(year, None)
-        if not marks and (next_marks := marks_for(year + 1, None)):
+        marks = cached_shared_marks(year)
+        if not marks and (next_marks := cached_shared_marks(year + 1)):
             year, marks = year + 1, next_marks
         context["year_wheel"] = yearwheel_drawing.mini_wheel(year, marks)
         context["year_wheel_url"] = (

@@ -375,7 +375,7 @@ def upcoming_meeting(i: int) -> Meeting:
 
 def test_home_page(client, at_both_sizes):
     # The next meetings with their seat counts: one query, a bounded list; the year's marks
-    # for the small annual wheel.
+    # for the small annual wheel (from the cache after the first visit).
     at_both_sizes(client, reverse("home"), grower(upcoming_meeting), 2)
 
 

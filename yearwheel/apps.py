@@ -14,3 +14,18 @@ class YearWheelConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "yearwheel"
     verbose_name = _("Annual wheel")
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from meetings.models import Meeting, MeetingSeries
+
+        from .selectors import forget_shared_marks
+
+        for model in (Meeting, MeetingSeries):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    forget_shared_marks,
+                    sender=model,
+                    dispatch_uid=f"yearwheel.forget_shared_marks.{model.__name__}",
+                )

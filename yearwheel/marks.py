@@ -95,6 +95,8 @@ class Mark:
     def when(self) -> str:
         """The day in the active language ("7. mars 2027"), or the tentative period."""
         if self.date is None or self.until is not None:
+            if not self.period:
+                return _("Date not fixed")
             return _("%(period)s (date not fixed)") % {"period": self.period}
         text = formats.date_format(self.date, "DATE_FORMAT")
         if self.tentative:

@@ -11,6 +11,8 @@ or None (the home page's small wheel asks with None, the same for everyone).
 import datetime as dt
 from collections.abc import Callable
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -111,3 +113,36 @@ def years_with_series() -> list[int]:
     """The years some meeting series belongs to, the latest first: the year switcher's
     choices."""
     return list(MeetingSeries.objects.order_by("-year").values_list("year", flat=True).distinct())
+
+
+# --- The home page's small wheel -------------------------------------------------------------
+#
+# The home page, the busiest page, shows the marks that are the same for everyone. They are
+# kept in the cache for a few minutes and dropped once a meeting or a series is saved or
+# deleted (apps.py connects the signals): at once, and again after the transaction commits, so
+# that a request between the two does not keep what was about to change. A change that
+# bypasses save() (a queryset update) is seen when the entry expires. Raise the key's version
+# when Mark changes: the entries are pickled Marks.
+SHARED_MARKS_SECONDS = 5 * 60
+
+
+def _shared_marks_key(year: int) -> str:
+    return f"yearwheel:shared-marks:v1:{year}"
+
+
+def cached_shared_marks(year: int) -> list[Mark]:
+    """`marks_for(year, None)`, from the cache while no meeting or series changed."""
+    key = _shared_marks_key(year)
+    marks = cache.get(key)
+    if marks is None:
+        marks = marks_for(year, None)
+        cache.set(key, marks, SHARED_MARKS_SECONDS)
+    return marks
+
+
+def forget_shared_marks(**kwargs) -> None:
+    """Drop the cached marks of the years the home page may show (a signal receiver)."""
+    year = current_year()
+    keys = [_shared_marks_key(y) for y in (year - 1, year, year + 1)]
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))

@@ -99,3 +99,12 @@ def test_every_shape_is_a_closed_path(shape):
     assert path.startswith("M ") and path.endswith("Z")
     with pytest.raises(ValueError):
         geometry.shape_path("hexagon")
+
+
+def test_a_mark_without_date_or_period_says_so():
+    mark = Mark(date=None, kind="other", label="Studietur", url="/s/", tentative=True)
+    with translation.override("en"):
+        assert mark.when == "Date not fixed"
+        assert mark.accessible_name == "Other: Studietur, Date not fixed"
+    # An unknown kind (a source added without its kind) is drawn as "other".
+    assert Mark(date=None, kind="eu_call", label="X", url="/x/").kind_info.key == "other"

@@ -284,3 +284,19 @@ def test_home_page_shows_next_year_while_this_year_has_nothing(en_client, db):
     page = en_client.get(reverse("home")).content.decode()
     assert 'href="/year/2028/"' in page
     assert "Annual wheel 2028" in page
+
+
+def test_home_pages_wheel_is_cached_until_a_meeting_changes(
+    en_client, seeded_year, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    en_client.get(reverse("home"))
+    # The next meetings only: the wheel's marks come from the cache.
+    with django_assert_num_queries(1):
+        en_client.get(reverse("home"))
+    with django_capture_on_commit_callbacks(execute=True):
+        seeded_year.workshop.title = "Skrivestove"
+        seeded_year.workshop.save()
+    with django_assert_num_queries(2):
+        en_client.get(reverse("home"))
+    # The /year/ page is never cached.
+    assert "Skrivestove" in page_of(en_client, 2027)
