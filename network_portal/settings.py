@@ -104,6 +104,8 @@ INSTALLED_APPS = [
     "members",
     "meetings",
     "projects",
+    # At the top of the stack: reads meetings, and nothing of ours imports it.
+    "yearwheel",
 ]
 
 MIDDLEWARE = [

@@ -32,6 +32,7 @@ urlpatterns = [
     path("privacy/", views.PrivacyView.as_view(), name="privacy"),
     path("meetings/", include("meetings.urls")),
     path("projects/", include("projects.urls")),
+    path("year/", include("yearwheel.urls")),
     path("my-meetings/", meeting_views.MyMeetingsView.as_view(), name="my_meetings"),
     path("calendar/network.ics", meeting_views.network_feed, name="network_feed"),
     path("invitations/<str:token>/", meeting_views.InvitationView.as_view(), name="invitation"),

@@ -3,12 +3,15 @@ import logging
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
 from meetings.models import Meeting
 from meetings.selectors import meetings_for_listing
+from yearwheel import drawing as yearwheel_drawing
+from yearwheel.selectors import cached_shared_marks, current_year
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +27,19 @@ class HomeView(TemplateView):
             .upcoming()
             .exclude(status=Meeting.Status.CANCELLED)
             .chronological()[: self.next_meeting_count]
+        )
+        # The annual wheel in small, with the marks that are the same for everyone: this
+        # year's, or next year's while this year has none (in December, say, before the new
+        # series is dated).
+        year = current_year()
+        marks = cached_shared_marks(year)
+        if not marks and (next_marks := cached_shared_marks(year + 1)):
+            year, marks = year + 1, next_marks
+        context["year_wheel"] = yearwheel_drawing.mini_wheel(year, marks)
+        context["year_wheel_url"] = (
+            reverse("yearwheel:current")
+            if year == current_year()
+            else reverse("yearwheel:year", kwargs={"year": year})
         )
         return context
 

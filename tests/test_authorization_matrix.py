@@ -212,6 +212,9 @@ SITE = {
     # A personal link: it answers for the invited address, whoever holds it.
     "poll_link": (200, 200, 200, 200, 200, 200, 200),
     "privacy": (200, 200, 200, 200, 200, 200, 200),
+    "yearwheel:current": (200, 200, 200, 200, 200, 200, 200),
+    "yearwheel:year": (200, 200, 200, 200, 200, 200, 200),
+    "yearwheel:svg": (200, 200, 200, 200, 200, 200, 200),
     "profile": ((302, LOGIN), 200, 200, 200, 200, 200, 200),
     "profile_delete": (
         (302, LOGIN),
@@ -471,6 +474,8 @@ def world(db, user_factory):
             "meetings:registration_edit": {"pk": registration.pk},
             "meetings:registration_cancel": {"pk": registration.pk},
             "projects:detail": {"pk": idea.pk},
+            "yearwheel:year": {"year": timezone.localdate(meeting.starts_at).year},
+            "yearwheel:svg": {"year": timezone.localdate(meeting.starts_at).year},
             "projects:edit": {"pk": idea.pk},
             "projects:delete": {"pk": idea.pk},
             "projects:interest": {"pk": idea.pk},

@@ -380,8 +380,9 @@ def upcoming_meeting(i: int) -> Meeting:
 
 
 def test_home_page(client, at_both_sizes):
-    # The next meetings with their seat counts: one query, a bounded list.
-    at_both_sizes(client, reverse("home"), grower(upcoming_meeting), FOOTER + 1)
+    # The next meetings with their seat counts: one query, a bounded list; the year's marks
+    # for the small annual wheel (from the cache after the first visit).
+    at_both_sizes(client, reverse("home"), grower(upcoming_meeting), FOOTER + 2)
 
 
 def test_meeting_page_anonymous(client, meeting, at_both_sizes):
@@ -392,53 +393,47 @@ def test_meeting_page_anonymous(client, meeting, at_both_sizes):
     at_both_sizes(client, meeting.get_absolute_url(), grower(grow_one), FOOTER + 2)
 
 
-def test_meeting_download(client, meeting, at_both_sizes):
-    def grow_one(i):
-        factories.AgendaItemFactory(meeting=meeting, order=i)
-        return factories.RegistrationFactory(meeting=meeting)
-
-    url = reverse("meetings:calendar", kwargs={"slug": meeting.slug})
-    # The meeting with its series and seat count; its agenda.
-    at_both_sizes(client, url, grower(grow_one), 2)
+# --- The annual wheel -------------------------------------------------------------------------
 
 
-def built_at_both_sizes(client, url, grow, queries, assert_num_queries):
-    """Like `at_both_sizes`, with the feed's body built anew for each measured request (the
-    cache would otherwise answer the second one)."""
-    from django.core.cache import cache
+def meeting_of_the_year(i: int) -> Meeting:
+    """A meeting every few days of this year, some tentative (placed by their period)."""
+    year = timezone.localdate().year
+    if i % 4 == 3:
+        return factories.MeetingFactory(series__year=year, tentative=True)
+    starts_at = timezone.make_aware(dt.datetime(year, 1, 2, 10)) + dt.timedelta(days=7 * i)
+    return factories.MeetingFactory(
+        series__year=year,
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(hours=3),
+        registration_deadline=starts_at - dt.timedelta(days=1),
+    )
 
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_year_wheel(client, client_for, member, at_both_sizes, signed_in):
+    visitor = client_for(member) if signed_in else client
+    # The year's meetings and deadlines; the years that have a series (the switcher); signed
+    # in: the session and the user.
+    queries = FOOTER + (4 if signed_in else 2)
+    large = at_both_sizes(
+        visitor, reverse("yearwheel:current"), grower(meeting_of_the_year), queries
+    )
+    dated = sum(1 for i in range(LARGE) if i % 4 != 3)
+    # Each dated meeting and its deadline, and each tentative one, on the wheel and in the table.
+    assert large.count('<a class="wheel-mark ') == 2 * dated + (LARGE - dated)
+    assert large.count('<tr role="row" data-kind=') == 2 * dated + (LARGE - dated)
+
+
+def test_year_wheel_download(client, django_assert_num_queries):
+    url = reverse("yearwheel:svg", kwargs={"year": timezone.localdate().year})
+    grow = grower(meeting_of_the_year)
     for size in (SMALL, LARGE):
         grow(size)
-        cache.clear()
-        with assert_num_queries(queries):
+        # The year's meetings and deadlines.
+        with django_assert_num_queries(1):
             response = client.get(url)
         assert response.status_code == 200
-    return response.content.decode()
-
-
-def test_network_feed_built_anew(client, django_assert_num_queries):
-    # The validator's rows; the meetings with their series; their agendas.
-    body = built_at_both_sizes(
-        client, reverse("network_feed"), grower(upcoming_meeting), 3, django_assert_num_queries
-    )
-    assert body.count("BEGIN:VEVENT") >= LARGE
-
-
-def test_personal_feed_built_anew(client, member, django_assert_num_queries):
-    member.calendar_includes_all = True
-    member.save(update_fields=["calendar_includes_all"])
-
-    def grow_one(i):
-        meeting = upcoming_meeting(i)
-        if i % 2:
-            factories.RegistrationFactory(meeting=meeting, contact_person=member)
-        return meeting
-
-    url = reverse("personal_feed", kwargs={"token": member.calendar_token})
-    # The person; the validator's rows; the meetings with the person's registrations; their
-    # agendas.
-    body = built_at_both_sizes(client, url, grower(grow_one), 4, django_assert_num_queries)
-    assert body.count("BEGIN:VEVENT") >= LARGE
 
 
 # --- date polls --------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from playwright.sync_api import expect
 
 from meetings import invitations, polls
@@ -74,6 +74,8 @@ PAGES = {
     "projects:edit": ("member",),
     "projects:delete": ("member",),
     "projects:municipality": ("member",),
+    "yearwheel:current": ("anonymous",),
+    "yearwheel:year": ("anonymous", "member"),
     "account_login": ("anonymous",),
     "account_logout": ("member",),
     "account_inactive": ("anonymous",),
@@ -110,6 +112,7 @@ NOT_PAGES = {
     "network_feed": "an iCalendar feed",
     "personal_feed": "an iCalendar feed",
     "projects:export": "a CSV download",
+    "yearwheel:svg": "an SVG download",
     "meetings:overview_csv": "a CSV download",
     "meetings:overview_xlsx": "an Excel download",
     "profile_export": "a JSON download",
@@ -319,6 +322,7 @@ def world(
         "projects:edit": {"pk": idea.pk},
         "projects:delete": {"pk": idea.pk},
         "projects:municipality": {"number": home.number},
+        "yearwheel:year": {"year": timezone.localdate(meeting.starts_at).year},
         "invitation": {"token": token},
         "invitation_decline": {"token": token},
         "meetings:poll": {"slug": autumn.slug},
