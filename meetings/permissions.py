@@ -1,4 +1,4 @@
-"""Who sees what of meetings (README, "Who sees what"); the member rules are in
+"""Who sees what of meetings (docs/roles.md); the member rules are in
 members.permissions.
 
 Meeting pages, downloads and the network feed are public. The online-meeting link is not: it

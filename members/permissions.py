@@ -1,4 +1,4 @@
-"""Who sees whom: the rules for the member pages, in one place (README, "Who sees what").
+"""Who sees whom: the rules for the member pages, in one place (docs/roles.md).
 
 The portal's people are:
 - county staff: active staff accounts with the permission to view contact persons (the "County

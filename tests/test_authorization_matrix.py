@@ -1,5 +1,5 @@
 """Every URL in the urlconf, requested by every kind of visitor, answers with the status the
-README's "Who sees what" table promises.
+table in docs/roles.md promises.
 
 A URL added without a row here fails `test_every_url_has_a_row`. Rows give the GET status for
 the seven roles in the order of ROLES; POST-only pages answer GET with 405 once the visitor is
