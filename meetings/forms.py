@@ -10,8 +10,8 @@ from network_portal.validators import (
     validate_no_control_characters,
     validate_single_line,
 )
-from projects.models import ProjectIdea
 
+from .extensions import registration_form_extensions
 from .models import DatePollAnswer, Meeting, Registration
 from .services import RegistrationAnswers
 from .templatetags.meeting_tags import meeting_when
@@ -83,12 +83,6 @@ class RegistrationForm(forms.Form):
     presenting_project_idea = forms.BooleanField(
         label=_("Will present a project idea"), required=False
     )
-    ideas = forms.ModelMultipleChoiceField(
-        label=_("Which of the municipality's ideas?"),
-        queryset=ProjectIdea.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
     comment = forms.CharField(
         label=_("Comment"),
         max_length=2000,
@@ -104,22 +98,18 @@ class RegistrationForm(forms.Form):
         actor: ContactPerson,
         for_update=False,
         colleague_search: str = "",
+        registration: Registration | None = None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.meeting = meeting
         self.actor = actor
+        # The registration being changed; None for a new one.
+        self.registration = registration
         if not meeting.online_url:
             self.fields["attendance_mode"].choices = [
                 (Registration.AttendanceMode.IN_PERSON, Registration.AttendanceMode.IN_PERSON.label)
             ]
-        self.fields["ideas"].queryset = ProjectIdea.objects.filter(
-            lead_municipality_id=actor.municipality_id
-        ).order_by("title")
-        self.fields["ideas"].help_text = _(
-            "Tick the ideas to be presented, if you said you will present one. Not listed? "
-            "Add it under Project ideas first."
-        )
         self.colleague_search = None
         if for_update or not actor.is_coordinator or actor.municipality_id is None:
             for name in ("participant", "new_colleague_name", "new_colleague_email"):
@@ -133,6 +123,11 @@ class RegistrationForm(forms.Form):
                 if domains
                 else _("Your municipality has no e-mail domain registered; ask county staff.")
             )
+        own_fields = set(self.fields)
+        for extend in registration_form_extensions:
+            extend(self)
+        # What the other apps added, answered through RegistrationAnswers.extra.
+        self.extension_fields = [name for name in self.fields if name not in own_fields]
 
     def _bound_colleague_picker(self):
         """Any active colleague is valid, but the list shows the coordinator, the one chosen
@@ -216,13 +211,8 @@ class RegistrationForm(forms.Form):
             dietary_needs=data["dietary_needs"],
             presenting_project_idea=data["presenting_project_idea"],
             comment=data["comment"],
-            presented_ideas=tuple(self.presented_ideas),
+            extra={name: data.get(name) for name in self.extension_fields},
         )
-
-    @property
-    def presented_ideas(self) -> list:
-        data = self.cleaned_data
-        return list(data.get("ideas") or []) if data.get("presenting_project_idea") else []
 
     @property
     def new_colleague(self) -> tuple[str, str] | None:

@@ -10,7 +10,9 @@ import contextlib
 import datetime as dt
 import functools
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -20,9 +22,9 @@ from django.utils.translation import ngettext
 
 from members.models import ContactPerson
 from members.services import contact_person_add_colleague
-from projects.services import presentations_set
 
 from . import emails, invitations, tasks
+from .extensions import registration_answered
 from .models import Mailing, MailingRecipient, Meeting, MeetingReminder, Registration
 
 logger = logging.getLogger(__name__)
@@ -42,8 +44,8 @@ class RegistrationAnswers:
     dietary_needs: str = ""
     presenting_project_idea: bool = False
     comment: str = ""
-    # The municipality's project ideas the registrant will present.
-    presented_ideas: tuple = ()
+    # The answers to the fields other apps add to the form (meetings.extensions), by name.
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 def meeting_save(*, meeting: Meeting) -> Meeting:
@@ -240,7 +242,7 @@ def registration_create(
         except IntegrityError:
             # The constraint caught a double registration that slipped past the check above.
             return existing.get(), False
-        presentations_set(registration=registration, ideas=answers.presented_ideas)
+        registration_answered.send(Registration, registration=registration, answers=answers)
         kind = "confirmed" if has_seat else "waitlisted"
         _mail(registration, kind)
     return registration, True
@@ -284,7 +286,7 @@ def registration_update(
         _check_answers(meeting, answers)
         _apply_answers(registration, answers)
         registration.save()
-        presentations_set(registration=registration, ideas=answers.presented_ideas)
+        registration_answered.send(Registration, registration=registration, answers=answers)
     return registration
 
 

@@ -30,9 +30,9 @@ from django.views.generic import FormView, ListView, TemplateView
 from members.mixins import DirectoryRequiredMixin
 from members.models import ContactPerson
 from members.selectors import viewer_for
-from projects.selectors import cached_ideas_seeking_partners_by_sector, ideas_presented_at
 
 from . import exports, ics, invitations, overview_export, polls, services
+from .extensions import meeting_page_sections
 from .forms import PollAnswerForm, RegistrationForm
 from .models import DatePoll, Meeting, Registration
 from .permissions import online_link_visible, registrations_actor_scope
@@ -106,10 +106,12 @@ class MeetingPageMixin:
         context["registration_open"] = meeting.registration_is_open()
         viewer = viewer_for(self.request)
         context["online_link_visible"] = online_link_visible(viewer=viewer)
-        if viewer.sees_directory:
-            context["presented_ideas"] = ideas_presented_at(meeting)
-            if meeting.kind == Meeting.Kind.PROJECT_IDENTIFICATION:
-                context["ideas_seeking_partners"] = cached_ideas_seeking_partners_by_sector()
+        # The parts other apps add (projects: the ideas presented and seeking partners).
+        context["extra_sections"] = [
+            (section.template_name, section_context)
+            for section in meeting_page_sections
+            if (section_context := section.context(meeting, viewer)) is not None
+        ]
         if person is not None:
             registrations = (
                 Registration.objects.active()
@@ -236,11 +238,11 @@ class RegistrationUpdateView(ActorRegistrationMixin, FormView):
                 "dietary_needs": registration.dietary_needs,
                 "presenting_project_idea": registration.presenting_project_idea,
                 "comment": registration.comment,
-                "ideas": [p.idea_id for p in registration.presentations.all()],
             },
             meeting=registration.meeting,
             actor=self.get_person(),
             for_update=True,
+            registration=registration,
         )
 
     def get_context_data(self, **kwargs):
