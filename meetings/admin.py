@@ -202,26 +202,6 @@ class MeetingReminderInline(NamedInputsTabularInline):
     verbose_name_plural = _("reminders to those who have not answered")
 
 
-class MaterialInline(NamedInputsTabularInline):
-    """The meeting's files, to see at a glance; each is hidden, shown or removed on its own
-    page (or with the actions of the list of materials), through the services."""
-
-    model = Material
-    fields = ["title", "agenda_item", "visibility", "hidden", "filename", "uploaded_by"]
-    readonly_fields = fields
-    extra = 0
-    show_change_link = True
-    can_delete = False
-    verbose_name_plural = _("materials (upload them on the meeting's page)")
-
-    def has_add_permission(self, request, obj=None):
-        # Files are uploaded on the meeting's page, where they are checked.
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 class ServiceErrorsAsMessages:
     """Admin mixin: a ValidationError a service raises while saving (the forms check first,
     so only a change made by someone else in between gets here) is shown as an error message
@@ -388,8 +368,9 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
         "invitations",
         "registrations",
         "minutes_state",
+        "material_list",
     ]
-    inlines = [AgendaItemInline, MeetingReminderInline, RegistrationAddInline, MaterialInline]
+    inlines = [AgendaItemInline, MeetingReminderInline, RegistrationAddInline]
     actions = ["copy_meeting", "publish_minutes", "unpublish_minutes"]
     history_children = [HistoryChild(AgendaItem, "meeting")]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -410,8 +391,43 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
         ),
         (capfirst(Registration._meta.verbose_name_plural), {"fields": ["registrations"]}),
         (_("Minutes"), {"fields": ["minutes_markdown", "minutes_state"]}),
+        (_("Materials"), {"fields": ["material_list"]}),
         (_("Calendar"), {"fields": ["sequence", "created_at", "updated_at"]}),
     ]
+
+    # Shown, not edited here: each file is hidden, changed or removed on its own page or with
+    # the actions of the list of materials, through the services. Not an inline, whose
+    # formset every post of this page would have to carry.
+    @admin.display(description=_("files"))
+    def material_list(self, obj):
+        if obj.pk is None:
+            return gettext("Files are uploaded on the meeting's page once it is saved.")
+        of_meeting = Material.objects.filter(meeting=obj)
+        files = list(of_meeting.select_related("agenda_item").order_by("pk")[:SHOWN_CHILDREN])
+        listed = reverse("admin:meetings_material_changelist") + f"?meeting__id__exact={obj.pk}"
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> ({}{}{})</li>',
+            (
+                (
+                    reverse("admin:meetings_material_change", args=[m.pk]),
+                    m.title,
+                    m.filename,
+                    f", {m.agenda_item.title}" if m.agenda_item else "",
+                    f", {gettext('hidden')}" if m.hidden else "",
+                )
+                for m in files
+            ),
+        )
+        total = of_meeting.count() if len(files) == SHOWN_CHILDREN else len(files)
+        return format_html(
+            '<ul>{}</ul><p>{} {} <a href="{}">{}</a></p>',
+            items,
+            ngettext("%(count)d file.", "%(count)d files.", total) % {"count": total},
+            gettext("Files are uploaded on the meeting's page."),
+            listed,
+            gettext("All files of this meeting"),
+        )
 
     @admin.display(description=_("published"))
     def minutes_state(self, obj):

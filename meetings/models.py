@@ -503,8 +503,12 @@ class Material(models.Model):
         verbose_name = _("material")
         verbose_name_plural = _("materials")
         ordering = ["meeting", "uploaded_at", "pk"]
-        # The meeting page's list, and the count of files in the list of past meetings.
-        indexes = [models.Index(fields=["meeting", "hidden"], name="material_meeting_hidden")]
+        indexes = [
+            # The meeting page's list, and the count of files in the list of past meetings.
+            models.Index(fields=["meeting", "hidden"], name="material_meeting_hidden"),
+            # The admin's list, newest first, and its date hierarchy.
+            models.Index(fields=["uploaded_at", "id"], name="material_uploaded_at"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(visibility__in=["members", "public"]),

@@ -101,7 +101,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'material',
                 'verbose_name_plural': 'materials',
                 'ordering': ['meeting', 'uploaded_at', 'pk'],
-                'indexes': [models.Index(fields=['meeting', 'hidden'], name='material_meeting_hidden')],
+                'indexes': [models.Index(fields=['meeting', 'hidden'], name='material_meeting_hidden'), models.Index(fields=['uploaded_at', 'id'], name='material_uploaded_at')],
                 'constraints': [models.CheckConstraint(condition=models.Q(('visibility__in', ['members', 'public'])), name='material_visibility_valid'), models.CheckConstraint(condition=models.Q(models.Q(('title', ''), _negated=True), models.Q(('filename', ''), _negated=True), models.Q(('file', ''), _negated=True)), name='material_has_title_and_file', violation_error_message='A material needs a title and a file.')],
             },
         ),

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from meetings import materials, uploads
 from meetings.models import Material
@@ -97,9 +98,12 @@ def test_wrong_content_or_type_is_refused(name, data):
 
 def test_too_large_and_empty_are_refused(settings):
     settings.MATERIAL_MAX_UPLOAD_BYTES = 100
-    with pytest.raises(ValidationError, match="at most 100"):
+    with (
+        translation.override("en"),
+        pytest.raises(ValidationError, match="at most 100"),
+    ):
         uploads.validate_upload(upload("plan.pdf", PDF_BYTES + b"x" * 100))
-    with pytest.raises(ValidationError, match="empty"):
+    with translation.override("en"), pytest.raises(ValidationError, match="empty"):
         uploads.validate_upload(upload("plan.pdf", b""))
 
 
