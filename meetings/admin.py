@@ -34,7 +34,7 @@ from network_portal.admin import (
 from network_portal.forms import RepeatedHourModelForm
 from network_portal.history import HistoryChild, ReadableHistoryAdmin
 
-from . import copying, emails, exports, polls, services
+from . import copying, emails, exports, materials, minutes, polls, services
 from .invitations import invitation_summary
 from .mailing_forms import MailingAddForm, MailingForm
 from .models import (
@@ -43,6 +43,7 @@ from .models import (
     DatePollCandidate,
     Mailing,
     MailingRecipient,
+    Material,
     Meeting,
     MeetingReminder,
     MeetingSeries,
@@ -384,9 +385,11 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
         "date_poll_summary",
         "invitations",
         "registrations",
+        "minutes_state",
+        "material_list",
     ]
     inlines = [AgendaItemInline, MeetingReminderInline, RegistrationAddInline]
-    actions = ["copy_meeting"]
+    actions = ["copy_meeting", "publish_minutes", "unpublish_minutes"]
     history_children = [HistoryChild(AgendaItem, "meeting")]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
@@ -405,8 +408,103 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
             {"fields": ["invitations", "reminders_enabled"]},
         ),
         (capfirst(Registration._meta.verbose_name_plural), {"fields": ["registrations"]}),
+        (_("Minutes"), {"fields": ["minutes_markdown", "minutes_state"]}),
+        (_("Materials"), {"fields": ["material_list"]}),
         (_("Calendar"), {"fields": ["sequence", "created_at", "updated_at"]}),
     ]
+
+    # Shown, not edited here: each file is hidden, changed or removed on its own page or with
+    # the actions of the list of materials, through the services. Not an inline, whose
+    # formset every post of this page would have to carry.
+    @admin.display(description=_("files"))
+    def material_list(self, obj):
+        if obj.pk is None:
+            return gettext("Files are uploaded on the meeting's page once it is saved.")
+        of_meeting = Material.objects.filter(meeting=obj)
+        files = list(of_meeting.select_related("agenda_item").order_by("pk")[:SHOWN_CHILDREN])
+        listed = reverse("admin:meetings_material_changelist") + f"?meeting__id__exact={obj.pk}"
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> ({}{}{})</li>',
+            (
+                (
+                    reverse("admin:meetings_material_change", args=[m.pk]),
+                    m.title,
+                    m.filename,
+                    f", {m.agenda_item.title}" if m.agenda_item else "",
+                    f", {gettext('hidden')}" if m.hidden else "",
+                )
+                for m in files
+            ),
+        )
+        total = of_meeting.count() if len(files) == SHOWN_CHILDREN else len(files)
+        return format_html(
+            '<ul>{}</ul><p>{} {} <a href="{}">{}</a></p>',
+            items,
+            ngettext("%(count)d file.", "%(count)d files.", total) % {"count": total},
+            gettext("Files are uploaded on the meeting's page."),
+            listed,
+            gettext("All files of this meeting"),
+        )
+
+    @admin.display(description=_("published"))
+    def minutes_state(self, obj):
+        if obj.pk is None or obj.minutes_published_at is None:
+            return gettext(
+                "Not published. Save the minutes, then choose “Publish the minutes of the "
+                "selected meetings” in the list of meetings: the participants are told once."
+            )
+        text = gettext("Published %(when)s on the meeting's page.") % {
+            "when": display_for_value(obj.minutes_published_at, "")
+        }
+        return format_html(
+            '{} <a href="{}#minutes-heading">{}</a>',
+            text,
+            obj.get_absolute_url(),
+            gettext("See them"),
+        )
+
+    @admin.action(
+        description=_("Publish the minutes of the selected meetings"), permissions=["change"]
+    )
+    def publish_minutes(self, request, queryset):
+        published = mailed = 0
+        for meeting in queryset:
+            try:
+                mailed += minutes.minutes_publish(meeting=meeting)
+            except minutes.MinutesError as error:
+                self.message_user(request, f"{meeting}: {error.message}", messages.WARNING)
+            else:
+                published += 1
+        if published:
+            self.message_user(
+                request,
+                ngettext(
+                    "The minutes of %(count)d meeting are published; %(mailed)d participants "
+                    "are being told.",
+                    "The minutes of %(count)d meetings are published; %(mailed)d participants "
+                    "are being told.",
+                    published,
+                )
+                % {"count": published, "mailed": mailed},
+                messages.SUCCESS,
+            )
+
+    @admin.action(
+        description=_("Take the minutes of the selected meetings off their pages"),
+        permissions=["change"],
+    )
+    def unpublish_minutes(self, request, queryset):
+        count = sum(minutes.minutes_unpublish(meeting=meeting) for meeting in queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "The minutes of %(count)d meeting are no longer shown.",
+                "The minutes of %(count)d meetings are no longer shown.",
+                count,
+            )
+            % {"count": count},
+        )
 
     # Not named `date_poll`: the admin would read the model's reverse accessor by that name.
     @admin.display(description=_("date poll"))
@@ -669,6 +767,110 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
         for registration in formset.save(commit=False):
             staff_save(self, request, rows[id(registration)], registration)
         formset.save_m2m()
+
+
+class MaterialAdminForm(forms.ModelForm):
+    class Meta:
+        model = Material
+        fields = ["title", "agenda_item", "visibility", "hidden"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "agenda_item" in self.fields and self.instance.meeting_id is not None:
+            self.fields["agenda_item"].queryset = AgendaItem.objects.filter(
+                meeting_id=self.instance.meeting_id
+            ).order_by("order", "pk")
+
+
+@admin.register(Material)
+class MaterialAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, admin.ModelAdmin):
+    """Files uploaded to meetings. Staff change their title, item and visibility, hide them
+    from everyone but county staff, or remove them (the file goes with the record)."""
+
+    form = MaterialAdminForm
+    list_display = [
+        "title",
+        "meeting",
+        "agenda_item",
+        "visibility",
+        "hidden",
+        "filename",
+        "uploaded_by",
+        "uploaded_at",
+    ]
+    list_filter = ["hidden", "visibility", ("meeting", MeetingOfTheYearFilter)]
+    list_select_related = ["meeting", "agenda_item", "uploaded_by"]
+    search_fields = ["title", "filename", "meeting__title"]
+    date_hierarchy = "uploaded_at"
+    ordering = ["-uploaded_at", "-pk"]
+    fields = [
+        "meeting",
+        "title",
+        "agenda_item",
+        "visibility",
+        "hidden",
+        "download",
+        "content_type",
+        "size",
+        "uploaded_by",
+        "uploaded_at",
+    ]
+    readonly_fields = ["meeting", "download", "content_type", "size", "uploaded_by", "uploaded_at"]
+    actions = ["hide_selected", "show_selected", "remove_selected"]
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.filename)
+
+    def has_add_permission(self, request):
+        # Files are uploaded on the meeting's page, where they are checked.
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # Removing goes through the service, which deletes the file too.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        materials.material_update(material=obj)
+
+    def delete_model(self, request, obj):
+        materials.material_delete(material=obj)
+
+    def delete_queryset(self, request, queryset):
+        for material in queryset:
+            materials.material_delete(material=material)
+
+    @admin.action(description=_("Hide the selected files"), permissions=["change"])
+    def hide_selected(self, request, queryset):
+        count = materials.material_set_hidden(materials=queryset, hidden=True)
+        self.message_user(
+            request,
+            ngettext("%(count)d file is hidden.", "%(count)d files are hidden.", count)
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Show the selected files again"), permissions=["change"])
+    def show_selected(self, request, queryset):
+        count = materials.material_set_hidden(materials=queryset, hidden=False)
+        self.message_user(
+            request,
+            ngettext("%(count)d file is shown again.", "%(count)d files are shown again.", count)
+            % {"count": count},
+        )
+
+    @admin.action(description=_("Remove the selected files"), permissions=["delete"])
+    def remove_selected(self, request, queryset):
+        count = 0
+        for material in queryset:
+            materials.material_delete(material=material)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d file is removed.", "%(count)d files are removed.", count)
+            % {"count": count},
+        )
 
 
 @admin.register(Registration)

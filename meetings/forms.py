@@ -1,5 +1,7 @@
 from django import forms
+from django.conf import settings
 from django.db.models import Case, Q, Value, When
+from django.template.defaultfilters import filesizeformat
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
@@ -11,8 +13,9 @@ from network_portal.validators import (
     validate_single_line,
 )
 
+from . import uploads
 from .extensions import registration_form_extensions
-from .models import DatePollAnswer, Meeting, Registration
+from .models import AgendaItem, DatePollAnswer, Material, Meeting, Registration
 from .services import RegistrationAnswers
 from .templatetags.meeting_tags import meeting_when
 
@@ -238,3 +241,55 @@ class PollAnswerForm(forms.Form):
     @property
     def answers(self) -> dict[int, str]:
         return {c.pk: self.cleaned_data[f"candidate_{c.pk}"] for c in self.candidates}
+
+
+class AgendaItemChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.title
+
+
+class MaterialForm(forms.Form):
+    """A file for the meeting or one of its agenda items, on the meeting page. The file is
+    checked by its content (meetings.uploads) before anything is stored."""
+
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=Material._meta.get_field("title").max_length,
+        validators=[validate_single_line],
+        help_text=_("What the file is, for example “Slides: the project idea”."),
+    )
+    file = forms.FileField(
+        label=_("File"),
+        max_length=None,
+        allow_empty_file=True,
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ",".join(f".{ext}" for ext in uploads.ALLOWED_EXTENSIONS)}
+        ),
+    )
+    agenda_item = AgendaItemChoiceField(
+        label=_("Agenda item"),
+        queryset=AgendaItem.objects.none(),
+        required=False,
+        empty_label=_("The meeting as a whole"),
+    )
+    visibility = forms.ChoiceField(
+        label=_("Who may see it"),
+        choices=Material.Visibility.choices,
+        initial=Material.Visibility.MEMBERS,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, meeting: Meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.meeting = meeting
+        self.fields["agenda_item"].queryset = AgendaItem.objects.filter(meeting=meeting).order_by(
+            "order", "pk"
+        )
+        self.fields["file"].help_text = _(
+            "PDF, Word, Excel, PowerPoint, OpenDocument, PNG or JPEG, at most %(limit)s."
+        ) % {"limit": filesizeformat(settings.MATERIAL_MAX_UPLOAD_BYTES)}
+
+    def clean_file(self):
+        uploaded = self.cleaned_data["file"]
+        uploads.validate_upload(uploaded)
+        return uploaded

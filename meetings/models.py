@@ -19,6 +19,8 @@ from network_portal.validators import (
     validate_single_line,
 )
 
+from .storage import material_storage, material_upload_to
+
 # Bounds a county's network works within; each is also in the field's help text or message.
 MAX_CAPACITY = 10000
 MAX_REMINDER_DAYS = 90
@@ -278,6 +280,23 @@ class Meeting(models.Model):
         default=new_calendar_uid,
         help_text=_("Identifies the meeting in calendar programs; never changes."),
     )
+    minutes_markdown = models.TextField(
+        _("minutes"),
+        blank=True,
+        validators=[validate_no_control_characters],
+        help_text=_(
+            "The minutes of the meeting, in Markdown: # Heading, **bold**, *italics*, "
+            "- lists and [text](https://address). Shown on the meeting's page once published."
+        ),
+    )
+    minutes_published_at = models.DateTimeField(
+        _("minutes published"), null=True, blank=True, editable=False
+    )
+    # Set once, when the participants are first told of the minutes; never cleared, so
+    # publishing again (after taking the minutes down) mails nobody twice.
+    minutes_mailed_at = models.DateTimeField(
+        _("participants told of the minutes"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -345,6 +364,10 @@ class Meeting(models.Model):
             raise ValidationError(
                 {"tentative_period": _("Give a period such as “juni” while no date is fixed.")}
             )
+
+    @property
+    def minutes_are_published(self) -> bool:
+        return self.minutes_published_at is not None and bool(self.minutes_markdown.strip())
 
     @property
     def is_tentative(self) -> bool:
@@ -444,6 +467,111 @@ class AgendaItem(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class MaterialQuerySet(models.QuerySet):
+    def not_hidden(self):
+        return self.filter(hidden=False)
+
+
+class Material(models.Model):
+    """A file for a meeting, or for one of its agenda items: slides, a report, a picture.
+
+    Uploaded by county staff and by those who present a project idea at the meeting; kept in
+    the "materials" storage, apart from any public URL, and served by a view that checks who
+    may see it (`visibility`, `hidden`). Staff hide a file or remove it; the uploader may
+    remove their own."""
+
+    class Visibility(models.TextChoices):
+        MEMBERS = "members", _("Members and county staff")
+        PUBLIC = "public", _("Everyone")
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="materials"
+    )
+    # A file of an agenda item that is taken off the programme stays with the meeting.
+    agenda_item = models.ForeignKey(
+        AgendaItem,
+        verbose_name=_("agenda item"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="materials",
+        help_text=_("Empty for the meeting as a whole."),
+    )
+    title = models.CharField(_("title"), max_length=200, validators=[validate_single_line])
+    file = models.FileField(
+        _("file"),
+        upload_to=material_upload_to,
+        storage=material_storage,
+        max_length=300,
+    )
+    # The name the file was uploaded with, made safe (meetings.uploads.safe_filename): the
+    # download's name and the last part of its address.
+    filename = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("file type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    visibility = models.CharField(
+        _("who may see it"), max_length=10, choices=Visibility, default=Visibility.MEMBERS
+    )
+    hidden = models.BooleanField(
+        _("hidden"),
+        default=False,
+        help_text=_("Hidden files are shown to county staff only."),
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    objects = MaterialQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+        ordering = ["meeting", "uploaded_at", "pk"]
+        indexes = [
+            # The meeting page's list, and the count of files in the list of past meetings.
+            models.Index(fields=["meeting", "hidden"], name="material_meeting_hidden"),
+            # The admin's list, newest first, and its date hierarchy.
+            models.Index(fields=["uploaded_at", "id"], name="material_uploaded_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(visibility__in=["members", "public"]),
+                name="material_visibility_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(title="") & ~Q(filename="") & ~Q(file=""),
+                name="material_has_title_and_file",
+                violation_error_message=_("A material needs a title and a file."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse(
+            "meetings:material",
+            kwargs={"slug": self.meeting.slug, "pk": self.pk, "filename": self.filename},
+        )
+
+    def clean(self):
+        super().clean()
+        if (
+            self.agenda_item_id is not None
+            and self.meeting_id is not None
+            and not AgendaItem.objects.filter(
+                pk=self.agenda_item_id, meeting_id=self.meeting_id
+            ).exists()
+        ):
+            raise ValidationError({"agenda_item": _("Choose an item on this meeting's programme.")})
 
 
 class RegistrationQuerySet(models.QuerySet):

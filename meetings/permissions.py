@@ -9,7 +9,7 @@ public download or the network feed, which anyone can pass on.
 
 from django.db.models import Q
 
-from .models import Registration
+from .models import Material, Registration
 
 
 def online_link_visible(*, registration_status: str | None = None, viewer=None) -> bool:
@@ -30,3 +30,50 @@ def registrations_actor_scope(person) -> Q:
         # meeting page a coordinator opened; this condition uses the municipality index.
         return Q(contact_person__municipality_id=person.municipality_id)
     return Q(contact_person=person)
+
+
+# --- Materials ---------------------------------------------------------------------------------
+# County staff upload to any meeting and see every file, hidden ones too. Those who present a
+# project idea at a meeting (a confirmed registration with a presentation) upload to that
+# meeting. Files for members are seen by linked members and staff; public ones by everyone.
+
+
+def can_upload_materials(*, viewer, meeting) -> bool:
+    if viewer.is_staff:
+        return True
+    if not viewer.is_member:
+        return False
+    return (
+        Registration.objects.confirmed()
+        .filter(meeting=meeting, contact_person=viewer.person, presentations__isnull=False)
+        .exists()
+    )
+
+
+def material_visibility_scope(viewer) -> Q | None:
+    """The materials a viewer may see, as a condition; None for every one (county staff)."""
+    if viewer.is_staff:
+        return None
+    visibilities = [Material.Visibility.PUBLIC]
+    if viewer.is_member:
+        visibilities.append(Material.Visibility.MEMBERS)
+    return Q(hidden=False, visibility__in=visibilities)
+
+
+def material_visible(*, viewer, material) -> bool:
+    if viewer.is_staff:
+        return True
+    if material.hidden:
+        return False
+    return material.visibility == material.Visibility.PUBLIC or viewer.is_member
+
+
+def can_remove_material(*, viewer, material) -> bool:
+    """County staff remove any file; an uploader their own, while they may still see it."""
+    if viewer.is_staff:
+        return True
+    return (
+        viewer.user.is_authenticated
+        and material.uploaded_by_id == viewer.user.pk
+        and material_visible(viewer=viewer, material=material)
+    )

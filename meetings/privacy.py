@@ -1,6 +1,6 @@
 """Meetings' part of people's data (see members.privacy): registrations with their answers,
-the invitations and reminders a person received, and their answers to date polls. Registered
-in MeetingsConfig.ready()."""
+the invitations and reminders a person received, their answers to date polls and the files
+they uploaded to meetings. Registered in MeetingsConfig.ready()."""
 
 import contextlib
 import datetime as dt
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from members.privacy import DataSubject, PersonalDataProvider, iso, log_entries_redact
 
-from .models import DatePollAnswer, MailingRecipient, Meeting, Registration
+from .models import DatePollAnswer, MailingRecipient, Material, Meeting, Registration
 from .services import RegistrationClosed, registration_cancel
 
 ANSWER_FIELDS = ("dietary_needs", "comment")
@@ -85,7 +85,27 @@ class MeetingsPersonalData(PersonalDataProvider):
             .select_related("candidate__poll__meeting")
             .order_by("candidate__starts_at", "pk")
         )
+        uploaded = (
+            Material.objects.filter(uploaded_by=subject.user)
+            .select_related("meeting")
+            .order_by("uploaded_at", "pk")
+            if subject.user is not None
+            else []
+        )
         return {
+            # The files themselves are downloaded from the meeting's page.
+            "materials_uploaded": [
+                {
+                    "meeting": material.meeting.title,
+                    "title": material.title,
+                    "filename": material.filename,
+                    "size": material.size,
+                    "visibility": material.visibility,
+                    "hidden": material.hidden,
+                    "uploaded_at": iso(material.uploaded_at),
+                }
+                for material in uploaded
+            ],
             "date_poll_answers": [
                 {
                     "meeting": answer.candidate.poll.meeting.title,

@@ -28,6 +28,7 @@ from .models import (
     AgendaItem,
     Mailing,
     MailingRecipient,
+    Material,
     Meeting,
     MeetingSeries,
     Registration,
@@ -68,9 +69,19 @@ PAST_MEETINGS_PER_PAGE = 20
 def past_meetings_for_listing():
     """Past meetings, the latest first, without seat counts: the archive shows none, and
     counting seats would aggregate every registration the network ever had."""
+    materials = (
+        Material.objects.filter(meeting=OuterRef("pk"), hidden=False)
+        .order_by()
+        .values("meeting")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         Meeting.objects.select_related("series")
         .past()
+        # The archive marks the meetings with minutes and counts their files (those not
+        # hidden; the count is the same for everyone, so a row stays one cached row).
+        .annotate(material_count=Coalesce(Subquery(materials), Value(0)))
         .order_by(F("starts_at").desc(nulls_last=True), "-pk")
     )
 

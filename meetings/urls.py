@@ -20,6 +20,17 @@ urlpatterns = [
     path("<slug:slug>/calendar.ics", views.meeting_calendar, name="calendar"),
     path("<slug:slug>/poll/", views.PollView.as_view(), name="poll"),
     path("<slug:slug>/register/", views.RegistrationCreateView.as_view(), name="register"),
+    path("<slug:slug>/materials/", views.MaterialUploadView.as_view(), name="material_upload"),
+    path(
+        "<slug:slug>/materials/<int:pk>/remove/",
+        views.MaterialDeleteView.as_view(),
+        name="material_remove",
+    ),
+    path(
+        "<slug:slug>/materials/<int:pk>/<str:filename>",
+        views.material_download,
+        name="material",
+    ),
     path(
         "registrations/<int:pk>/edit/",
         views.RegistrationUpdateView.as_view(),

@@ -1,8 +1,9 @@
 import datetime
 import functools
 import hashlib
+import logging
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import icalendar
 from allauth.account.decorators import verified_email_required
@@ -12,9 +13,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
-from django.core.exceptions import BadRequest, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone, translation
@@ -31,11 +32,26 @@ from members.mixins import DirectoryRequiredMixin
 from members.models import ContactPerson
 from members.selectors import viewer_for
 
-from . import exports, ics, invitations, overview_export, polls, services
+from . import (
+    exports,
+    ics,
+    invitations,
+    materials,
+    minutes,
+    overview_export,
+    polls,
+    services,
+    uploads,
+)
 from .extensions import meeting_page_sections
-from .forms import PollAnswerForm, RegistrationForm
-from .models import DatePoll, Meeting, Registration
-from .permissions import online_link_visible, registrations_actor_scope
+from .forms import MaterialForm, PollAnswerForm, RegistrationForm
+from .models import DatePoll, Material, Meeting, Registration
+from .permissions import (
+    can_upload_materials,
+    material_visible,
+    online_link_visible,
+    registrations_actor_scope,
+)
 from .selectors import (
     MY_PAST_MEETINGS_PER_PAGE,
     OVERVIEW_ROWS_PER_PAGE,
@@ -51,6 +67,8 @@ from .selectors import (
     personal_feed_version,
     registrations_of_person,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class MeetingListView(ListView):
@@ -112,6 +130,7 @@ class MeetingPageMixin:
             for section in meeting_page_sections
             if (section_context := section.context(meeting, viewer)) is not None
         ]
+        context.update(self.materials_context(meeting, viewer))
         if person is not None:
             registrations = (
                 Registration.objects.active()
@@ -138,9 +157,118 @@ class MeetingPageMixin:
                 context["form"] = self.get_form()
         return context
 
+    def materials_context(self, meeting, viewer) -> dict:
+        context = {"material_groups": materials.material_groups(viewer, meeting)}
+        if meeting.minutes_are_published:
+            context["minutes_html"] = minutes.render_minutes(meeting.minutes_markdown)
+        context["can_upload_materials"] = can_upload_materials(viewer=viewer, meeting=meeting)
+        if context["can_upload_materials"]:
+            context["material_form"] = getattr(self, "material_form", None) or MaterialForm(
+                meeting=meeting
+            )
+        return context
+
 
 class MeetingDetailView(MeetingPageMixin, TemplateView):
     pass
+
+
+class MaterialUploadView(LoginRequiredMixin, MeetingPageMixin, TemplateView):
+    """POST a file to the meeting (the form is on the meeting page). A refused file shows the
+    page again with the reasons next to the fields."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        meeting = self.get_meeting()
+        viewer = viewer_for(request)
+        if not can_upload_materials(viewer=viewer, meeting=meeting):
+            raise PermissionDenied
+        form = MaterialForm(request.POST, request.FILES, meeting=meeting)
+        if form.is_valid():
+            try:
+                material = materials.material_create(
+                    meeting=meeting,
+                    uploaded_file=form.cleaned_data["file"],
+                    title=form.cleaned_data["title"],
+                    agenda_item=form.cleaned_data["agenda_item"],
+                    visibility=form.cleaned_data["visibility"],
+                    viewer=viewer,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request, _("“%(title)s” has been uploaded.") % {"title": material.title}
+                )
+                return HttpResponseRedirect(meeting.get_absolute_url() + "#materials-heading")
+        messages.error(request, _("The file was not uploaded. Please correct the errors below."))
+        self.material_form = form
+        return self.render_to_response(self.get_context_data(), status=400)
+
+
+class MaterialDeleteView(LoginRequiredMixin, View):
+    """Remove a file: its uploader, or county staff. POST only, from the meeting page."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, slug, pk):
+        viewer = viewer_for(request)
+        material = get_object_or_404(
+            Material.objects.select_related("meeting"), pk=pk, meeting__slug=slug
+        )
+        if not material_visible(viewer=viewer, material=material):
+            raise Http404
+        try:
+            materials.material_delete(material=material, viewer=viewer)
+        except PermissionDenied:
+            messages.error(request, _("Only the person who uploaded a file can remove it."))
+        else:
+            messages.success(
+                request, _("“%(title)s” has been removed.") % {"title": material.title}
+            )
+        return HttpResponseRedirect(material.meeting.get_absolute_url() + "#materials-heading")
+
+
+@require_safe
+def material_download(request, slug, pk, filename):
+    """A material's file, for those who may see it. A file for members asks visitors who are
+    not signed in to sign in; a hidden file, or one at a wrong address, is not found.
+
+    Behind a web server that serves files itself (MATERIAL_SENDFILE_HEADER), the answer is
+    only the header naming the file, and the web server sends it."""
+    viewer = viewer_for(request)
+    material = materials.material_for_download(viewer=viewer, slug=slug, pk=pk, filename=filename)
+    if material is None:
+        exists = Material.objects.filter(
+            pk=pk, meeting__slug=slug, filename=filename, hidden=False
+        ).exists()
+        if exists and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if exists:
+            raise PermissionDenied
+        raise Http404
+    inline = uploads.BY_CONTENT_TYPE.get(material.content_type, uploads.PDF).inline
+    header = settings.MATERIAL_SENDFILE_HEADER
+    if header:
+        response = HttpResponse(content_type=material.content_type)
+        location = settings.MATERIAL_SENDFILE_PREFIX + material.file.name
+        response[header] = quote(location) if header == "X-Accel-Redirect" else location
+    else:
+        try:
+            opened = material.file.open("rb")
+        except OSError as error:
+            logger.error("Material %s is missing from its storage: %s", material.pk, error)
+            raise Http404 from error
+        response = FileResponse(opened, content_type=material.content_type)
+        response["Content-Length"] = str(material.size)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=not inline, filename=material.filename
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    public = material.visibility == Material.Visibility.PUBLIC and not material.hidden
+    response["Cache-Control"] = "public, max-age=300" if public else "private, no-cache"
+    return response
 
 
 @method_decorator(verified_email_required, name="dispatch")

@@ -265,6 +265,30 @@ STORAGES = {
     },
 }
 
+# Meeting materials (slides, reports) uploaded to meetings. Never served from a public URL:
+# every download goes through a view that checks who may see the file (meetings.views), so
+# the files live apart from static files, in their own storage. Another backend (an
+# S3-compatible bucket through django-storages, for several web machines) replaces
+# STORAGES["materials"]; see README, "Meeting materials".
+MATERIAL_ROOT = Path(os.environ.get("MATERIAL_ROOT") or BASE_DIR / "data" / "materials")
+STORAGES["materials"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": MATERIAL_ROOT, "base_url": None},
+}
+# The largest file accepted, in bytes (25 MB by default).
+MATERIAL_MAX_UPLOAD_BYTES = env_int("MATERIAL_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)
+# With a web server in front that serves files itself, the download view only checks the
+# permission and answers with this header ("X-Accel-Redirect" for nginx, "X-Sendfile" for
+# Apache's mod_xsendfile), naming the file under MATERIAL_SENDFILE_PREFIX (nginx: an
+# internal location; Apache: the directory MATERIAL_ROOT). Unset: Django streams the file.
+MATERIAL_SENDFILE_HEADER = os.environ.get("MATERIAL_SENDFILE_HEADER") or None
+if MATERIAL_SENDFILE_HEADER not in (None, "X-Accel-Redirect", "X-Sendfile"):
+    raise ImproperlyConfigured(
+        "MATERIAL_SENDFILE_HEADER must be X-Accel-Redirect or X-Sendfile, "
+        f"not {MATERIAL_SENDFILE_HEADER!r}."
+    )
+MATERIAL_SENDFILE_PREFIX = os.environ.get("MATERIAL_SENDFILE_PREFIX") or "/protected-materials/"
+
 # In development files are served straight from the apps, without collectstatic.
 WHITENOISE_AUTOREFRESH = DEBUG
 WHITENOISE_USE_FINDERS = DEBUG

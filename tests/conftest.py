@@ -284,3 +284,23 @@ def programme():
     from projects.models import EUProgramme
 
     return lambda name: EUProgramme.objects.get(name=name)
+
+
+@pytest.fixture
+def material_factory():
+    return factories.MaterialFactory
+
+
+@pytest.fixture
+def material_storage(settings, tmp_path):
+    """Meeting materials stored in the test's own directory, through the "materials" alias
+    as in production; returns that directory."""
+    location = tmp_path / "materials"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "materials": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": location, "base_url": None},
+        },
+    }
+    return location

@@ -226,3 +226,22 @@ class PresentationFactory(factory.django.DjangoModelFactory):
 
     idea = factory.SubFactory(ProjectIdeaFactory)
     meeting = factory.SubFactory(MeetingFactory)
+
+
+# The smallest bytes each checked type starts with (meetings.uploads.sniff).
+PDF_BYTES = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+class MaterialFactory(factory.django.DjangoModelFactory):
+    """A members-only PDF of the meeting as a whole, in the "materials" storage (use the
+    `material_storage` fixture, so the file lands in the test's own directory)."""
+
+    class Meta:
+        model = "meetings.Material"
+
+    meeting = factory.SubFactory(MeetingFactory)
+    title = factory.Sequence(lambda n: f"Lysark {n}")
+    filename = "lysark.pdf"
+    file = factory.django.FileField(filename=factory.SelfAttribute("..filename"), data=PDF_BYTES)
+    content_type = "application/pdf"
+    size = len(PDF_BYTES)

@@ -137,6 +137,10 @@ SITE = {
     "meetings:calendar": (200, 200, 200, 200, 200, 200, 200),
     "meetings:detail": (200, 200, 200, 200, 200, 200, 200),
     "meetings:list": (200, 200, 200, 200, 200, 200, 200),
+    # A file for members (the world's material); upload and removal are POST only.
+    "meetings:material": ((302, LOGIN), 200, 200, 200, 403, 200, 403),
+    "meetings:material_upload": ((302, LOGIN), 405, 405, 405, 405, 405, 405),
+    "meetings:material_remove": ((302, LOGIN), 405, 405, 405, 405, 405, 405),
     "meetings:overview": ((302, ADMIN_LOGIN), 403, 403, 403, 403, 200, 403),
     "meetings:overview_csv": ((302, ADMIN_LOGIN), 403, 403, 403, 403, 200, 403),
     "meetings:overview_xlsx": ((302, ADMIN_LOGIN), 403, 403, 403, 403, 200, 403),
@@ -303,6 +307,11 @@ ADMIN = {
     # The world's mailing is a draft: its addresses may be taken off (a sent one's may not).
     "admin:meetings_mailingrecipient_delete": (200, 403),
     "admin:meetings_mailingrecipient_history": (200, 403),
+    "admin:meetings_material_add": (403, 403),
+    "admin:meetings_material_change": (200, 403),
+    "admin:meetings_material_changelist": (200, 403),
+    "admin:meetings_material_delete": (200, 403),
+    "admin:meetings_material_history": (200, 403),
     "admin:meetings_meeting_add": (200, 403),
     "admin:meetings_meeting_change": (200, 403),
     "admin:meetings_meeting_changelist": (200, 403),
@@ -417,7 +426,7 @@ STANDARD_ADMIN = re.compile(r"^admin:(\w+?)_(\w+)_(changelist|add|change|delete|
 
 
 @pytest.fixture
-def world(db, user_factory):
+def world(db, user_factory, material_storage):
     a = factories.MunicipalityFactory(name="Arna", number="4601")
     factories.EmailDomainFactory(municipality=a, domain="arna.kommune.test")
     b = factories.MunicipalityFactory(name="Bømlo", number="4613")
@@ -443,6 +452,7 @@ def world(db, user_factory):
         contact_person=member_a,
         email=member_a.email,
     )
+    material = factories.MaterialFactory(meeting=meeting)
     tentative = factories.MeetingFactory(tentative=True)
     poll = DatePoll.objects.create(
         meeting=tentative, closes_at=timezone.now() + dt.timedelta(days=7)
@@ -473,6 +483,13 @@ def world(db, user_factory):
             "meetings:register": {"slug": meeting.slug},
             "meetings:registration_edit": {"pk": registration.pk},
             "meetings:registration_cancel": {"pk": registration.pk},
+            "meetings:material": {
+                "slug": meeting.slug,
+                "pk": material.pk,
+                "filename": material.filename,
+            },
+            "meetings:material_upload": {"slug": meeting.slug},
+            "meetings:material_remove": {"slug": meeting.slug, "pk": material.pk},
             "projects:detail": {"pk": idea.pk},
             "yearwheel:year": {"year": timezone.localdate(meeting.starts_at).year},
             "yearwheel:svg": {"year": timezone.localdate(meeting.starts_at).year},

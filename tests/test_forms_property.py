@@ -278,7 +278,7 @@ class World:
 
 
 @pytest.fixture
-def world(freeze_now, programme) -> World:
+def world(freeze_now, programme, material_storage) -> World:
     freeze_now(NOW)
     voss = factories.MunicipalityFactory(name="Voss", number="4621")
     EmailDomain.objects.create(municipality=voss, domain="voss.kommune.no")
@@ -335,6 +335,8 @@ def world(freeze_now, programme) -> World:
     services.mailing_send(mailing=mailing)
     draft = factories.MailingFactory(meeting=meeting, subject="Utkast: {meeting}")
     factories.MailingRecipientFactory(mailing=draft, municipality=voss, email=voss.official_email)
+    # A file of the meeting, for the material's admin page.
+    factories.MaterialFactory(meeting=meeting, uploaded_by=member.user)
     # An open date poll on a tentative meeting, for the poll's admin page.
     june = factories.MeetingFactory(tentative=True, title="Junimøte", slug="juni")
     poll = DatePoll.objects.create(meeting=june, closes_at=timezone.now() + dt.timedelta(days=30))
@@ -793,6 +795,8 @@ def test_every_form_of_ours_is_found(world):
         "invitation decline",
         # One row, never added: its change page has the form.
         "admin add members.NetworkOwner",
+        # Files are uploaded on the meeting's page, where they are checked.
+        "admin add meetings.Material",
         # Read-only in the admin: the queue writes delivery records.
         "admin add meetings.MailingRecipient",
         "admin change meetings.MailingRecipient",

@@ -246,7 +246,7 @@ def date_poll(person):
 
 
 @pytest.fixture
-def data(db, settings):
+def data(db, settings, material_storage):
     """At least one object of every model the admin shows, with a change in its history."""
     # The task results' admin pages need the database backend, as in production.
     settings.TASKS = {
@@ -257,6 +257,7 @@ def data(db, settings):
     meeting = factories.MeetingFactory()
     factories.AgendaItemFactory(meeting=meeting)
     factories.RegistrationFactory(meeting=meeting)
+    factories.MaterialFactory(meeting=meeting)
     factories.MailingRecipientFactory()
     date_poll(factories.LinkedContactPersonFactory())
     factories.EmailDomainFactory()
@@ -554,6 +555,7 @@ def test_no_english_in_any_email(db, rf, settings, language):
     from django.test.signals import template_rendered
 
     from meetings import emails as meeting_emails
+    from meetings.minutes import minutes_publish
     from meetings.models import Mailing, Registration
     from meetings.polls import poll_pick
     from members.services import account_waiting_notify
@@ -600,6 +602,12 @@ def test_no_english_in_any_email(db, rf, settings, language):
             email_queue(messages=[message], kind=f"mailing.{kind}")
         poll = date_poll(person)
         poll_pick(poll=poll, candidate=poll.candidates.first())
+        # The minutes go to those with a seat.
+        registration.status = Registration.Status.CONFIRMED
+        registration.save()
+        meeting.minutes_markdown = "# Referat"
+        meeting.save()
+        assert minutes_publish(meeting=meeting) == 1
         colleague = factories.LinkedContactPersonFactory()
         idea = factories.ProjectIdeaFactory(contact_person=person)
         queue_interest_email(factories.InterestFactory(idea=idea, contact_person=colleague))

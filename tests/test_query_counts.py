@@ -155,8 +155,8 @@ def test_meeting_page_as_member(client_for, member, meeting, at_both_sizes):
     factories.RegistrationFactory(meeting=meeting, contact_person=member)
     grow = registered_colleague(meeting, member.municipality)
     # session, user, contact person, meeting with seat counts, agenda, presented ideas,
-    # registrations (own).
-    large = at_both_sizes(client_for(member), meeting.get_absolute_url(), grow, FOOTER + 7)
+    # materials, whether the member presents (may upload), registrations (own).
+    large = at_both_sizes(client_for(member), meeting.get_absolute_url(), grow, FOOTER + 9)
     assert "Colleagues you have registered" not in large
 
 
@@ -165,10 +165,11 @@ def test_meeting_page_as_coordinator(client_for, coordinator, meeting, at_both_s
     grow = registered_colleague(meeting, coordinator.municipality)
     url = reverse(f"meetings:{page}", kwargs={"slug": meeting.slug})
     # session, user, contact person, meeting with seat counts, agenda, presented ideas,
-    # registrations (own and colleagues'), the municipality's ideas, colleagues to pick, the
-    # municipality's e-mail domains (new colleagues' addresses); the registration form also
-    # checks that the e-mail address is verified.
-    queries = FOOTER + {"detail": 10, "register": 11}[page]
+    # materials, whether the coordinator presents (may upload), registrations (own and
+    # colleagues'), the municipality's ideas, colleagues to pick, the municipality's e-mail
+    # domains (new colleagues' addresses); the registration form also checks that the e-mail
+    # address is verified.
+    queries = FOOTER + {"detail": 12, "register": 13}[page]
     large = at_both_sizes(client_for(coordinator), url, grow, queries)
     assert large.count("Cancel for ") == LARGE // 2
     # Yourself and at most 20 colleagues; a search finds the others.
@@ -201,8 +202,9 @@ def test_project_identification_meeting_bounds_ideas_seeking_partners(
 
     # session, user, meeting with seat counts, agenda, contact person, ideas seeking partners:
     # the ideas' version, their number per sector and the first few of each, registrations
-    # (own), presented ideas, the municipality's ideas for the registration form.
-    large = at_both_sizes(client_for(member), june.get_absolute_url(), grower(idea), FOOTER + 11)
+    # (own), presented ideas, materials, whether the member presents (may upload), the
+    # municipality's ideas for the registration form.
+    large = at_both_sizes(client_for(member), june.get_absolute_url(), grower(idea), FOOTER + 13)
     seeking = large.split('id="seeking-heading"')[1].split("</section>")[0]
     assert seeking.count('href="/projects/') <= 3 * 5 + 3
     assert "sector=health_care&amp;seeking_partners=on" in seeking
@@ -389,8 +391,8 @@ def test_meeting_page_anonymous(client, meeting, at_both_sizes):
     def grow_one(i):
         return factories.RegistrationFactory(meeting=meeting)
 
-    # The meeting with its series and seat count; its agenda.
-    at_both_sizes(client, meeting.get_absolute_url(), grower(grow_one), FOOTER + 2)
+    # The meeting with its series and seat count; its agenda; its materials.
+    at_both_sizes(client, meeting.get_absolute_url(), grower(grow_one), FOOTER + 3)
 
 
 # --- The annual wheel -------------------------------------------------------------------------
@@ -500,6 +502,91 @@ def test_poll_page_through_the_personal_link(client, poll, at_both_sizes):
 
 
 def test_meeting_page_with_an_open_poll(client, poll, at_both_sizes):
-    # The meeting with its series, seat count and whether a poll is open; its agenda.
-    large = at_both_sizes(client, poll.meeting.get_absolute_url(), poll_voices(poll), FOOTER + 2)
+    # The meeting with its series, seat count and whether a poll is open; its agenda; its
+    # materials.
+    large = at_both_sizes(client, poll.meeting.get_absolute_url(), poll_voices(poll), FOOTER + 3)
     assert poll.get_absolute_url() in large
+
+
+# --- materials and minutes ----------------------------------------------------------------------
+
+
+def materials_grower(meeting):
+    """Files of the meeting as a whole and of its agenda items, for members and for everyone,
+    some hidden (staff see those)."""
+    items = []
+
+    def make(i):
+        if i % 5 == 0:
+            items.append(factories.AgendaItemFactory(meeting=meeting, order=i))
+        return factories.MaterialFactory(
+            meeting=meeting,
+            agenda_item=items[-1] if i % 2 else None,
+            visibility="public" if i % 3 == 0 else "members",
+            hidden=i % 7 == 6,
+        )
+
+    return grower(make)
+
+
+@pytest.fixture
+def meeting_with_minutes(meeting):
+    from meetings.minutes import minutes_publish
+
+    Meeting.objects.filter(pk=meeting.pk).update(minutes_markdown="# Referat\n\n- eitt\n- to")
+    minutes_publish(meeting=meeting)
+    return meeting
+
+
+def test_meeting_page_with_materials_anonymous(
+    client, material_storage, meeting_with_minutes, at_both_sizes
+):
+    meeting = meeting_with_minutes
+    # The meeting with its series and seat count; its agenda; its materials.
+    large = at_both_sizes(client, meeting.get_absolute_url(), materials_grower(meeting), FOOTER + 3)
+    assert large.count("/materials/") == len([i for i in range(LARGE) if i % 3 == 0 and i % 7 != 6])
+    assert 'id="minutes-heading"' in large
+
+
+def test_meeting_page_with_materials_as_presenter(
+    client_for, member, material_storage, meeting_with_minutes, at_both_sizes
+):
+    meeting = meeting_with_minutes
+    registration = factories.RegistrationFactory(meeting=meeting, contact_person=member)
+    factories.PresentationFactory(meeting=meeting, registration=registration)
+    # session, user, contact person, meeting with seat counts, agenda, presented ideas,
+    # materials, whether the member presents (may upload), registrations (own), the agenda
+    # items to upload to.
+    large = at_both_sizes(
+        client_for(member), meeting.get_absolute_url(), materials_grower(meeting), FOOTER + 10
+    )
+    assert 'enctype="multipart/form-data"' in large
+    assert large.count("/materials/") >= len([i for i in range(LARGE) if i % 7 != 6])
+
+
+def test_meeting_page_with_materials_as_staff(
+    staff_client, material_storage, meeting_with_minutes, at_both_sizes
+):
+    meeting = meeting_with_minutes
+    # session, user, meeting with seat counts, agenda, the staff's contact person (none; the
+    # second look is in a savepoint: two queries more), their permissions (user's and
+    # group's), materials, the agenda items to upload to, presented ideas.
+    large = at_both_sizes(
+        staff_client, meeting.get_absolute_url(), materials_grower(meeting), FOOTER + 13
+    )
+    assert "hidden" in large
+
+
+def test_meeting_list_with_minutes_and_materials(en_client, material_storage, at_both_sizes):
+    def held_with_files(i):
+        held = past_meeting(i, minutes_markdown="Referat" if i % 2 else "")
+        if i % 2:
+            Meeting.objects.filter(pk=held.pk).update(minutes_published_at=held.ends_at)
+        factories.MaterialFactory.create_batch(2, meeting=held)
+        return held
+
+    # The upcoming meetings; the number of past meetings; a page of them with their files
+    # counted in the same query.
+    large = at_both_sizes(en_client, reverse("meetings:list"), grower(held_with_files), FOOTER + 3)
+    assert large.count("2 files") == 20
+    assert large.count("#minutes-heading") == 10

@@ -93,7 +93,7 @@ MEETING_ROW_SECONDS = 60 * 60
 PROCESS_TOKEN = uuid.uuid4().hex
 
 
-def meeting_row_key(meeting, show_seats, context_digest) -> str:
+def meeting_row_key(meeting, show_seats, context_digest, *, show_archive=False) -> str:
     """The cache key of a meeting's row: a digest of everything the row shows, so that any
     change to it is a new key whoever made it and however, and of `context_digest`."""
     shown = (
@@ -107,13 +107,14 @@ def meeting_row_key(meeting, show_seats, context_digest) -> str:
         meeting.tentative_period,
         (meeting.capacity, meeting.seats_left) if show_seats else None,
         bool(show_seats),
+        (meeting.minutes_are_published, meeting.material_count) if show_archive else None,
         context_digest,
     )
     return "meeting-row:" + hashlib.sha256(repr(shown).encode()).hexdigest()
 
 
 @register.simple_tag
-def meeting_rows(meetings, show_seats=False):
+def meeting_rows(meetings, show_seats=False, show_archive=False):
     """The rows of a meeting table, each from the cache while what it shows is unchanged.
     A row is the same for everyone (nothing in it depends on who looks), and /meetings/ shows
     some 80: rendering them took most of that page's time. One cache round trip for all."""
@@ -132,13 +133,20 @@ def meeting_rows(meetings, show_seats=False):
         ).encode()
     ).hexdigest()
     meetings = list(meetings)
-    keys = [meeting_row_key(meeting, show_seats, context_digest) for meeting in meetings]
+    keys = [
+        meeting_row_key(meeting, show_seats, context_digest, show_archive=show_archive)
+        for meeting in meetings
+    ]
     cached = cache.get_many(keys)
     rows, missing = [], {}
     for meeting, key in zip(meetings, keys, strict=True):
         row = cached.get(key)
         if row is None:
-            row = str(row_template.render({"meeting": meeting, "show_seats": show_seats}))
+            row = str(
+                row_template.render(
+                    {"meeting": meeting, "show_seats": show_seats, "show_archive": show_archive}
+                )
+            )
             missing[key] = row
         rows.append(row)
     if missing:
@@ -153,3 +161,9 @@ def count_cells(counts):
     template engine's cost per cell (50 rows by some 50 meetings at national scale)."""
     # Each count escaped here.
     return mark_safe("".join(f"<td>{escape(count)}</td>" for count in counts))  # noqa: S308
+
+
+@register.filter
+def material_kind(material) -> str:
+    """The kind of a material's file as people know it: "PDF", "DOCX", "PNG"."""
+    return material.filename.rpartition(".")[2].upper() or "–"

@@ -89,6 +89,8 @@ def admin_data(
     registration_factory,
     project_idea_factory,
     interest_factory,
+    material_factory,
+    material_storage,
 ):
     """An object of every registered model, with rows in the inlines of its change page. The
     transactional database is flushed between tests, which removes what migrations seeded
@@ -112,6 +114,8 @@ def admin_data(
     ola = contact_person_factory(name="Ola Nordmann", municipality=fana)
 
     meeting = meeting_factory(title="Oppstartsmøte")
+    # A file of the meeting, listed on its page, and hidden, as staff may make it.
+    material_factory(meeting=meeting, title="Lysark frå fylket", hidden=True)
     workshop = meeting_factory(series=meeting.series, title="Søknadsverkstad", tentative=True)
     # An open date poll with answers, so its page shows the coverage and the pick links.
     poll = DatePoll.objects.create(meeting=workshop, closes_at=meeting.starts_at)

@@ -122,6 +122,9 @@ NOT_PAGES = {
     "profile_sign_out_everywhere": "answers POST only",
     "projects:interest": "answers POST only",
     "projects:interest_withdraw": "answers POST only",
+    "meetings:material": "a file download",
+    "meetings:material_upload": "answers POST only (its form is on the meeting page)",
+    "meetings:material_remove": "answers POST only",
 }
 ROLES = sorted({role for roles in PAGES.values() for role in roles})
 

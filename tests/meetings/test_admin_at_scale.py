@@ -330,10 +330,10 @@ def test_the_meeting_page_keeps_its_size_and_queries_with_many_registrations(
 # meeting, its agenda items, the history link's content type, the deletion check, the series,
 # the invitations (5: delivery, the answers of registrations and of declines, the recipients,
 # the invited municipalities' names), the registration counts, the first registrations, the
-# reminder schedule and the date poll.
+# reminder schedule, the date poll and the meeting's files.
 # Was 19: the registrations' addresses and municipalities came in two queries each; 18 before
-# the reminder schedule's inline, 19 before the date poll's link.
-MEETING_PAGE_QUERIES = 20
+# the reminder schedule's inline, 19 before the date poll's link, 20 before the files.
+MEETING_PAGE_QUERIES = 21
 
 
 def test_the_meeting_page_posts_without_registration_rows(

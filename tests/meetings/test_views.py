@@ -299,8 +299,8 @@ def test_detail_query_count_is_constant(
     assert len(response.context["meeting"].agenda_items.all()) == 100
     assert response.context["meeting"].seats_left == 400
     assert many == few
-    # The meeting with its seat counts, and its agenda.
-    with django_assert_num_queries(2):
+    # The meeting with its seat counts, its agenda and its materials.
+    with django_assert_num_queries(3):
         client.get(url)
 
 

@@ -267,6 +267,8 @@ COUNTY_STAFF_PERMISSIONS = (
         for action in ("add", "change", "delete", "view")
     }
     | {("meetings", "view_datepollanswer")}
+    # Files are uploaded on the meeting's page; staff change, hide and remove them.
+    | {("meetings", f"{action}_material") for action in ("change", "delete", "view")}
     # Outgoing e-mail: read, and "change" for sending failed ones again.
     | {("outbox", f"{action}_outboxemail") for action in ("change", "view")}
     | {

@@ -339,3 +339,18 @@ def test_export_holds_the_persons_date_poll_answers(
         ("Junimøte", "2026-06-09T10:00:00+02:00", "yes", False),
         ("Junimøte", "2026-06-10T10:00:00+02:00", "if_need_be", True),
     ]
+
+
+def test_export_lists_the_materials_the_person_uploaded(
+    client_for, person, other, material_storage, material_factory
+):
+    material_factory(
+        meeting__title="Oppstartsmøte", title="Lysark", uploaded_by=person.user, filename="a.pdf"
+    )
+    material_factory(uploaded_by=other.user)
+
+    _response, data = download(client_for(person))
+
+    assert [(m["meeting"], m["title"], m["filename"]) for m in data["materials_uploaded"]] == [
+        ("Oppstartsmøte", "Lysark", "a.pdf")
+    ]
