@@ -653,6 +653,30 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
         formset.save_m2m()
 
 
+class AttendanceFilter(admin.SimpleListFilter):
+    """Who came: the confirmed participants checked in at the door, and the no-shows (a
+    seat, a meeting that has ended, no check-in)."""
+
+    title = _("attendance")
+    parameter_name = "attendance"
+
+    def lookups(self, request, model_admin):
+        return [("attended", _("Checked in")), ("no_show", _("No-show"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "attended":
+            return queryset.filter(status=Registration.Status.CONFIRMED, attended_at__isnull=False)
+        if self.value() == "no_show":
+            now = timezone.now()
+            return queryset.filter(
+                Q(meeting__ends_at__lt=now)
+                | Q(meeting__ends_at__isnull=True, meeting__starts_at__lt=now),
+                status=Registration.Status.CONFIRMED,
+                attended_at__isnull=True,
+            ).exclude(meeting__status=Meeting.Status.CANCELLED)
+        return queryset
+
+
 @admin.register(Registration)
 class RegistrationAdmin(
     NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, ReadableHistoryAdmin
@@ -667,6 +691,7 @@ class RegistrationAdmin(
         "attendance_mode",
         "presenting_project_idea",
         "is_late",
+        "attended_at",
         "created_at",
     ]
     list_filter = [
@@ -674,6 +699,7 @@ class RegistrationAdmin(
         "over_capacity",
         "attendance_mode",
         "is_late",
+        AttendanceFilter,
         # Not a date hierarchy: that reads the distinct dates of every registration.
         ("created_at", admin.DateFieldListFilter),
         "meeting__series__year",
@@ -694,7 +720,14 @@ class RegistrationAdmin(
     ]
     autocomplete_fields = ["meeting", "contact_person"]
     # The municipality is recorded when the person registers (see Registration.municipality).
-    readonly_fields = ["municipality", "is_late", "updated_at", "cancelled_at"]
+    readonly_fields = [
+        "municipality",
+        "is_late",
+        "updated_at",
+        "cancelled_at",
+        "attended_at",
+        "attended_by",
+    ]
     actions = ["cancel_selected"]
 
     def get_readonly_fields(self, request, obj=None):

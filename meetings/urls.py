@@ -20,6 +20,18 @@ urlpatterns = [
     path("<slug:slug>/calendar.ics", views.meeting_calendar, name="calendar"),
     path("<slug:slug>/poll/", views.PollView.as_view(), name="poll"),
     path("<slug:slug>/register/", views.RegistrationCreateView.as_view(), name="register"),
+    path("<slug:slug>/check-in/", views.CheckInView.as_view(), name="check_in"),
+    path("<slug:slug>/check-in/walk-in/", views.WalkInView.as_view(), name="check_in_walk_in"),
+    path(
+        "<slug:slug>/check-in/<int:pk>/",
+        views.CheckInToggleView.as_view(),
+        name="check_in_toggle",
+    ),
+    path(
+        "<slug:slug>/attendance-confirmation/",
+        views.AttendanceConfirmationView.as_view(),
+        name="attendance_confirmation",
+    ),
     path(
         "registrations/<int:pk>/edit/",
         views.RegistrationUpdateView.as_view(),

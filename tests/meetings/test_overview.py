@@ -693,13 +693,14 @@ def test_the_overview_as_csv(staff_en_client, two_eras):
     assert "-2018-participation.csv" in response["Content-Disposition"]
     table = csv_table(response)
     assert table[0][:4] == ["Municipality", "Municipality number", "Member at the time", "Mergers"]
-    assert table[0][-3:] == [
+    assert table[0][-4:] == [
         "Confirmed in total",
         "On the waiting list in total",
         "Cannot attend in total",
+        "Attended in total",
     ]
     assert table[1][:4] == ["Fjell", "1246", "Yes", "merged into Øygarden (2020)"]
-    assert table[1][-3:] == ["1", "0", "0"]
+    assert table[1][-4:] == ["1", "0", "0", "0"]
     assert table[-1][0] == "Total"
 
 
