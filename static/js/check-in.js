@@ -57,7 +57,8 @@
     button.disabled = true;
     let answer = null;
     try {
-      const response = await fetch(form.action, {
+      // getAttribute: the form's field named "action" hides the form's own action property.
+      const response = await fetch(form.getAttribute("action"), {
         method: "POST",
         body: new FormData(form),
         headers: { Accept: "application/json" },
