@@ -39,8 +39,8 @@
     announce = setTimeout(() => {
       say(
         (status.dataset.shown || "")
-          .replace("%(count)s", String(shown))
-          .replace("%(total)s", String(rows.length)),
+          .replace("{count}", String(shown))
+          .replace("{total}", String(rows.length)),
       );
     }, 400);
   };
