@@ -442,6 +442,7 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
         counts = of_meeting.aggregate(
             **{status: Count("pk", filter=Q(status=status)) for status in Status.values},
             over_capacity=Count("pk", filter=Q(over_capacity=True)),
+            attended=Count("pk", filter=Q(status=Status.CONFIRMED, attended_at__isnull=False)),
         )
         listed = reverse("admin:meetings_registration_changelist") + f"?meeting__id__exact={obj.pk}"
         fields = [
@@ -492,11 +493,18 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
                     counts["over_capacity"],
                     f"{listed}&over_capacity__exact=1",
                 ),
+                (gettext("Checked in"), counts["attended"], f"{listed}&attendance=attended"),
             ],
             headings=field_headings(Registration, fields),
             rows=rows,
             total=sum(counts[status] for status in Status.values),
-            links=[(gettext("All registrations for this meeting"), listed)],
+            links=[
+                (gettext("All registrations for this meeting"), listed),
+                (
+                    gettext("Check-in list"),
+                    reverse("meetings:check_in", kwargs={"slug": obj.slug}),
+                ),
+            ],
         )
 
     def get_queryset(self, request):

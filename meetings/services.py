@@ -433,7 +433,9 @@ def _stored(registration: Registration, *, lock: bool) -> dict | None:
     rows = Registration.objects.filter(pk=registration.pk)
     if lock:
         rows = rows.select_for_update()
-    return rows.values("status", "attendance_mode", "over_capacity").first()
+    return rows.values(
+        "status", "attendance_mode", "over_capacity", "attended_at", "attended_by"
+    ).first()
 
 
 def _staff_save_locked(
@@ -449,6 +451,9 @@ def _staff_save_locked(
     if before is not None:
         # The form already holds the requested status; set_status compares with the stored.
         registration.status = before
+        # A check-in made at the door while the admin's page was open is not in its form.
+        registration.attended_at = stored["attended_at"]
+        registration.attended_by_id = stored["attended_by"]
     registration.set_status(status, now=now)
     registration.over_capacity = over_capacity
     if before in (None, Registration.Status.CANCELLED) and status != before:

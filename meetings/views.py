@@ -110,6 +110,8 @@ class MeetingPageMixin:
         context["registration_open"] = meeting.registration_is_open()
         viewer = viewer_for(self.request)
         context["online_link_visible"] = online_link_visible(viewer=viewer)
+        if viewer.is_staff and self.request.user.has_perm("meetings.check_in_participants"):
+            context["check_in_url"] = reverse("meetings:check_in", kwargs={"slug": meeting.slug})
         if viewer.sees_directory:
             context["presented_ideas"] = ideas_presented_at(meeting)
             if meeting.kind == Meeting.Kind.PROJECT_IDENTIFICATION:

@@ -506,3 +506,17 @@ def test_a_cancelled_registration_has_no_confirmation(client_for, attended):
         client_for(attended.contact_person).get(confirmation_url(attended.meeting)).status_code
         == 404
     )
+
+
+def test_a_change_in_the_admin_keeps_a_check_in_made_meanwhile(seat, staff):
+    # The admin's page was loaded before the person was checked in at the door.
+    loaded = Registration.objects.get(pk=seat.pk)
+    services.attendance_mark(registration=seat, by=staff)
+
+    loaded.dietary_needs = "Vegetar"
+    services.registration_staff_save(registration=loaded)
+
+    seat.refresh_from_db()
+    assert seat.dietary_needs == "Vegetar"
+    assert seat.attended_by == staff
+    assert seat.attended_at is not None

@@ -421,3 +421,29 @@ def test_the_admin_shows_the_check_in_read_only(staff_en_client, staff_user, mee
     assert "Checked in by" in content
     assert 'name="attended_at"' not in content
     assert 'name="attended_by"' not in content
+
+
+# --- Where staff find the list ----------------------------------------------------------------
+
+
+def test_the_meeting_page_links_the_list_for_staff_who_check_in(
+    staff_en_client, client_for, linked_contact_person_factory, meeting
+):
+    url = check_in_url(meeting)
+    assert f'href="{url}"' in html(staff_en_client.get(meeting.get_absolute_url()))
+    member = client_for(linked_contact_person_factory())
+    assert f'href="{url}"' not in html(member.get(meeting.get_absolute_url()))
+    assert f'href="{url}"' not in html(Client().get(meeting.get_absolute_url()))
+
+
+def test_the_meetings_admin_page_counts_and_links_the_check_ins(
+    staff_en_client, staff_user, meeting, people
+):
+    services.attendance_mark(registration=people["kari"], by=staff_user)
+    content = html(staff_en_client.get(reverse("admin:meetings_meeting_change", args=[meeting.pk])))
+    listed = reverse("admin:meetings_registration_changelist")
+    assert (
+        f'<a href="{listed}?meeting__id__exact={meeting.pk}&amp;attendance=attended">'
+        "Checked in: 1</a>"
+    ) in content
+    assert f'<a href="{check_in_url(meeting)}">Check-in list</a>' in content

@@ -265,6 +265,8 @@ COUNTY_STAFF_PERMISSIONS = (
         for action in ("add", "change", "delete", "view")
     }
     | {("meetings", "view_datepollanswer")}
+    # Checking participants in at the door of a meeting.
+    | {("meetings", "check_in_participants")}
     # Outgoing e-mail: read, and "change" for sending failed ones again.
     | {("outbox", f"{action}_outboxemail") for action in ("change", "view")}
     | {
