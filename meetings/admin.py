@@ -558,6 +558,7 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
         counts = of_meeting.aggregate(
             **{status: Count("pk", filter=Q(status=status)) for status in Status.values},
             over_capacity=Count("pk", filter=Q(over_capacity=True)),
+            attended=Count("pk", filter=Q(status=Status.CONFIRMED, attended_at__isnull=False)),
         )
         listed = reverse("admin:meetings_registration_changelist") + f"?meeting__id__exact={obj.pk}"
         fields = [
@@ -608,11 +609,18 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
                     counts["over_capacity"],
                     f"{listed}&over_capacity__exact=1",
                 ),
+                (gettext("Checked in"), counts["attended"], f"{listed}&attendance=attended"),
             ],
             headings=field_headings(Registration, fields),
             rows=rows,
             total=sum(counts[status] for status in Status.values),
-            links=[(gettext("All registrations for this meeting"), listed)],
+            links=[
+                (gettext("All registrations for this meeting"), listed),
+                (
+                    gettext("Check-in list"),
+                    reverse("meetings:check_in", kwargs={"slug": obj.slug}),
+                ),
+            ],
         )
 
     def get_queryset(self, request):
@@ -873,6 +881,30 @@ class MaterialAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, a
         )
 
 
+class AttendanceFilter(admin.SimpleListFilter):
+    """Who came: the confirmed participants checked in at the door, and the no-shows (a
+    seat, a meeting that has ended, no check-in)."""
+
+    title = _("attendance")
+    parameter_name = "attendance"
+
+    def lookups(self, request, model_admin):
+        return [("attended", _("Checked in")), ("no_show", _("No-show"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "attended":
+            return queryset.filter(status=Registration.Status.CONFIRMED, attended_at__isnull=False)
+        if self.value() == "no_show":
+            now = timezone.now()
+            return queryset.filter(
+                Q(meeting__ends_at__lt=now)
+                | Q(meeting__ends_at__isnull=True, meeting__starts_at__lt=now),
+                status=Registration.Status.CONFIRMED,
+                attended_at__isnull=True,
+            ).exclude(meeting__status=Meeting.Status.CANCELLED)
+        return queryset
+
+
 @admin.register(Registration)
 class RegistrationAdmin(
     NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, ReadableHistoryAdmin
@@ -887,6 +919,7 @@ class RegistrationAdmin(
         "attendance_mode",
         "presenting_project_idea",
         "is_late",
+        "attended_at",
         "created_at",
     ]
     list_filter = [
@@ -894,6 +927,7 @@ class RegistrationAdmin(
         "over_capacity",
         "attendance_mode",
         "is_late",
+        AttendanceFilter,
         # Not a date hierarchy: that reads the distinct dates of every registration.
         ("created_at", admin.DateFieldListFilter),
         "meeting__series__year",
@@ -914,7 +948,14 @@ class RegistrationAdmin(
     ]
     autocomplete_fields = ["meeting", "contact_person"]
     # The municipality is recorded when the person registers (see Registration.municipality).
-    readonly_fields = ["municipality", "is_late", "updated_at", "cancelled_at"]
+    readonly_fields = [
+        "municipality",
+        "is_late",
+        "updated_at",
+        "cancelled_at",
+        "attended_at",
+        "attended_by",
+    ]
     actions = ["cancel_selected"]
 
     def get_readonly_fields(self, request, obj=None):

@@ -5,7 +5,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
-from members.models import ContactPerson
+from members.models import ContactPerson, Municipality
 from members.services import colleague_email_check, municipality_domains
 from network_portal.validators import (
     EMAIL_MAX_LENGTH,
@@ -293,3 +293,67 @@ class MaterialForm(forms.Form):
         uploaded = self.cleaned_data["file"]
         uploads.validate_upload(uploaded)
         return uploaded
+
+
+class CheckInSearchForm(forms.Form):
+    """The check-in list's search and filter, as GET parameters, so the list narrows without
+    JavaScript too (the page's script narrows it while one types)."""
+
+    q = forms.CharField(
+        label=_("Find a participant by name, municipality or job title"),
+        max_length=100,
+        required=False,
+        validators=[validate_single_line],
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    show = forms.ChoiceField(
+        choices=[("", ""), ("present", ""), ("absent", "")],
+        required=False,
+    )
+
+    @property
+    def query(self) -> str:
+        return self.cleaned_data.get("q", "").strip() if self.is_valid() else ""
+
+    @property
+    def chosen_filter(self) -> str:
+        if self.is_valid():
+            return self.cleaned_data.get("show", "")
+        return ""
+
+
+class WalkInForm(forms.Form):
+    """Someone who came to the door without a seat: who they are, for the check-in."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=200,
+        validators=[validate_single_line],
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=EMAIL_MAX_LENGTH,
+        validators=[validate_single_line],
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    municipality = forms.ModelChoiceField(
+        label=_("Municipality"),
+        queryset=Municipality.objects.none(),
+        empty_label=_("Choose the municipality"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["municipality"]
+        field.queryset = (
+            Municipality.objects.current().only("pk", "name", "number").order_by("name", "number")
+        )
+        # By name, as people at the door say it.
+        field.label_from_instance = lambda municipality: municipality.name
+
+    def add_service_errors(self, error) -> None:
+        """Show a ValidationError of the services next to its field (or above the form)."""
+        errors = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
+        for field, field_errors in errors.items():
+            self.add_error(field if field in self.fields else None, field_errors)

@@ -702,6 +702,24 @@ class Registration(models.Model):
         editable=False,
         help_text=_("Rises on every change of status."),
     )
+    # Set by county staff at the door (services.attendance_mark), never in a form.
+    attended_at = models.DateTimeField(
+        _("checked in"),
+        null=True,
+        blank=True,
+        editable=False,
+        validators=[validate_plausible_moment],
+        help_text=_("When county staff marked the person present at the meeting."),
+    )
+    attended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("checked in by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     objects = RegistrationQuerySet.as_manager()
     history = HistoricalRecords()
@@ -739,6 +757,16 @@ class Registration(models.Model):
                 name="registration_over_capacity_is_confirmed",
                 violation_error_message=_("Only a confirmed registration can be over capacity."),
             ),
+            # Who checked a person in goes with when. The user may be deleted later
+            # (SET_NULL), so the time alone is allowed: only a "who" without a "when" is not.
+            models.CheckConstraint(
+                condition=Q(attended_by__isnull=True) | Q(attended_at__isnull=False),
+                name="registration_attended_by_has_time",
+                violation_error_message=_("A check-in needs the time it was made."),
+            ),
+        ]
+        permissions = [
+            ("check_in_participants", _("Can check in participants at the door")),
         ]
 
     def __str__(self):
@@ -783,8 +811,14 @@ class Registration(models.Model):
         elif self.cancelled_at is None:
             self.cancelled_at = now
         if status != self.Status.CONFIRMED:
-            # Only a seat can be one over capacity.
+            # Only a seat can be one over capacity, and only a seat is checked in at the door.
             self.over_capacity = False
+            self.attended_at = None
+            self.attended_by = None
+
+    @property
+    def has_attended(self) -> bool:
+        return self.attended_at is not None
 
 
 def person_calendar_sequence(*, meeting, contact_person):

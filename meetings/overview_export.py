@@ -47,7 +47,8 @@ def _mergers(municipality) -> str:
 def overview_dataset(overview: ParticipationOverview) -> tablib.Dataset:
     """One row a municipality: its counts per meeting as the page writes them (confirmed,
     the waiting list in brackets, the "cannot attend" answers after), then the totals of the
-    meetings not cancelled as plain numbers, for sums in the spreadsheet."""
+    meetings not cancelled as plain numbers, for sums in the spreadsheet, the people checked
+    in at the door last."""
     yes, no = gettext("Yes"), gettext("No")
     headers = [
         gettext("Municipality"),
@@ -58,6 +59,7 @@ def overview_dataset(overview: ParticipationOverview) -> tablib.Dataset:
         gettext("Confirmed in total"),
         gettext("On the waiting list in total"),
         gettext("Cannot attend in total"),
+        gettext("Attended in total"),
     ]
     dataset = tablib.Dataset(headers=headers, title=gettext("Participation overview"))
     for row in overview.rows:
@@ -72,6 +74,7 @@ def overview_dataset(overview: ParticipationOverview) -> tablib.Dataset:
                 str(row.total.confirmed),
                 str(row.total.waitlisted),
                 str(row.total.declined),
+                str(row.total.attended),
             ]
         )
     dataset.append(
@@ -84,6 +87,7 @@ def overview_dataset(overview: ParticipationOverview) -> tablib.Dataset:
             str(overview.total.confirmed),
             str(overview.total.waitlisted),
             str(overview.total.declined),
+            str(overview.total.attended),
         ]
     )
     return dataset

@@ -131,6 +131,7 @@ class MeetingsPersonalData(PersonalDataProvider):
                     "queued_at": iso(registration.queued_at),
                     "updated_at": iso(registration.updated_at),
                     "cancelled_at": iso(registration.cancelled_at),
+                    "attended_at": iso(registration.attended_at),
                     "history": versions[registration.pk],
                 }
                 for registration in registrations

@@ -244,17 +244,98 @@ def personal_feed_version(person, now=None) -> str:
     return _meetings_digest(rows)
 
 
+# --- Check-in at the door (county staff) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckInCounts:
+    """A meeting's confirmed participants, and how many of them are checked in."""
+
+    confirmed: int
+    present: int
+
+    @property
+    def absent(self) -> int:
+        return self.confirmed - self.present
+
+
+# The list's filters: everyone with a seat, those checked in, those not (after the meeting:
+# the no-shows).
+CHECK_IN_FILTERS = ("", "present", "absent")
+
+
+def check_in_search_words(query: str) -> list[str]:
+    """The words of a search: each must be found in the person's name, municipality or job
+    title, as the page's script filters the list while one types."""
+    return query.split()[:10]
+
+
+def check_in_participants(meeting: Meeting, *, query: str = "", show: str = ""):
+    """The meeting's confirmed registrations for the check-in list, by name, with what the
+    list shows: the person's name and job title, the municipality they registered for as
+    `municipality_name` (their own for registrations from before it was recorded), and when
+    they were checked in."""
+    rows = (
+        Registration.objects.confirmed()
+        .filter(meeting=meeting)
+        .select_related("contact_person")
+        .only(
+            "meeting_id",
+            "status",
+            "attended_at",
+            "contact_person__name",
+            "contact_person__job_title",
+            "contact_person__anonymised_at",
+        )
+        .annotate(
+            municipality_name=Coalesce("municipality__name", "contact_person__municipality__name")
+        )
+        .order_by("contact_person__name", "pk")
+    )
+    for word in check_in_search_words(query):
+        rows = rows.filter(
+            Q(contact_person__name__icontains=word)
+            | Q(municipality_name__icontains=word)
+            | Q(contact_person__job_title__icontains=word)
+        )
+    if show == "present":
+        rows = rows.filter(attended_at__isnull=False)
+    elif show == "absent":
+        rows = rows.filter(attended_at__isnull=True)
+    return rows
+
+
+def check_in_participant(meeting: Meeting, registration_pk: int):
+    """One row of the check-in list, as `check_in_participants` gives it; None for a
+    registration the list does not hold."""
+    return check_in_participants(meeting).filter(pk=registration_pk).first()
+
+
+def check_in_counts(meeting: Meeting) -> CheckInCounts:
+    counts = (
+        Registration.objects.confirmed()
+        .filter(meeting=meeting)
+        .aggregate(
+            confirmed=Count("pk"),
+            present=Count("pk", filter=Q(attended_at__isnull=False)),
+        )
+    )
+    return CheckInCounts(counts["confirmed"], counts["present"])
+
+
 # --- Participation overview (county staff) --------------------------------------------------
 
 
 @dataclass(frozen=True)
 class RegistrationCount:
     """Active registrations: confirmed, and on the waiting list. Cancelled ones never count.
-    `declined` counts the "cannot attend" answers to invitations, which are no registrations."""
+    `declined` counts the "cannot attend" answers to invitations, which are no registrations;
+    `attended` the confirmed people checked in at the door."""
 
     confirmed: int = 0
     waitlisted: int = 0
     declined: int = 0
+    attended: int = 0
 
     @property
     def active(self) -> int:
@@ -265,6 +346,7 @@ class RegistrationCount:
             self.confirmed + other.confirmed,
             self.waitlisted + other.waitlisted,
             self.declined + other.declined,
+            self.attended + other.attended,
         )
 
     def __str__(self):
@@ -364,7 +446,7 @@ def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationO
     )
     matrix = {
         (row["counted_municipality"], row["meeting"]): RegistrationCount(
-            row["confirmed"], row["waitlisted"]
+            row["confirmed"], row["waitlisted"], 0, row["attended"]
         )
         for row in Registration.objects.active()
         .filter(meeting__series=series)
@@ -376,6 +458,10 @@ def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationO
         .annotate(
             confirmed=Count("pk", filter=Q(status=Registration.Status.CONFIRMED)),
             waitlisted=Count("pk", filter=Q(status=Registration.Status.WAITLISTED)),
+            attended=Count(
+                "pk",
+                filter=Q(status=Registration.Status.CONFIRMED, attended_at__isnull=False),
+            ),
         )
     }
     # "Cannot attend" answers to the invitations, under the municipality each went to.
@@ -391,7 +477,9 @@ def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationO
     ):
         key = (row["municipality"], row["mailing__meeting"])
         count = matrix.get(key, NO_REGISTRATIONS)
-        matrix[key] = RegistrationCount(count.confirmed, count.waitlisted, row["declined"])
+        matrix[key] = RegistrationCount(
+            count.confirmed, count.waitlisted, row["declined"], count.attended
+        )
     registered_ids = {municipality_id for municipality_id, _meeting_id in matrix}
     days = sorted(
         {timezone.localdate(m.starts_at) for m in meetings if m.starts_at is not None}
@@ -420,25 +508,27 @@ def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationO
     for (municipality_id, meeting_id), count in matrix.items():
         if meeting_id not in counted:
             continue
-        total = by_municipality.setdefault(municipality_id, [0, 0, 0])
+        total = by_municipality.setdefault(municipality_id, [0, 0, 0, 0])
         total[0] += count.confirmed
         total[1] += count.waitlisted
         total[2] += count.declined
+        total[3] += count.attended
     rows = []
     for municipality, is_member in row_keys:
-        total = by_municipality.get(municipality.pk if municipality else None, (0, 0, 0))
+        total = by_municipality.get(municipality.pk if municipality else None, (0, 0, 0, 0))
         rows.append(
             ParticipationRow(municipality, is_member, RegistrationCount(*total), matrix, meetings)
         )
     # Every (municipality, meeting) pair of the matrix has its row, so the meetings' totals
     # are the matrix's sums: one pass over the pairs with registrations rather than over
     # every cell (400 municipalities by 50 meetings at national scale).
-    by_meeting: dict[int, list[int]] = {meeting.pk: [0, 0, 0] for meeting in meetings}
+    by_meeting: dict[int, list[int]] = {meeting.pk: [0, 0, 0, 0] for meeting in meetings}
     for (_municipality_id, meeting_id), count in matrix.items():
         if meeting_id in by_meeting:
             by_meeting[meeting_id][0] += count.confirmed
             by_meeting[meeting_id][1] += count.waitlisted
             by_meeting[meeting_id][2] += count.declined
+            by_meeting[meeting_id][3] += count.attended
     meeting_totals = tuple(RegistrationCount(*by_meeting[meeting.pk]) for meeting in meetings)
 
     next_meeting = next(
@@ -492,9 +582,10 @@ def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationO
 
 def sum_counts(counts) -> RegistrationCount:
     # Plain integers: adding the frozen dataclasses makes one object per addition.
-    confirmed = waitlisted = declined = 0
+    confirmed = waitlisted = declined = attended = 0
     for count in counts:
         confirmed += count.confirmed
         waitlisted += count.waitlisted
         declined += count.declined
-    return RegistrationCount(confirmed, waitlisted, declined)
+        attended += count.attended
+    return RegistrationCount(confirmed, waitlisted, declined, attended)

@@ -17,11 +17,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from members.models import ContactPerson
-from members.services import contact_person_add_colleague
+from members.services import contact_person_add_colleague, contact_person_find_or_add
 
 from . import emails, invitations, tasks
 from .extensions import registration_answered
@@ -314,6 +315,8 @@ def registration_cancel(
                 "cancelled_at",
                 "calendar_sequence",
                 "over_capacity",
+                "attended_at",
+                "attended_by",
                 "updated_at",
             ]
         )
@@ -432,7 +435,9 @@ def _stored(registration: Registration, *, lock: bool) -> dict | None:
     rows = Registration.objects.filter(pk=registration.pk)
     if lock:
         rows = rows.select_for_update()
-    return rows.values("status", "attendance_mode", "over_capacity").first()
+    return rows.values(
+        "status", "attendance_mode", "over_capacity", "attended_at", "attended_by"
+    ).first()
 
 
 def _staff_save_locked(
@@ -448,6 +453,9 @@ def _staff_save_locked(
     if before is not None:
         # The form already holds the requested status; set_status compares with the stored.
         registration.status = before
+        # A check-in made at the door while the admin's page was open is not in its form.
+        registration.attended_at = stored["attended_at"]
+        registration.attended_by_id = stored["attended_by"]
     registration.set_status(status, now=now)
     registration.over_capacity = over_capacity
     if before in (None, Registration.Status.CANCELLED) and status != before:
@@ -571,6 +579,183 @@ def _promote_from_waitlist(meeting: Meeting) -> list[Registration]:
 def _mail(registration: Registration, kind: str) -> None:
     """Write the registration e-mail to the outbox, in the caller's transaction."""
     emails.queue_registration_email(registration.pk, kind)
+
+
+# --- Attendance ------------------------------------------------------------------------------
+
+# Check-in stays open this long after a meeting ends, so staff can record from their notes who
+# came, also when the meeting ran late or the list was filled in back at the office.
+ATTENDANCE_DAYS_AFTER = 7
+
+
+class AttendanceError(Exception):
+    """A check-in that cannot be made or undone; `message` says why, for staff."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def attendance_window(meeting: Meeting) -> tuple[dt.datetime, dt.datetime] | None:
+    """When people can be checked in: from midnight (Oslo) of the meeting's first day, so
+    staff can open the list at the door before it starts, until `ATTENDANCE_DAYS_AFTER`
+    days after it ends. None for a meeting without a date."""
+    if meeting.starts_at is None:
+        return None
+    first_day = timezone.localdate(meeting.starts_at)
+    opens = timezone.make_aware(dt.datetime.combine(first_day, dt.time.min))
+    closes = (meeting.ends_at or meeting.starts_at) + dt.timedelta(days=ATTENDANCE_DAYS_AFTER)
+    return opens, closes
+
+
+def attendance_check_open(meeting: Meeting, now: dt.datetime | None = None) -> None:
+    """Raise AttendanceError unless people can be checked in to the meeting now."""
+    now = now or timezone.now()
+    if meeting.status == Meeting.Status.CANCELLED:
+        raise AttendanceError(_("The meeting has been cancelled."))
+    window = attendance_window(meeting)
+    if meeting.status == Meeting.Status.TENTATIVE or window is None:
+        raise AttendanceError(_("The meeting has no fixed date yet, so nobody can be checked in."))
+    opens, closes = window
+    if now < opens:
+        raise AttendanceError(
+            _("Check-in opens on the day of the meeting, %(day)s.")
+            % {"day": date_format(timezone.localdate(meeting.starts_at), "DATE_FORMAT")}
+        )
+    if now > closes:
+        raise AttendanceError(
+            ngettext(
+                "Check-in closed %(days)d day after the meeting ended.",
+                "Check-in closed %(days)d days after the meeting ended.",
+                ATTENDANCE_DAYS_AFTER,
+            )
+            % {"days": ATTENDANCE_DAYS_AFTER}
+        )
+
+
+def _lock_for_attendance(
+    registration: Registration, meeting: Meeting | None, now: dt.datetime
+) -> Registration:
+    """The registration locked, after the checks both marking and undoing make. Two staff
+    members at two doors tapping the same person queue on the row lock."""
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if meeting is not None and registration.meeting_id != meeting.pk:
+        raise AttendanceError(_("This registration is for another meeting."))
+    registration.meeting = Meeting.objects.get(pk=registration.meeting_id)
+    attendance_check_open(registration.meeting, now)
+    return registration
+
+
+def attendance_mark(
+    *,
+    registration: Registration,
+    by,
+    meeting: Meeting | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[Registration, bool]:
+    """Mark a confirmed participant present, as `by` (the staff user at the door). Returns the
+    registration and whether it changed: marking again keeps the first check-in. `meeting`,
+    when given, is the meeting the check-in list is for; a registration of another one is
+    refused. Mails nobody."""
+    with transaction.atomic():
+        now = now or timezone.now()
+        registration = _lock_for_attendance(registration, meeting, now)
+        if registration.status != Registration.Status.CONFIRMED:
+            raise AttendanceError(
+                _(
+                    "Only people with a confirmed seat can be checked in; this registration "
+                    "is: %(status)s."
+                )
+                % {"status": registration.get_status_display()}
+            )
+        if registration.attended_at is not None:
+            return registration, False
+        registration.attended_at = now
+        registration.attended_by = by
+        if by is not None:
+            # The history names who checked the person in, also outside a request.
+            registration._history_user = by
+        registration.save(update_fields=["attended_at", "attended_by", "updated_at"])
+    return registration, True
+
+
+def attendance_undo(
+    *,
+    registration: Registration,
+    by,
+    meeting: Meeting | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[Registration, bool]:
+    """Take back a check-in made by mistake (the wrong person tapped), within the same window
+    as checking in. Returns the registration and whether it changed."""
+    with transaction.atomic():
+        now = now or timezone.now()
+        registration = _lock_for_attendance(registration, meeting, now)
+        if registration.attended_at is None:
+            return registration, False
+        registration.attended_at = None
+        registration.attended_by = None
+        if by is not None:
+            registration._history_user = by
+        registration.save(update_fields=["attended_at", "attended_by", "updated_at"])
+    return registration, True
+
+
+@dataclass(frozen=True)
+class WalkIn:
+    """What checking in someone who came without a seat did, for the page to report."""
+
+    registration: Registration
+    # A contact person was added for the address.
+    person_created: bool
+    # What the registration's status was before; None for a new registration.
+    status_before: str | None
+    # The check-in is new (False: the person was already checked in).
+    checked_in: bool
+
+
+def attendance_walk_in(
+    *,
+    meeting: Meeting,
+    name: str,
+    email: str,
+    municipality,
+    by,
+    now: dt.datetime | None = None,
+) -> WalkIn:
+    """Check in someone who came to the door without a seat: find the contact person by the
+    address, or add them, register them the way staff register people in the admin
+    (`registration_staff_save`: late after the deadline, and confirmed over capacity in a full
+    meeting, both recorded on the registration), and mark them present, all or nothing.
+
+    Someone already confirmed is only checked in; someone on the waiting list is confirmed
+    first. Raises AttendanceError when nobody can be checked in now, and ValidationError (by
+    field) for a person who cannot be registered."""
+    with transaction.atomic():
+        locked = _lock(meeting)
+        now = now or timezone.now()
+        attendance_check_open(locked, now)
+        person, person_created = contact_person_find_or_add(
+            name=name, email=email, municipality=municipality
+        )
+        registration = (
+            Registration.objects.active().filter(meeting=locked, contact_person=person).first()
+        )
+        status_before = registration.status if registration else None
+        if registration is None:
+            registration = Registration(meeting=locked, contact_person=person, created_at=now)
+        if registration.status != Registration.Status.CONFIRMED or status_before is None:
+            registration.meeting = locked
+            registration_staff_save(
+                registration=registration,
+                status=Registration.Status.CONFIRMED,
+                over_capacity=True,
+                now=now,
+            )
+        registration, checked_in = attendance_mark(
+            registration=registration, by=by, meeting=locked, now=now
+        )
+    return WalkIn(registration, person_created, status_before, checked_in)
 
 
 # --- Mailings ----------------------------------------------------------------------------------

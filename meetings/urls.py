@@ -31,6 +31,18 @@ urlpatterns = [
         views.material_download,
         name="material",
     ),
+    path("<slug:slug>/check-in/", views.CheckInView.as_view(), name="check_in"),
+    path("<slug:slug>/check-in/walk-in/", views.WalkInView.as_view(), name="check_in_walk_in"),
+    path(
+        "<slug:slug>/check-in/<int:pk>/",
+        views.CheckInToggleView.as_view(),
+        name="check_in_toggle",
+    ),
+    path(
+        "<slug:slug>/attendance-confirmation/",
+        views.AttendanceConfirmationView.as_view(),
+        name="attendance_confirmation",
+    ),
     path(
         "registrations/<int:pk>/edit/",
         views.RegistrationUpdateView.as_view(),

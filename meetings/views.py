@@ -15,8 +15,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
@@ -44,7 +45,7 @@ from . import (
     uploads,
 )
 from .extensions import meeting_page_sections
-from .forms import MaterialForm, PollAnswerForm, RegistrationForm
+from .forms import CheckInSearchForm, MaterialForm, PollAnswerForm, RegistrationForm, WalkInForm
 from .models import DatePoll, Material, Meeting, Registration
 from .permissions import (
     can_upload_materials,
@@ -56,6 +57,9 @@ from .selectors import (
     MY_PAST_MEETINGS_PER_PAGE,
     OVERVIEW_ROWS_PER_PAGE,
     PAST_MEETINGS_PER_PAGE,
+    check_in_counts,
+    check_in_participant,
+    check_in_participants,
     meeting_for_detail_queryset,
     meeting_series_for_overview,
     meetings_for_listing,
@@ -124,6 +128,8 @@ class MeetingPageMixin:
         context["registration_open"] = meeting.registration_is_open()
         viewer = viewer_for(self.request)
         context["online_link_visible"] = online_link_visible(viewer=viewer)
+        if viewer.is_staff and self.request.user.has_perm("meetings.check_in_participants"):
+            context["check_in_url"] = reverse("meetings:check_in", kwargs={"slug": meeting.slug})
         # The parts other apps add (projects: the ideas presented and seeking partners).
         context["extra_sections"] = [
             (section.template_name, section_context)
@@ -623,20 +629,13 @@ def invalid_invitation(request):
     return render(request, "meetings/invitation_invalid.html", status=400)
 
 
-class ParticipationOverviewView(PermissionRequiredMixin, TemplateView):
-    """County staff's overview of a meeting series: registrations per municipality and
-    meeting, the members nobody has registered from for the next meeting, and a chart.
+class CountyStaffPageMixin(PermissionRequiredMixin):
+    """A page of the site for county staff: it opens to those the admin opens to (staff who
+    passed their second factor) with the page's permission. Visitors who are not signed in,
+    and staff who have not passed their second factor, go to the admin's sign-in page, which
+    sends them on to the step they miss; other signed-in users get a 403 (Django's
+    `staff_member_required` would send them to the sign-in page again instead)."""
 
-    Like the admin it serves, it opens to those the admin opens to (staff who passed their
-    second factor); and it shows registrations, so it needs the permission to view them.
-    Visitors who are not signed in, and staff who have not passed their second factor, go
-    to the admin's sign-in page, which sends them on to the step they miss; other signed-in
-    users get a 403 (Django's `staff_member_required` would send them to the sign-in page
-    again instead).
-    """
-
-    template_name = "meetings/overview.html"
-    permission_required = "meetings.view_registration"
     login_url = reverse_lazy("admin:login")
 
     def has_permission(self):
@@ -647,6 +646,16 @@ class ParticipationOverviewView(PermissionRequiredMixin, TemplateView):
         if user.is_active and user.is_staff and not admin.site.has_permission(self.request):
             return redirect_to_login(self.request.get_full_path(), self.get_login_url())
         return super().handle_no_permission()
+
+
+class ParticipationOverviewView(CountyStaffPageMixin, TemplateView):
+    """County staff's overview of a meeting series: registrations per municipality and
+    meeting, the members nobody has registered from for the next meeting, and a chart.
+
+    It shows registrations, so it needs the permission to view them."""
+
+    template_name = "meetings/overview.html"
+    permission_required = "meetings.view_registration"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -696,6 +705,222 @@ class ParticipationOverviewExportView(ParticipationOverviewView):
             as_attachment=True, filename=export.filename
         )
         return response
+
+
+# --- Check-in at the door (county staff) -----------------------------------------------------
+
+
+def wants_json(request) -> bool:
+    """The page's script asks for JSON; a form posted without JavaScript gets a redirect."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+class CheckInPageMixin(CountyStaffPageMixin):
+    """The check-in list of a meeting: county staff with the permission to check people in."""
+
+    permission_required = "meetings.check_in_participants"
+
+    def get_meeting(self) -> Meeting:
+        if not hasattr(self, "meeting"):
+            self.meeting = get_object_or_404(
+                Meeting.objects.select_related("series"), slug=self.kwargs["slug"]
+            )
+        return self.meeting
+
+    def list_url(self, *, query: str = "", show: str = "", fragment: str = "") -> str:
+        url = reverse("meetings:check_in", kwargs={"slug": self.get_meeting().slug})
+        params = {name: value for name, value in (("q", query), ("show", show)) if value}
+        if params:
+            url += "?" + urlencode(params)
+        return url + (f"#{fragment}" if fragment else "")
+
+    def posted_filters(self) -> tuple[str, str]:
+        """The search and filter the list had when a button was pressed, to go back to."""
+        search = CheckInSearchForm(self.request.POST)
+        return search.query, search.chosen_filter
+
+    def list_context(self, *, query: str = "", show: str = "") -> dict:
+        meeting = self.get_meeting()
+        now = timezone.now()
+        try:
+            services.attendance_check_open(meeting, now)
+        except services.AttendanceError as closed:
+            closed_message = closed.message
+        else:
+            closed_message = ""
+        ends = meeting.ends_at or meeting.starts_at
+        return {
+            "meeting": meeting,
+            "query": query,
+            "show": show,
+            "window_open": not closed_message,
+            "closed_message": closed_message,
+            "is_over": ends is not None and ends < now,
+            "counts": check_in_counts(meeting),
+        }
+
+
+class CheckInView(CheckInPageMixin, TemplateView):
+    """`/meetings/<slug>/check-in/`: the confirmed participants, to mark present at the door
+    on a phone. Works without JavaScript (the search is a GET form, each button a POST that
+    comes back here); the page's script (static/js/check-in.js) narrows the list while one
+    types and sends the buttons without leaving the page."""
+
+    template_name = "meetings/check_in.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        search = CheckInSearchForm(self.request.GET)
+        query, show = search.query, search.chosen_filter
+        context.update(self.list_context(query=query, show=show))
+        context["search_form"] = search
+        context["participants"] = check_in_participants(self.get_meeting(), query=query, show=show)
+        if context["window_open"] and "walk_in_form" not in context:
+            context["walk_in_form"] = WalkInForm()
+        return context
+
+
+class CheckInToggleView(CheckInPageMixin, View):
+    """Mark a participant present, or undo it (POST `action` "mark" or "undo"). Answers the
+    page's script with JSON (the row as the list shows it, the counts and a message), a form
+    posted without JavaScript with a redirect to the list as it was."""
+
+    http_method_names = ["post"]
+    actions = {"mark": services.attendance_mark, "undo": services.attendance_undo}
+
+    def post(self, request, slug, pk):
+        meeting = self.get_meeting()
+        query, show = self.posted_filters()
+        action = self.actions.get(request.POST.get("action", ""))
+        if action is None:
+            raise BadRequest("Unknown action.")
+        registration = get_object_or_404(Registration.objects.only("pk", "meeting_id"), pk=pk)
+        back = self.list_url(query=query, show=show, fragment=f"participant-{pk}")
+        try:
+            registration, changed = action(
+                registration=registration, by=request.user, meeting=meeting
+            )
+        except services.AttendanceError as error:
+            if wants_json(request):
+                return JsonResponse({"ok": False, "message": error.message}, status=409)
+            messages.error(request, error.message)
+            return HttpResponseRedirect(back)
+        message = check_in_message(registration, changed)
+        if not wants_json(request):
+            messages.success(request, message)
+            return HttpResponseRedirect(back)
+        context = self.list_context(query=query, show=show)
+        row = check_in_participant(meeting, registration.pk)
+        return JsonResponse(
+            {
+                "ok": True,
+                "present": registration.attended_at is not None,
+                "message": message,
+                "row": render_to_string(
+                    "meetings/includes/check_in_row.html",
+                    {**context, "participant": row},
+                    request=request,
+                )
+                if row is not None
+                else "",
+                "summary": render_to_string(
+                    "meetings/includes/check_in_summary.html", context, request=request
+                ),
+            }
+        )
+
+
+def check_in_message(registration: Registration, changed: bool) -> str:
+    name = ContactPerson.objects.get(pk=registration.contact_person_id).display_name
+    if registration.attended_at is not None:
+        if changed:
+            return _("%(name)s is checked in.") % {"name": name}
+        return _("%(name)s was already checked in.") % {"name": name}
+    if changed:
+        return _("The check-in of %(name)s is undone.") % {"name": name}
+    return _("%(name)s was not checked in.") % {"name": name}
+
+
+class WalkInView(CheckInView):
+    """Someone who came without a seat: registered (late, over capacity if need be, as staff
+    register people in the admin) and checked in at once. Errors show on the list's page."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        form = WalkInForm(request.POST)
+        if form.is_valid():
+            try:
+                walk_in = services.attendance_walk_in(
+                    meeting=self.get_meeting(), by=request.user, **form.cleaned_data
+                )
+            except services.AttendanceError as closed:
+                messages.error(request, closed.message)
+                return HttpResponseRedirect(self.list_url())
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                registration = walk_in.registration
+                messages.success(request, walk_in_message(walk_in))
+                return HttpResponseRedirect(
+                    self.list_url(
+                        query=registration.contact_person.name,
+                        fragment=f"participant-{registration.pk}",
+                    )
+                )
+        messages.error(request, _("Please correct the errors in the form."))
+        return self.render_to_response(self.get_context_data(walk_in_form=form), status=400)
+
+
+def walk_in_message(walk_in: services.WalkIn) -> str:
+    registration = walk_in.registration
+    values = {"name": registration.contact_person.display_name}
+    if walk_in.status_before == Registration.Status.CONFIRMED:
+        if walk_in.checked_in:
+            return _("%(name)s was registered already and is now checked in.") % values
+        return _("%(name)s was registered and checked in already.") % values
+    parts = [
+        _("%(name)s was on the waiting list; now confirmed and checked in.") % values
+        if walk_in.status_before == Registration.Status.WAITLISTED
+        else _("%(name)s is registered and checked in.") % values
+    ]
+    if registration.is_late:
+        parts.append(_("The registration is marked late."))
+    if registration.over_capacity:
+        parts.append(_("The meeting was full: the seat is recorded as over capacity."))
+    return " ".join(parts)
+
+
+class AttendanceConfirmationView(LoginRequiredMixin, TemplateView):
+    """`/meetings/<slug>/attendance-confirmation/`: a printable confirmation that the signed-in
+    person took part in a meeting, for their own registration that staff checked in; a 404
+    for anyone and anything else."""
+
+    template_name = "meetings/attendance_confirmation.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        person = viewer_for(self.request).person
+        if person is None:
+            raise Http404
+        registration = get_object_or_404(
+            Registration.objects.confirmed()
+            .filter(contact_person=person, attended_at__isnull=False)
+            .select_related("meeting__series", "municipality", "contact_person__municipality"),
+            meeting__slug=self.kwargs["slug"],
+        )
+        meeting = registration.meeting
+        context.update(
+            registration=registration,
+            meeting=meeting,
+            person=registration.contact_person,
+            municipality=registration.municipality or registration.contact_person.municipality,
+            # The series' organiser, as it was when the series was made: a confirmation of
+            # 2019 names Hordaland, though Vestland runs the network now.
+            issuer=meeting.series.organiser_name,
+            issued_on=timezone.localdate(),
+        )
+        return context
 
 
 class PollPageMixin:

@@ -238,6 +238,45 @@ def contact_person_add_colleague(
         return person
 
 
+def contact_person_find_or_add(
+    *, name: str, email: str, municipality: Municipality
+) -> tuple[ContactPerson, bool]:
+    """County staff name someone of a municipality by address (someone who came to a meeting
+    without registering): the contact person with that address, or a new one. Returns the
+    person and whether they were added. An address known under another municipality, or
+    under none, is refused: which one the person belongs to is settled in the admin, not at
+    the door. Raises ValidationError by field."""
+    with transaction.atomic():
+        existing = (
+            ContactPerson.objects.select_for_update()
+            .select_related("municipality")
+            .filter(email__iexact=email.strip())
+            .first()
+        )
+        if existing is not None:
+            if existing.municipality_id == municipality.pk:
+                return existing, False
+            if existing.municipality_id is None:
+                message = _(
+                    "This address belongs to a contact person who is not linked to a "
+                    "municipality yet. Link them in the administration first."
+                )
+                params = {}
+            else:
+                message = _(
+                    "This address belongs to a contact person of %(municipality)s. Choose that "
+                    "municipality, or correct the person in the administration first."
+                )
+                params = {"municipality": existing.municipality.name}
+            raise ValidationError(
+                {"email": ValidationError(message, code="other_municipality", params=params)}
+            )
+        person = ContactPerson(name=name, email=email.strip(), municipality=municipality)
+        person.full_clean()
+        person.save()
+        return person, True
+
+
 def contact_person_reset_calendar_token(*, person: ContactPerson) -> ContactPerson:
     """Give the person a new feed address; the old one stops working at once."""
     person.calendar_token = new_calendar_token()

@@ -134,7 +134,13 @@ SITE = {
         (302, REGISTER),
     ),
     "invitation_decline": (200, 200, 200, 200, 200, 200, 200),
+    # Member A's own attendance confirmation for a meeting she was checked in to.
+    "meetings:attendance_confirmation": ((302, LOGIN), 200, 404, 404, 404, 404, 404),
     "meetings:calendar": (200, 200, 200, 200, 200, 200, 200),
+    # At the door: county staff with the permission to check people in.
+    "meetings:check_in": ((302, ADMIN_LOGIN), 403, 403, 403, 403, 200, 403),
+    "meetings:check_in_toggle": ((302, ADMIN_LOGIN), 403, 403, 403, 403, 405, 403),
+    "meetings:check_in_walk_in": ((302, ADMIN_LOGIN), 403, 403, 403, 403, 405, 403),
     "meetings:detail": (200, 200, 200, 200, 200, 200, 200),
     "meetings:list": (200, 200, 200, 200, 200, 200, 200),
     # A file for members (the world's material); upload and removal are POST only.
@@ -453,6 +459,14 @@ def world(db, user_factory, material_storage):
         email=member_a.email,
     )
     material = factories.MaterialFactory(meeting=meeting)
+    held = factories.MeetingFactory(
+        status="held",
+        starts_at=timezone.now() - dt.timedelta(days=30),
+        ends_at=timezone.now() - dt.timedelta(days=30) + dt.timedelta(hours=3),
+    )
+    factories.RegistrationFactory(
+        meeting=held, contact_person=member_a, attended_at=timezone.now(), attended_by=staff
+    )
     tentative = factories.MeetingFactory(tentative=True)
     poll = DatePoll.objects.create(
         meeting=tentative, closes_at=timezone.now() + dt.timedelta(days=7)
@@ -480,6 +494,10 @@ def world(db, user_factory, material_storage):
         "kwargs": {
             "meetings:detail": {"slug": meeting.slug},
             "meetings:calendar": {"slug": meeting.slug},
+            "meetings:check_in": {"slug": meeting.slug},
+            "meetings:check_in_toggle": {"slug": meeting.slug, "pk": registration.pk},
+            "meetings:check_in_walk_in": {"slug": meeting.slug},
+            "meetings:attendance_confirmation": {"slug": held.slug},
             "meetings:register": {"slug": meeting.slug},
             "meetings:registration_edit": {"pk": registration.pk},
             "meetings:registration_cancel": {"pk": registration.pk},

@@ -369,6 +369,37 @@ def test_participation_overview_is_bounded(staff_en_client, monkeypatch):
     assert staff_en_client.get(url, {"page": "x"}).status_code == 200
 
 
+# --- The check-in list at the door (county staff) ---------------------------------------------
+
+
+def test_check_in_page(staff_client, at_both_sizes):
+    starts_at = timezone.now().replace(microsecond=0) - dt.timedelta(hours=1)
+    meeting = factories.MeetingFactory(
+        starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=3), capacity=500
+    )
+    municipalities = [factories.MunicipalityFactory() for _ in range(3)]
+
+    def participant(i):
+        registration = factories.RegistrationFactory(
+            meeting=meeting,
+            contact_person__municipality=municipalities[i % 3],
+            contact_person__job_title="Rådgjevar",
+        )
+        if i % 2:
+            Registration.objects.filter(pk=registration.pk).update(attended_at=timezone.now())
+        # Neither the waiting list nor other meetings are on the list.
+        factories.RegistrationFactory(meeting=meeting, status=Registration.Status.WAITLISTED)
+        factories.RegistrationFactory()
+        return registration
+
+    url = reverse("meetings:check_in", kwargs={"slug": meeting.slug})
+    # session, user, second factor, permissions (user's and groups'), meeting with its series,
+    # the counts, the participants with their people and municipalities, the municipalities
+    # for the walk-in form.
+    large = at_both_sizes(staff_client, url, grower(participant), FOOTER + 9)
+    assert large.count('class="check-in-row') == LARGE
+
+
 # --- The public pages and the calendars -----------------------------------------------------
 
 

@@ -59,6 +59,8 @@ PAGES = {
     "meetings:registration_edit": ("member", "coordinator"),
     "meetings:registration_cancel": ("member",),
     "meetings:overview": ("staff",),
+    "meetings:check_in": ("staff",),
+    "meetings:attendance_confirmation": ("member",),
     "meetings:poll": ("anonymous", "member"),
     "poll_link": ("anonymous",),
     "my_meetings": ("member", "coordinator"),
@@ -125,6 +127,8 @@ NOT_PAGES = {
     "meetings:material": "a file download",
     "meetings:material_upload": "answers POST only (its form is on the meeting page)",
     "meetings:material_remove": "answers POST only",
+    "meetings:check_in_toggle": "answers POST only",
+    "meetings:check_in_walk_in": "answers POST only",
 }
 ROLES = sorted({role for roles in PAGES.values() for role in roles})
 
@@ -215,6 +219,7 @@ def world(
                 "view_meeting",
                 "view_registration",
                 "view_projectidea",
+                "check_in_participants",
             ],
         )
     )
@@ -256,8 +261,20 @@ def world(
         starts_at=meeting.starts_at.replace(year=meeting.starts_at.year - 1),
     )
     registration = registration_factory(meeting=meeting, contact_person=member)
+    # Under way: its check-in list has buttons and the walk-in form.
+    today = meeting_factory(
+        series=series,
+        title="Nettverksmøte i dag med partnarsøk og søknadsverkstad for heile fylket",
+        starts_at=timezone.now() - dt.timedelta(hours=1),
+        ends_at=timezone.now() + dt.timedelta(hours=2),
+        registration_deadline=timezone.now() - dt.timedelta(days=2),
+    )
+    for person in (member, coordinator, other_member):
+        registration_factory(meeting=today, contact_person=person)
     registration_factory(meeting=full, contact_person=member, status=Registration.Status.WAITLISTED)
-    registration_factory(meeting=held, contact_person=member)
+    registration_factory(
+        meeting=held, contact_person=member, attended_at=held.starts_at, attended_by=staff
+    )
     colleague_registration = registration_factory(meeting=meeting, contact_person=coordinator)
 
     interreg, _ = EUProgramme.objects.get_or_create(name="Interreg North Sea")
@@ -315,6 +332,8 @@ def world(
     kwargs = {
         "meetings:detail": {"slug": meeting.slug},
         "meetings:register": {"slug": meeting.slug},
+        "meetings:check_in": {"slug": today.slug},
+        "meetings:attendance_confirmation": {"slug": held.slug},
         "meetings:registration_edit": {
             "member": {"pk": registration.pk},
             # The coordinator changes what they registered a colleague with.

@@ -365,13 +365,14 @@ def test_table_shows_counts_and_totals(staff_en_client, network):
     page = html(response)
 
     assert "<caption" in page
-    assert page.count('<th scope="col">') == 1 + 4 + 1  # municipality, meetings, total
+    # municipality, meetings, total, attended
+    assert page.count('<th scope="col">') == 1 + 4 + 1 + 1
     assert table_rows(response) == {
-        "Askøy": ["0", "0", "0", "0", "0"],
-        "Bergen": ["3", "1 (1)", "0", "0", "4 (1)"],
-        "Fedje": ["0", "1", "0", "0", "1"],
-        "Voss": ["1", "0", "0", "1", "2"],
-        "Total": ["4", "2 (1)", "0", "1", "7 (1)"],
+        "Askøy": ["0", "0", "0", "0", "0", "0"],
+        "Bergen": ["3", "1 (1)", "0", "0", "4 (1)", "0"],
+        "Fedje": ["0", "1", "0", "0", "1", "0"],
+        "Voss": ["1", "0", "0", "1", "2", "0"],
+        "Total": ["4", "2 (1)", "0", "1", "7 (1)", "0"],
     }
     assert "not a current member" in page  # Fedje
 
@@ -694,13 +695,14 @@ def test_the_overview_as_csv(staff_en_client, two_eras):
     assert "-2018-participation.csv" in response["Content-Disposition"]
     table = csv_table(response)
     assert table[0][:4] == ["Municipality", "Municipality number", "Member at the time", "Mergers"]
-    assert table[0][-3:] == [
+    assert table[0][-4:] == [
         "Confirmed in total",
         "On the waiting list in total",
         "Cannot attend in total",
+        "Attended in total",
     ]
     assert table[1][:4] == ["Fjell", "1246", "Yes", "merged into Øygarden (2020)"]
-    assert table[1][-3:] == ["1", "0", "0"]
+    assert table[1][-4:] == ["1", "0", "0", "0"]
     assert table[-1][0] == "Total"
 
 

@@ -269,6 +269,8 @@ COUNTY_STAFF_PERMISSIONS = (
     | {("meetings", "view_datepollanswer")}
     # Files are uploaded on the meeting's page; staff change, hide and remove them.
     | {("meetings", f"{action}_material") for action in ("change", "delete", "view")}
+    # Checking participants in at the door of a meeting.
+    | {("meetings", "check_in_participants")}
     # Outgoing e-mail: read, and "change" for sending failed ones again.
     | {("outbox", f"{action}_outboxemail") for action in ("change", "view")}
     | {
