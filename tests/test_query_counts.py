@@ -249,9 +249,9 @@ def test_idea_page(client_for, member, programme, at_both_sizes):
         return other
 
     # session, user, contact person, idea, sectors, programmes, partner municipalities,
-    # European partners, stage changes, interests, presented at, the ideas' version,
-    # suggestions (3).
-    at_both_sizes(client_for(member), idea.get_absolute_url(), grower(neighbour), 15)
+    # European partners, stage changes, interests, calls aimed at, presented at, the ideas'
+    # version, suggestions (3).
+    at_both_sizes(client_for(member), idea.get_absolute_url(), grower(neighbour), 16)
 
 
 def test_municipality_page(client_for, member, bergen, at_both_sizes):
@@ -429,9 +429,9 @@ def test_personal_feed_built_anew(client, member, django_assert_num_queries):
         return meeting
 
     url = reverse("personal_feed", kwargs={"token": member.calendar_token})
-    # The person; the validator's rows; the meetings with the person's registrations; their
-    # agendas.
-    body = built_at_both_sizes(client, url, grower(grow_one), 4, django_assert_num_queries)
+    # The person (with the versions of the calls they follow); the validator's rows; the
+    # meetings with the person's registrations; their agendas; the followed calls' deadlines.
+    body = built_at_both_sizes(client, url, grower(grow_one), 5, django_assert_num_queries)
     assert body.count("BEGIN:VEVENT") >= LARGE
 
 
