@@ -201,16 +201,8 @@ class WallClockSplitDateTimeField(forms.SplitDateTimeField):
 class CallAdminForm(forms.ModelForm):
     class Meta:
         model = Call
-        fields = [
-            "title",
-            "programme",
-            "url",
-            "description",
-            "is_example",
-            "opens_on",
-            "deadline",
-            "deadline_time_zone",
-        ]
+        # The admin adds the other fields of its fieldsets (with its own link field).
+        fields = ["deadline", "deadline_time_zone"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

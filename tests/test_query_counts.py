@@ -254,6 +254,40 @@ def test_idea_page(client_for, member, programme, at_both_sizes):
     at_both_sizes(client_for(member), idea.get_absolute_url(), grower(neighbour), 16)
 
 
+def test_idea_page_with_calls(client_for, member, programme, at_both_sizes):
+    idea = factories.ProjectIdeaFactory(contact_person=member, programmes=[programme])
+
+    def aim(i):
+        call = factories.CallFactory(
+            programme=factories.EUProgrammeFactory(name=f"Programme {i % 7}"),
+            is_example=bool(i % 2),
+        )
+        idea.calls.add(call)
+        return call
+
+    # As the idea page above, with calls aimed at and their programmes in one query; no
+    # neighbours, so the suggestions' query finds none (1).
+    page = at_both_sizes(client_for(member), idea.get_absolute_url(), grower(aim), 14)
+    assert page.count(">example<") == LARGE // 2
+    assert "next-deadline" in page
+
+
+def test_follow_programmes_page(client_for, member, at_both_sizes):
+    def grow_one(i):
+        programme = factories.EUProgrammeFactory(name=f"Programme {i}")
+        factories.CallFactory(programme=programme)
+        factories.CallFactory(programme=programme, deadline=timezone.now() - dt.timedelta(days=1))
+        if i % 2:
+            factories.ProgrammeFollowFactory(contact_person=member, programme=programme)
+        return programme
+
+    # session, user, contact person, the person's follows, the programmes, their calls ahead.
+    page = at_both_sizes(
+        client_for(member), reverse("projects:follow_programmes"), grower(grow_one), 6
+    )
+    assert page.count(" checked") == LARGE // 2
+
+
 def test_municipality_page(client_for, member, bergen, at_both_sizes):
     def grow_one(i):
         person = factories.ContactPersonFactory(municipality=bergen)
