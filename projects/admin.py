@@ -327,7 +327,6 @@ class CallReminderAdmin(NamedInputsAdmin, admin.ModelAdmin):
     list_filter = ["days_before", "call__programme"]
     list_select_related = ["call__programme", "contact_person"]
     search_fields = ["call__title", "contact_person__name"]
-    date_hierarchy = "sent_at"
 
     def has_add_permission(self, request):
         return False
