@@ -617,3 +617,19 @@ def test_seed_demo_holds_example_calls_aimed_at_and_followed(freeze_now):
     seed_demo()
     assert list(Call.objects.order_by("pk").values("pk", "updated_at", "sequence")) == before
     assert EUProgramme.objects.filter(name="Erasmus+").count() == 1
+
+
+# --- Personal data ---------------------------------------------------------------------------
+
+
+def test_the_followed_programmes_are_in_the_export_and_go_with_anonymisation(author, erasmus):
+    from members.privacy import contact_person_anonymise, personal_data_export
+
+    services.programme_follow(person=author, programme=erasmus)
+    data = personal_data_export(user=author.user)
+    assert [f["programme"] for f in data["followed_programmes"]] == ["Erasmus+"]
+    # The retention rule anonymises people without an account.
+    former = factories.ContactPersonFactory()
+    services.programme_follow(person=former, programme=erasmus)
+    assert contact_person_anonymise(person=former)
+    assert list(ProgrammeFollow.objects.values_list("contact_person", flat=True)) == [author.pk]
