@@ -25,6 +25,7 @@ that goes only into the entries of people registered for the meeting (meetings.p
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
@@ -198,6 +199,42 @@ def deadline_event(meeting: Meeting, *, stamp: dt.datetime):
     return event
 
 
+@dataclass(frozen=True)
+class DeadlineEntry:
+    """A deadline another app puts into personal feeds, as data (see
+    settings.CALENDAR_FEED_EXTRA_EVENTS): this module alone writes iCalendar. The entry
+    follows the meetings' rules: a UID that never changes, a SEQUENCE that rises with every
+    change calendars show, and the time of its last change. Its texts come translated."""
+
+    uid: str
+    summary: str
+    description: str
+    deadline: dt.datetime
+    url: str
+    sequence: int
+    last_modified: dt.datetime
+    categories: tuple[str, ...] = ()
+
+
+def entry_event(entry: DeadlineEntry, *, stamp: dt.datetime):
+    """A short entry at the deadline, as a meeting's registration deadline has."""
+    event = icalendar.Event()
+    event.add("uid", entry.uid)
+    event.add("dtstamp", stamp.astimezone(dt.UTC))
+    event.add("dtstart", _local(entry.deadline) - DEADLINE_DURATION)
+    event.add("dtend", _local(entry.deadline))
+    event.add("summary", clean_text(entry.summary))
+    event.add("description", clean_text(entry.description))
+    event.add("url", entry.url)
+    event.add("status", "CONFIRMED")
+    event.add("sequence", entry.sequence)
+    event.add("last-modified", entry.last_modified.astimezone(dt.UTC))
+    if entry.categories:
+        event.add("categories", [clean_text(str(c)) for c in entry.categories])
+    event.add("transp", "TRANSPARENT")
+    return event
+
+
 def build_calendar(
     events: Sequence, *, name: str | None = None, refresh: dt.timedelta | None = None
 ) -> bytes:
@@ -265,9 +302,11 @@ def feed_calendar(
     language: str,
     stamp: dt.datetime,
     deadlines_after: dt.datetime | None = None,
+    extra_entries: Iterable[DeadlineEntry] = (),
 ) -> bytes:
     """A subscribable feed. Meetings without a date are left out. With `deadlines_after`,
     each meeting starting after that moment also gets an entry at its registration deadline.
+    `extra_entries` are other apps' deadlines (settings.CALENDAR_FEED_EXTRA_EVENTS).
 
     Meetings of a person's feed (`selectors.personal_calendar_meetings`) carry the person's
     `person_registration_status` and `person_calendar_sequence`, and their entries are the
@@ -293,6 +332,7 @@ def feed_calendar(
                 and not meeting.is_cancelled
             ):
                 events.append(deadline_event(meeting, stamp=stamp))
+        events.extend(entry_event(entry, stamp=stamp) for entry in extra_entries)
         return build_calendar(events, name=name, refresh=REFRESH_INTERVAL)
 
 

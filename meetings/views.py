@@ -1,6 +1,7 @@
 import datetime
 import functools
 import hashlib
+import inspect
 import logging
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -23,6 +24,7 @@ from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
 from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header, quote_etag
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -474,6 +476,9 @@ def feed_format() -> str:
     new validators, so calendar programs and the shared cache get the new format at once."""
     digest = hashlib.sha256(icalendar.__version__.encode())
     digest.update(Path(ics.__file__).read_bytes())
+    # The other apps' entries are written by their own code.
+    for source in feed_sources():
+        digest.update(Path(inspect.getfile(type(source))).read_bytes())
     for locale_path in settings.LOCALE_PATHS:
         for language, _name in settings.LANGUAGES:
             catalogue = Path(locale_path) / language / "LC_MESSAGES" / "django.mo"
@@ -508,11 +513,21 @@ def feed_response(request, *, version: tuple, build, private: bool):
     return response
 
 
-def _stamp(meetings) -> datetime.datetime:
+def _stamp(meetings, entries=()) -> datetime.datetime:
     # The newest change stands as DTSTAMP, so unchanged data gives byte-identical files.
     return max(
-        (m.updated_at for m in meetings), default=datetime.datetime(2018, 1, 1, tzinfo=datetime.UTC)
+        [*(m.updated_at for m in meetings), *(e.last_modified for e in entries)],
+        default=datetime.datetime(2018, 1, 1, tzinfo=datetime.UTC),
     )
+
+
+def feed_sources() -> list:
+    """Other apps' deadlines in personal feeds, named in settings.CALENDAR_FEED_EXTRA_EVENTS
+    (this app imports none of them). Each is a callable `(person, now)` that returns
+    `ics.DeadlineEntry`s, with a method `version_annotations(now)`: query expressions over a
+    contact person's row whose values change whenever the person's entries do. They are read
+    with the person, so the validator of a feed still costs two queries."""
+    return [import_string(path) for path in settings.CALENDAR_FEED_EXTRA_EVENTS]
 
 
 @require_safe
@@ -551,20 +566,31 @@ def network_feed(request):
 
 @require_safe
 def personal_feed(request, token):
+    now = timezone.now()
+    sources = feed_sources()
+    extra_versions = {
+        f"feed_source_{index}_{name}": expression
+        for index, source in enumerate(sources)
+        for name, expression in source.version_annotations(now).items()
+    }
     person = get_object_or_404(
-        ContactPerson.objects.only("pk", "calendar_includes_all", "preferred_language"),
+        ContactPerson.objects.only("pk", "calendar_includes_all", "preferred_language").annotate(
+            **extra_versions
+        ),
         calendar_token=token,
     )
-    now = timezone.now()
 
     def build():
         meetings = list(personal_calendar_meetings(person, now))
+        with translation.override(person.preferred_language):
+            entries = [entry for source in sources for entry in source(person, now)]
         return ics.feed_calendar(
             meetings,
             name=gettext_lazy("My network meetings"),
             language=person.preferred_language,
-            stamp=_stamp(meetings),
+            stamp=_stamp(meetings, entries),
             deadlines_after=now,
+            extra_entries=entries,
         )
 
     version = (
@@ -573,6 +599,7 @@ def personal_feed(request, token):
         person.preferred_language,
         person.calendar_includes_all,
         personal_feed_version(person, now),
+        *((name, getattr(person, name)) for name in sorted(extra_versions)),
     )
     return feed_response(request, version=version, build=build, private=True)
 

@@ -30,8 +30,8 @@ from meetings.models import (
 )
 from members.models import ContactPerson, EmailDomain, Municipality, NetworkOwner, Sector
 from members.services import municipalities_merge, network_owner_update
-from projects.models import EUProgramme, Interest, ProjectIdea
-from projects.services import idea_create
+from projects.models import Call, EUProgramme, Interest, ProjectIdea
+from projects.services import call_save, idea_create, programme_follow
 
 OSLO = ZoneInfo("Europe/Oslo")
 COUNTY = "Hordaland"
@@ -173,11 +173,13 @@ def seed_demo(*, today: dt.date | None = None) -> dict[str, int]:
         person.refresh_from_db(fields=["municipality"])
     coming = _seed_coming_series(today.year + 1, people, owner)
     ideas = _seed_ideas(people)
+    calls = _seed_calls(today, ideas, people)
     return {
         "municipalities": len(municipalities) + len(merged),
         "contact persons": len(people),
         "meetings": Meeting.objects.filter(series__in=[series_2018, coming]).count(),
         "project ideas": len(ideas),
+        "calls for proposals": len(calls),
     }
 
 
@@ -520,3 +522,109 @@ def _seed_ideas(people) -> list[ProjectIdea]:
         },
     )
     return ideas
+
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+FUNDING_PORTAL = (
+    "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/"
+    "calls-for-proposals"
+)
+# Calls as the programmes announce them year after year, all marked as examples: the titles
+# and the dates are typical, not this year's. (programme, title, deadline as (month, day,
+# hour, minute) in Brussels time, link, description, index in DEMO_IDEAS aiming at it or None)
+DEMO_CALLS = [
+    (
+        "Erasmus+",
+        "KA220-SCH Samarbeidspartnarskap i skulesektoren",
+        (3, 5, 12, 0),
+        "https://erasmus-plus.ec.europa.eu/programme-guide/part-b/key-action-2/"
+        "cooperation-partnerships",
+        "Samarbeid mellom skular, kommunar og organisasjonar i minst tre land. "
+        "Søknad til det nasjonale kontoret (HK-dir).",
+        2,
+    ),
+    (
+        "Erasmus+",
+        "KA122 Kortsiktige mobilitetsprosjekt",
+        (10, 1, 12, 0),
+        "https://erasmus-plus.ec.europa.eu/programme-guide/part-b/key-action-1",
+        "Utveksling for elevar, lærlingar og tilsette, utan akkreditering.",
+        0,
+    ),
+    (
+        "Interreg North Sea",
+        "Utlysing: Klimarobuste lokalsamfunn (prioritet 2)",
+        (9, 16, 15, 0),
+        "https://www.interregnorthsea.eu/",
+        "Prosjekt med partnarar frå minst tre land rundt Nordsjøen; to-trinns søknad.",
+        1,
+    ),
+    (
+        "Horizon Europe",
+        "HORIZON-MISS Klimanøytrale og smarte byar",
+        (9, 23, 17, 0),
+        FUNDING_PORTAL,
+        "Misjonsutlysing for byar og kommunar som vil kutte utslepp raskt.",
+        None,
+    ),
+    (
+        "CERV",
+        "CERV-CITIZENS-TOWN Vennskapsbyar (town-twinning)",
+        (9, 18, 17, 0),
+        FUNDING_PORTAL,
+        "Møte mellom innbyggjarar i vennskapsbyar; små summar, enkel søknad.",
+        3,
+    ),
+    (
+        "Creative Europe",
+        "CREA-CULT Europeiske samarbeidsprosjekt",
+        (5, 6, 17, 0),
+        FUNDING_PORTAL,
+        "Kultursamarbeid mellom organisasjonar i minst tre land.",
+        None,
+    ),
+]
+
+
+def _next_deadline(today: dt.date, month: int, day: int, hour: int, minute: int) -> dt.datetime:
+    """The next time the call's usual deadline comes round, at least a fortnight ahead, so
+    the demo always has open calls."""
+    for year in (today.year, today.year + 1):
+        deadline = dt.datetime(year, month, day, hour, minute, tzinfo=BRUSSELS)
+        if deadline.date() > today + dt.timedelta(days=14):
+            return deadline
+    raise AssertionError("unreachable")
+
+
+def _seed_calls(today: dt.date, ideas, people) -> list[Call]:
+    programmes = {p.name: p for p in EUProgramme.objects.all()}
+    calls = []
+    for name, title, when, url, description, idea_index in DEMO_CALLS:
+        programme = programmes.get(name)
+        if programme is None:
+            continue
+        deadline = _next_deadline(today, *when)
+        values = {
+            "opens_on": deadline.date() - dt.timedelta(days=120),
+            "deadline": deadline.astimezone(dt.UTC),
+            "deadline_time_zone": "Europe/Brussels",
+            "url": url,
+            "description": description,
+            "is_example": True,
+        }
+        call = Call.objects.filter(programme=programme, title=title).first()
+        if call is None:
+            call = Call(programme=programme, title=title)
+        changed = [key for key, value in values.items() if getattr(call, key) != value]
+        if call.pk is None or changed:
+            for key, value in values.items():
+                setattr(call, key, value)
+            call = call_save(call=call)
+        if idea_index is not None and not ideas[idea_index].calls.filter(pk=call.pk).exists():
+            ideas[idea_index].calls.add(call)
+        calls.append(call)
+    # The Bergen coordinator follows the programmes of her idea, so her feed shows calls.
+    for name in ("Erasmus+", "Interreg North Sea"):
+        if name in programmes:
+            programme_follow(person=people[0], programme=programmes[name])
+    return calls

@@ -338,6 +338,16 @@ TASKS = {
 # recipients go out over 5 connections. Lower it for a relay that limits mails per connection.
 MAILING_BATCH_SIZE = int(os.environ.get("MAILING_BATCH_SIZE") or "1000")
 
+# --- Wiring between apps ---------------------------------------------------------------------
+
+# Apps depend one way (members <- meetings <- projects); where a lower app runs what a higher
+# one adds, it finds it here by name. Deadlines in personal calendar feeds besides the
+# meetings' (meetings.views.feed_sources): the calls of the EU programmes a person follows.
+CALENDAR_FEED_EXTRA_EVENTS = ["projects.calendar.call_deadline_events"]
+# Jobs `manage.py send_reminders` (hourly, from cron) runs after the meetings' reminders: each
+# a callable taking `now` and returning counts by kind, safe to run again.
+REMINDER_EXTRA_JOBS = ["projects.services.call_reminders_send"]
+
 # --- Change history (django-simple-history) -----------------------------------------------
 
 # History is for reading: reverting a registration or meeting to an old version would bypass

@@ -1,19 +1,35 @@
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.db import models
 from django.db.models import Count, OuterRef
 from django.http import StreamingHttpResponse
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from network_portal.admin import NamedInputsAdmin, NamedInputsTabularInline, count_of
+from meetings.admin import ServiceErrorsAsMessages
+from network_portal.admin import (
+    NamedInputsAdmin,
+    NamedInputsTabularInline,
+    count_of,
+    name_split_inputs,
+)
 from network_portal.forms import RepeatedHourModelForm
+from network_portal.validators import validate_plausible_moment
 
 from . import exports, services
 from .models import (
+    Call,
+    CallReminder,
     EUProgramme,
     EuropeanPartner,
     IdeaSector,
     Interest,
     Presentation,
+    ProgrammeFollow,
     ProjectIdea,
     StageChange,
 )
@@ -93,7 +109,7 @@ class ProjectIdeaAdmin(NamedInputsAdmin, admin.ModelAdmin):
     list_select_related = ["lead_municipality"]
     search_fields = ["title", "local_need", "description", "lead_municipality__name"]
     autocomplete_fields = ["lead_municipality", "contact_person", "partner_municipalities"]
-    filter_horizontal = ["programmes"]
+    filter_horizontal = ["programmes", "calls"]
     date_hierarchy = "updated_at"
     ordering = ["-updated_at", "-pk"]
     readonly_fields = ["created_at", "updated_at"]
@@ -108,7 +124,10 @@ class ProjectIdeaAdmin(NamedInputsAdmin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["title", "lead_municipality", "contact_person", "stage"]}),
         (_("Content"), {"fields": ["local_need", "description", "call_deadline"]}),
-        (_("Programmes and partners"), {"fields": ["programmes", "partner_municipalities"]}),
+        (
+            _("Programmes and partners"),
+            {"fields": ["programmes", "calls", "partner_municipalities"]},
+        ),
         (_("History"), {"fields": ["created_at", "updated_at"]}),
     ]
 
@@ -166,4 +185,151 @@ class InterestAdmin(NamedInputsAdmin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         # An interest is withdrawn (set the date), so the record of who was interested stays.
+        return False
+
+
+class WallClockSplitDateTimeField(forms.SplitDateTimeField):
+    """A date and a time as a clock shows them, without a zone: the form puts them in the
+    zone chosen beside them (Django's own field would read them in Oslo time)."""
+
+    def compress(self, data_list):
+        if data_list and None not in data_list:
+            return dt.datetime.combine(*data_list)
+        return None
+
+
+class CallAdminForm(forms.ModelForm):
+    class Meta:
+        model = Call
+        # The admin adds the other fields of its fieldsets (with its own link field).
+        fields = ["deadline", "deadline_time_zone"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.deadline:
+            # The clock time in the zone the deadline was given in, as staff typed it.
+            self.initial["deadline"] = self.instance.deadline_local.replace(tzinfo=None)
+
+    def clean(self):
+        cleaned = super().clean()
+        wall, zone_name = cleaned.get("deadline"), cleaned.get("deadline_time_zone")
+        if wall is None or not zone_name:
+            return cleaned
+        zone = ZoneInfo(zone_name)
+        # fold=0: in the hour that happens twice, the first of the two.
+        moment = wall.replace(tzinfo=zone).astimezone(dt.UTC)
+        if moment.astimezone(zone).replace(tzinfo=None) != wall:
+            self.add_error(
+                "deadline",
+                _("This time does not exist in the chosen time zone (the clocks go forward)."),
+            )
+            return cleaned
+        try:
+            validate_plausible_moment(moment)
+        except forms.ValidationError as error:
+            self.add_error("deadline", error)
+            return cleaned
+        cleaned["deadline"] = moment
+        return cleaned
+
+
+@admin.register(Call)
+class CallAdmin(NamedInputsAdmin, ServiceErrorsAsMessages, admin.ModelAdmin):
+    form = CallAdminForm
+    list_display = [
+        "title",
+        "programme",
+        "opens_on",
+        "deadline_as_given",
+        "deadline_in_oslo",
+        "is_example",
+        "idea_count",
+    ]
+    list_filter = ["programme", "is_example", ("deadline", admin.DateFieldListFilter)]
+    list_select_related = ["programme"]
+    search_fields = ["title", "description", "programme__name"]
+    date_hierarchy = "deadline"
+    ordering = ["-deadline", "pk"]
+    readonly_fields = ["deadline_in_oslo", "sequence", "calendar_uid", "created_at", "updated_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fieldsets = [
+        (None, {"fields": ["title", "programme", "url", "description", "is_example"]}),
+        (
+            _("Dates"),
+            {"fields": ["opens_on", "deadline", "deadline_time_zone", "deadline_in_oslo"]},
+        ),
+        (_("Calendar"), {"fields": ["sequence", "calendar_uid", "created_at", "updated_at"]}),
+    ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "deadline":
+            field = WallClockSplitDateTimeField(
+                label=db_field.verbose_name,
+                widget=AdminSplitDateTime,
+                help_text=_("As the call states it, in the time zone chosen below."),
+            )
+            name_split_inputs(field)
+            return field
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(idea_count=Count("ideas"))
+
+    @admin.display(description=_("deadline"), ordering="deadline")
+    def deadline_as_given(self, obj):
+        return "{} ({})".format(
+            formats.date_format(obj.deadline_local, "DATETIME_FORMAT"),
+            obj.get_deadline_time_zone_display(),
+        )
+
+    @admin.display(description=_("deadline in Oslo time"), ordering="deadline")
+    def deadline_in_oslo(self, obj):
+        if obj is None or obj.deadline is None:
+            return "-"
+        return formats.date_format(obj.deadline_oslo, "DATETIME_FORMAT")
+
+    @admin.display(description=_("ideas"), ordering="idea_count")
+    def idea_count(self, obj):
+        return obj.idea_count
+
+    def save_model(self, request, obj, form, change):
+        services.call_save(call=obj)
+
+    def delete_model(self, request, obj):
+        services.call_delete(call=obj)
+
+    def delete_queryset(self, request, queryset):
+        for call in queryset:
+            services.call_delete(call=call)
+
+
+@admin.register(ProgrammeFollow)
+class ProgrammeFollowAdmin(NamedInputsAdmin, admin.ModelAdmin):
+    """Who follows which programme, for reading: members choose on their profile."""
+
+    list_display = ["contact_person", "programme", "created_at"]
+    list_filter = ["programme"]
+    list_select_related = ["contact_person", "programme"]
+    search_fields = ["contact_person__name", "contact_person__email", "programme__name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CallReminder)
+class CallReminderAdmin(NamedInputsAdmin, admin.ModelAdmin):
+    """The call reminders sent, for reading."""
+
+    list_display = ["call", "contact_person", "days_before", "sent_at"]
+    list_filter = ["days_before", "call__programme"]
+    list_select_related = ["call__programme", "contact_person"]
+    search_fields = ["call__title", "contact_person__name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -36,3 +36,30 @@ def queue_interest_email(interest: Interest) -> None:
             render_to_string("projects/email/interest.html", context), "text/html"
         )
     email_queue(messages=[message], kind="project.interest")
+
+
+def queue_call_reminder_email(*, call, person, now) -> None:
+    """Remind the contact person of ideas aiming at a call that its deadline is near."""
+    from .selectors import days_until
+
+    ideas = list(
+        person.project_ideas.filter(calls=call).order_by("title", "pk").only("pk", "title")
+    )
+    with translation.override(person.preferred_language):
+        context = {
+            "call": call,
+            "recipient": person,
+            "ideas": [(idea, settings.SITE_URL + idea.get_absolute_url()) for idea in ideas],
+            "days_left": days_until(call.deadline, now),
+        }
+        subject = render_to_string("projects/email/call_reminder_subject.txt", context)
+        message = EmailMultiAlternatives(
+            subject=" ".join(subject.split()),
+            body=render_to_string("projects/email/call_reminder.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[person.email],
+        )
+        message.attach_alternative(
+            render_to_string("projects/email/call_reminder.html", context), "text/html"
+        )
+    email_queue(messages=[message], kind="project.call_reminder")

@@ -1,6 +1,7 @@
 from django import forms
 from django.forms import formset_factory
 from django.forms.utils import flatatt
+from django.utils import formats
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +10,19 @@ from members.models import Municipality, Sector
 from network_portal.validators import validate_no_control_characters, validate_single_line
 
 from .models import EUProgramme, ProjectIdea
+from .selectors import calls_for_idea_form
+
+
+class CallChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        label = _("%(programme)s: %(title)s (deadline %(date)s)") % {
+            "programme": obj.programme.name,
+            "title": obj.title,
+            "date": formats.date_format(obj.deadline_local, "SHORT_DATE_FORMAT"),
+        }
+        if obj.is_example:
+            label = _("%(title)s (example)") % {"title": label}
+        return label
 
 
 class ProjectIdeaForm(forms.ModelForm):
@@ -27,14 +41,17 @@ class ProjectIdeaForm(forms.ModelForm):
             "description",
             "sectors",
             "programmes",
+            "calls",
             "stage",
             "partner_municipalities",
             "call_deadline",
         ]
+        field_classes = {"calls": CallChoiceField}
         widgets = {
             "local_need": forms.Textarea(attrs={"rows": 4}),
             "description": forms.Textarea(attrs={"rows": 6}),
             "programmes": forms.CheckboxSelectMultiple,
+            "calls": forms.CheckboxSelectMultiple,
             "partner_municipalities": forms.SelectMultiple(attrs={"size": 8}),
             "call_deadline": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
@@ -42,6 +59,8 @@ class ProjectIdeaForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["programmes"].queryset = EUProgramme.objects.order_by("name")
+        # Open and coming calls only, and any the idea already aims at.
+        self.fields["calls"].queryset = calls_for_idea_form(self.instance)
         self.fields["partner_municipalities"].queryset = Municipality.objects.current().order_by(
             "name"
         )
@@ -146,4 +165,14 @@ class InterestForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         validators=[validate_no_control_characters],
+    )
+
+
+class FollowProgrammesForm(forms.Form):
+    """The page lists the programmes with their calls; this only reads what was ticked."""
+
+    programmes = forms.ModelMultipleChoiceField(
+        label=_("EU programmes"),
+        queryset=EUProgramme.objects.all(),
+        required=False,
     )

@@ -4,9 +4,14 @@ A municipality presents an idea (at a meeting, or on the portal), other municipa
 their interest in cooperating, and the idea moves through its stages towards an application.
 """
 
+import uuid
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +43,142 @@ class EUProgramme(models.Model):
 
     def __str__(self):
         return self.name
+
+
+def new_call_uid() -> str:
+    """A call's UID in calendar feeds: random, as meetings' are (meetings.models), so it
+    depends on nothing that may change."""
+    return f"call-{uuid.uuid4()}"
+
+
+# The zones calls announce their deadlines in: the Commission's (Brussels), national agencies'
+# and programme secretariats' around the North Sea and the Baltic.
+CALL_TIME_ZONES = [
+    "Europe/Brussels",
+    "Europe/Oslo",
+    "Europe/London",
+    "Europe/Helsinki",
+    "Europe/Lisbon",
+    "UTC",
+]
+
+
+class CallQuerySet(models.QuerySet):
+    def open_or_upcoming(self, now=None):
+        """Calls whose deadline is still ahead, whether they have opened or not."""
+        return self.filter(deadline__gt=now or timezone.now())
+
+
+class Call(models.Model):
+    """A call for proposals in an EU programme, with its deadline.
+
+    EU calls close at a stated clock time in a stated zone ("17:00 Brussels time"): the
+    deadline is stored as an instant (UTC) with the name of the zone it was given in, so pages
+    show it as announced and in Oslo time. `sequence` and `calendar_uid` play the roles they
+    play for meetings in calendar feeds (meetings.ics)."""
+
+    class TimeZone(models.TextChoices):
+        BRUSSELS = "Europe/Brussels", _("Brussels time")
+        OSLO = "Europe/Oslo", _("Oslo time")
+        LONDON = "Europe/London", _("London time")
+        HELSINKI = "Europe/Helsinki", _("Helsinki time")
+        LISBON = "Europe/Lisbon", _("Lisbon time")
+        UTC = "UTC", _("UTC")
+
+    # What a calendar entry of the call shows: a change to any of them raises `sequence`.
+    CALENDAR_FIELDS = ("title", "programme_id", "deadline", "url", "description", "is_example")
+
+    title = models.CharField(_("title"), max_length=200, validators=[validate_single_line])
+    programme = models.ForeignKey(
+        EUProgramme, verbose_name=_("EU programme"), on_delete=models.PROTECT, related_name="calls"
+    )
+    opens_on = models.DateField(_("opening date"))
+    deadline = models.DateTimeField(_("deadline"), validators=[validate_plausible_moment])
+    deadline_time_zone = models.CharField(
+        _("time zone of the deadline"),
+        max_length=40,
+        choices=TimeZone,
+        default=TimeZone.BRUSSELS,
+    )
+    url = models.URLField(_("link"), validators=[validate_single_line])
+    description = models.TextField(
+        _("short description"),
+        max_length=1000,
+        blank=True,
+        validators=[validate_no_control_characters],
+    )
+    is_example = models.BooleanField(
+        _("example data"),
+        default=False,
+        help_text=_("Made up for the demonstration; pages mark it as an example."),
+    )
+    sequence = models.PositiveIntegerField(
+        _("calendar sequence"),
+        default=0,
+        editable=False,
+        help_text=_("Rises on every change calendars show."),
+    )
+    calendar_uid = models.CharField(
+        _("calendar UID"),
+        max_length=300,
+        unique=True,
+        editable=False,
+        default=new_call_uid,
+        help_text=_("Identifies the call's deadline in calendar programs; never changes."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = CallQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("call for proposals")
+        verbose_name_plural = _("calls for proposals")
+        ordering = ["deadline", "pk"]
+        indexes = [models.Index(fields=["deadline"], name="call_deadline")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(title=""), name="call_title_not_empty"),
+            models.CheckConstraint(condition=~Q(url=""), name="call_url_not_empty"),
+            models.CheckConstraint(
+                # Midnight UTC of the opening day: a call opens on a day and closes after it.
+                condition=Q(deadline__gt=Cast("opens_on", models.DateTimeField())),
+                name="call_opens_before_deadline",
+                violation_error_message=_("The call must open before its deadline."),
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline_time_zone__in=CALL_TIME_ZONES),
+                name="call_deadline_time_zone_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.programme}: {self.title}" if self.programme_id else self.title
+
+    def clean(self):
+        super().clean()
+        if self.opens_on and self.deadline and self.opens_on >= self.deadline_local.date():
+            raise ValidationError(
+                {"opens_on": _("The call must open before the day of its deadline.")}
+            )
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.deadline_time_zone)
+
+    @property
+    def deadline_local(self):
+        """The deadline in the zone it was announced in."""
+        return self.deadline.astimezone(self.zone)
+
+    @property
+    def deadline_oslo(self):
+        return self.deadline.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE))
+
+    @property
+    def shows_two_zones(self) -> bool:
+        """Whether pages add the Oslo time: for any other zone, even Brussels, whose clock
+        reads the same, so nobody has to know that it does."""
+        return self.deadline_time_zone != settings.TIME_ZONE
 
 
 class ProjectIdeaQuerySet(models.QuerySet):
@@ -107,6 +248,13 @@ class ProjectIdea(models.Model):
         related_name="partner_in_ideas",
     )
     call_deadline = models.DateField(_("call deadline"), null=True, blank=True)
+    calls = models.ManyToManyField(
+        Call,
+        verbose_name=_("calls aimed at"),
+        blank=True,
+        related_name="ideas",
+        help_text=_("The calls for proposals the idea means to apply to."),
+    )
     presented_at = models.ManyToManyField(
         Meeting,
         verbose_name=_("presented at meetings"),
@@ -312,3 +460,70 @@ class Presentation(models.Model):
 
     def __str__(self):
         return f"{self.idea} @ {self.meeting}"
+
+
+class ProgrammeFollow(models.Model):
+    """A contact person follows an EU programme: its calls' deadlines come into their
+    calendar feed."""
+
+    contact_person = models.ForeignKey(
+        ContactPerson,
+        verbose_name=_("contact person"),
+        on_delete=models.CASCADE,
+        related_name="programme_follows",
+    )
+    programme = models.ForeignKey(
+        EUProgramme,
+        verbose_name=_("EU programme"),
+        on_delete=models.CASCADE,
+        related_name="follows",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("followed programme")
+        verbose_name_plural = _("followed programmes")
+        ordering = ["contact_person", "programme"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact_person", "programme"], name="programmefollow_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.contact_person} → {self.programme}"
+
+
+class CallReminder(models.Model):
+    """A reminder of a call's deadline sent to the contact person of ideas aiming at it:
+    recorded so each is sent once, however often the job runs."""
+
+    DAYS_BEFORE = (28, 7)
+
+    call = models.ForeignKey(
+        Call, verbose_name=_("call for proposals"), on_delete=models.CASCADE, related_name="+"
+    )
+    contact_person = models.ForeignKey(
+        ContactPerson,
+        verbose_name=_("contact person"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    days_before = models.PositiveSmallIntegerField(_("days before the deadline"))
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("call reminder")
+        verbose_name_plural = _("call reminders")
+        ordering = ["call", "contact_person", "-days_before"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call", "contact_person", "days_before"], name="callreminder_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(days_before__in=[28, 7]), name="callreminder_days_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.call} ({self.days_before})"

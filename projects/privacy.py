@@ -6,14 +6,14 @@ from django.db.models import Q
 
 from members.privacy import PersonalDataProvider, iso, redact
 
-from .models import Interest, ProjectIdea
+from .models import Interest, ProgrammeFollow, ProjectIdea
 
 
 class ProjectsPersonalData(PersonalDataProvider):
     def export(self, subject):
         person = subject.person
         if person is None:
-            return {"project_ideas": [], "interests": []}
+            return {"project_ideas": [], "interests": [], "followed_programmes": []}
         ideas = (
             ProjectIdea.objects.filter(contact_person=person)
             .select_related("lead_municipality")
@@ -45,12 +45,20 @@ class ProjectsPersonalData(PersonalDataProvider):
                 }
                 for interest in interests
             ],
+            "followed_programmes": [
+                {"programme": follow.programme.name, "since": iso(follow.created_at)}
+                for follow in ProgrammeFollow.objects.filter(contact_person=person)
+                .select_related("programme")
+                .order_by("programme__name", "pk")
+            ],
         }
 
     def anonymise(self, subject, *, now):
         person = subject.person
         if person is None:
             return
+        # What someone follows is their own choice, of no use to anyone else.
+        ProgrammeFollow.objects.filter(contact_person=person).delete()
         # The municipality's interest stays (it is the municipality's), the person's words go.
         Interest.objects.filter(contact_person=person).exclude(message="").update(message="")
         # Ideas stay with their municipality; where their texts name the person, the name goes.

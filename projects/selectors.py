@@ -1,8 +1,11 @@
 """Reads that the project pages need, each a constant number of queries."""
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -18,13 +21,23 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from meetings.models import Registration
 from members.models import ContactPerson, Sector
 
-from .models import EuropeanPartner, Interest, Presentation, ProjectIdea, StageChange
+from .models import (
+    Call,
+    EUProgramme,
+    EuropeanPartner,
+    Interest,
+    Presentation,
+    ProgrammeFollow,
+    ProjectIdea,
+    StageChange,
+)
 
 
 def ideas_for_listing():
@@ -92,6 +105,9 @@ def idea_for_detail_queryset():
                 "municipality", "contact_person"
             ),
             to_attr="active_interests",
+        ),
+        Prefetch(
+            "calls", queryset=Call.objects.select_related("programme").order_by("deadline", "pk")
         ),
         Prefetch(
             "presentations",
@@ -306,3 +322,67 @@ def cached_partner_suggestions(idea: ProjectIdea) -> list[Suggestion]:
     """`partner_suggestions(idea)`, from the cache while no idea changed: the idea's own
     sectors and programmes are part of its version, as it is saved when they change."""
     return _cached_for_ideas("suggestions", lambda: partner_suggestions(idea), idea.pk)
+
+
+# --- Calls for proposals -----------------------------------------------------------------------
+
+
+def days_until(moment: dt.datetime, now: dt.datetime | None = None) -> int:
+    """Calendar days from today to the day of `moment`, both in Oslo: a deadline tomorrow is
+    one day away however few hours that is, also across a change of summer time."""
+    oslo = ZoneInfo(settings.TIME_ZONE)
+    now = now or timezone.now()
+    return (moment.astimezone(oslo).date() - now.astimezone(oslo).date()).days
+
+
+@dataclass(frozen=True)
+class NextDeadline:
+    call: Call
+    days_left: int
+
+
+def next_deadline(calls, now: dt.datetime | None = None) -> NextDeadline | None:
+    """The first deadline still ahead among the calls (already read, e.g. prefetched)."""
+    now = now or timezone.now()
+    ahead = [call for call in calls if call.deadline > now]
+    if not ahead:
+        return None
+    call = min(ahead, key=lambda c: (c.deadline, c.pk))
+    return NextDeadline(call, days_until(call.deadline, now))
+
+
+def calls_for_idea_form(idea: ProjectIdea | None = None, now: dt.datetime | None = None):
+    """The calls an idea may aim at: those still open or coming, and those it already aims
+    at (a closed call stays chosen until the author removes it)."""
+    scope = Q(deadline__gt=now or timezone.now())
+    if idea is not None and idea.pk:
+        scope |= Q(ideas=idea)
+    return (
+        Call.objects.filter(scope).select_related("programme").order_by("deadline", "pk").distinct()
+    )
+
+
+@dataclass(frozen=True)
+class ProgrammeRow:
+    programme: EUProgramme
+    followed: bool
+    calls: list[Call]
+
+
+def programmes_to_follow(person, now: dt.datetime | None = None) -> list[ProgrammeRow]:
+    """Every programme, whether the person follows it, and its calls still ahead: three
+    queries however many there are."""
+    now = now or timezone.now()
+    followed = set(
+        ProgrammeFollow.objects.filter(contact_person=person).values_list("programme_id", flat=True)
+        if person is not None
+        else []
+    )
+    programmes = EUProgramme.objects.order_by("name").prefetch_related(
+        Prefetch(
+            "calls",
+            queryset=Call.objects.filter(deadline__gt=now).order_by("deadline", "pk"),
+            to_attr="calls_ahead",
+        )
+    )
+    return [ProgrammeRow(p, p.pk in followed, p.calls_ahead) for p in programmes]

@@ -1,6 +1,8 @@
 """Writes to project ideas. Views call these; they check who may do what and own the
 transactions."""
 
+import datetime as dt
+import logging
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied
@@ -13,7 +15,20 @@ from members.models import ContactPerson
 from members.permissions import is_linked_member
 
 from . import emails
-from .models import EuropeanPartner, IdeaSector, Interest, Presentation, ProjectIdea, StageChange
+from .models import (
+    Call,
+    CallReminder,
+    EUProgramme,
+    EuropeanPartner,
+    IdeaSector,
+    Interest,
+    Presentation,
+    ProgrammeFollow,
+    ProjectIdea,
+    StageChange,
+)
+
+logger = logging.getLogger(__name__)
 
 
 class InterestError(Exception):
@@ -44,6 +59,7 @@ def idea_create(
     programmes: Iterable = (),
     partner_municipalities: Iterable = (),
     european_partners: Iterable[tuple[str, str]] = (),
+    calls: Iterable[Call] = (),
     user=None,
 ) -> ProjectIdea:
     """A new idea of the author's municipality, with the author as contact person."""
@@ -56,6 +72,7 @@ def idea_create(
         idea.full_clean()
         idea.save()
         _set_relations(idea, sectors, programmes, partner_municipalities, european_partners)
+        idea.calls.set(calls)
         StageChange.objects.create(idea=idea, stage=idea.stage, changed_by=user)
     return idea
 
@@ -69,6 +86,7 @@ def idea_update(
     programmes: Iterable = (),
     partner_municipalities: Iterable = (),
     european_partners: Iterable[tuple[str, str]] = (),
+    calls: Iterable[Call] | None = None,
     user=None,
 ) -> ProjectIdea:
     """Change an idea; a new stage is kept in its history."""
@@ -82,6 +100,8 @@ def idea_update(
         idea.full_clean()
         idea.save()
         _set_relations(idea, sectors, programmes, partner_municipalities, european_partners)
+        if calls is not None:
+            idea.calls.set(calls)
         if idea.stage != old_stage:
             StageChange.objects.create(idea=idea, stage=idea.stage, changed_by=user)
     return idea
@@ -181,3 +201,131 @@ def idea_staff_save(*, idea: ProjectIdea, user) -> ProjectIdea:
         if idea.stage != old_stage:
             StageChange.objects.create(idea=idea, stage=idea.stage, changed_by=user)
     return idea
+
+
+# --- Calls for proposals -----------------------------------------------------------------------
+
+
+def call_save(*, call: Call) -> Call:
+    """Validate and save a call. A change that calendars show (title, programme, deadline,
+    link, description) raises its SEQUENCE in the same transaction, so calendar programs
+    replace the deadline entry they hold; `updated_at` changes the followers' feeds."""
+    call.full_clean()
+    with transaction.atomic():
+        if call.pk is not None:
+            stored = (
+                Call.objects.select_for_update()
+                .filter(pk=call.pk)
+                .values("sequence", *Call.CALENDAR_FIELDS)
+                .first()
+            )
+            if stored is not None:
+                call.sequence = stored["sequence"]
+                if any(stored[name] != getattr(call, name) for name in Call.CALENDAR_FIELDS):
+                    call.sequence += 1
+        call.save()
+    return call
+
+
+def call_delete(*, call: Call) -> None:
+    """Delete a call; ideas that aimed at it no longer do, and it leaves every feed (the
+    followers' feeds see one call fewer)."""
+    call.delete()
+
+
+def follows_set(*, person: ContactPerson, programmes: Iterable[EUProgramme]) -> None:
+    """The programmes the person follows, from now on exactly these."""
+    wanted = {programme.pk for programme in programmes}
+    with transaction.atomic():
+        ProgrammeFollow.objects.filter(contact_person=person).exclude(
+            programme_id__in=wanted
+        ).delete()
+        existing = set(
+            ProgrammeFollow.objects.filter(contact_person=person).values_list(
+                "programme_id", flat=True
+            )
+        )
+        # ignore_conflicts: the same form sent twice at once follows once.
+        ProgrammeFollow.objects.bulk_create(
+            [
+                ProgrammeFollow(contact_person=person, programme_id=pk)
+                for pk in sorted(wanted - existing)
+            ],
+            ignore_conflicts=True,
+        )
+
+
+def programme_follow(*, person: ContactPerson, programme: EUProgramme) -> ProgrammeFollow:
+    follow, _created = ProgrammeFollow.objects.get_or_create(
+        contact_person=person, programme=programme
+    )
+    return follow
+
+
+def programme_unfollow(*, person: ContactPerson, programme: EUProgramme) -> None:
+    ProgrammeFollow.objects.filter(contact_person=person, programme=programme).delete()
+
+
+# Stages at which an idea still works towards an application: later ones need no reminder.
+REMINDED_STAGES = [
+    ProjectIdea.Stage.NEED_IDENTIFIED,
+    ProjectIdea.Stage.IDEA,
+    ProjectIdea.Stage.LEARNING,
+    ProjectIdea.Stage.SEEKING_PARTNERS,
+    ProjectIdea.Stage.APPLICATION,
+]
+
+
+def due_call_reminder_days(deadline: dt.datetime, now: dt.datetime) -> int | None:
+    """The reminder to send now for a deadline (28 or 7 days before), or None: only the
+    latest one due, so a job that was down, or an idea that took aim late, gets one
+    reminder, not two in a row."""
+    due = [days for days in CallReminder.DAYS_BEFORE if now >= deadline - dt.timedelta(days=days)]
+    return min(due, default=None) if now < deadline else None
+
+
+def call_reminders_send(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Remind the contact persons of ideas aiming at a call, four weeks and one week before
+    its deadline, in their language, through the outbox. Safe to run every hour and in
+    parallel: each reminder is recorded (a unique constraint) in the transaction that queues
+    it, so it is sent once; one that fails is logged and counted, the others still go."""
+    now = now or timezone.now()
+    made = {"call_reminder": 0, "failed": 0}
+    horizon = now + dt.timedelta(days=max(CallReminder.DAYS_BEFORE))
+    calls = Call.objects.filter(deadline__gt=now, deadline__lte=horizon).select_related("programme")
+    for call in calls.order_by("deadline", "pk"):
+        days = due_call_reminder_days(call.deadline, now)
+        if days is None:
+            continue
+        people = (
+            ContactPerson.objects.filter(
+                is_active=True,
+                anonymised_at__isnull=True,
+                project_ideas__calls=call,
+                project_ideas__stage__in=REMINDED_STAGES,
+            )
+            # A later reminder already sent makes an earlier one pointless.
+            .exclude(
+                pk__in=CallReminder.objects.filter(call=call, days_before__lte=days).values(
+                    "contact_person_id"
+                )
+            )
+            .distinct()
+            .order_by("pk")
+        )
+        for person in people:
+            try:
+                with transaction.atomic():
+                    CallReminder.objects.create(
+                        call=call, contact_person=person, days_before=days, sent_at=now
+                    )
+                    emails.queue_call_reminder_email(call=call, person=person, now=now)
+            except IntegrityError:
+                # Another run sent it at the same moment.
+                continue
+            except Exception:  # one person's failure must not stop the others' reminders
+                logger.exception("Call reminder for call %s, person %s failed", call.pk, person.pk)
+                made["failed"] += 1
+                continue
+            made["call_reminder"] += 1
+    return made

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.IdeaListView.as_view(), name="list"),
     path("new/", views.IdeaCreateView.as_view(), name="create"),
     path("export.csv", views.IdeaExportView.as_view(), name="export"),
+    path("programmes/follow/", views.FollowProgrammesView.as_view(), name="follow_programmes"),
     path("<int:pk>/", views.IdeaDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.IdeaUpdateView.as_view(), name="edit"),
     path("<int:pk>/delete/", views.IdeaDeleteView.as_view(), name="delete"),

@@ -14,7 +14,13 @@ from members.mixins import DirectoryRequiredMixin
 from members.models import Municipality
 
 from . import exports, selectors, services
-from .forms import EuropeanPartnerFormSet, IdeaFilterForm, InterestForm, ProjectIdeaForm
+from .forms import (
+    EuropeanPartnerFormSet,
+    FollowProgrammesForm,
+    IdeaFilterForm,
+    InterestForm,
+    ProjectIdeaForm,
+)
 from .models import Interest, ProjectIdea
 
 
@@ -86,6 +92,7 @@ class IdeaDetailView(PersonMixin, DetailView):
             ),
             interest_form=InterestForm(),
             suggestions=selectors.cached_partner_suggestions(idea),
+            next_deadline=selectors.next_deadline(idea.calls.all()),
         )
         return context
 
@@ -117,6 +124,7 @@ class IdeaFormMixin(PersonMixin):
             },
             "sectors": data["sectors"],
             "programmes": data["programmes"],
+            "calls": data["calls"],
             "partner_municipalities": data["partner_municipalities"],
             "european_partners": [
                 (p["organisation"], p["country"])
@@ -276,3 +284,33 @@ class IdeaExportView(LoginRequiredMixin, View):
         )
         response["Content-Disposition"] = 'attachment; filename="project-ideas.csv"'
         return response
+
+
+class FollowProgrammesView(PersonMixin, View):
+    """The EU programmes a member follows: their calls' deadlines come into the member's
+    calendar feed. County staff without a contact person read the programmes' calls."""
+
+    template_name = "projects/follow_programmes.html"
+
+    def render_page(self, form, status=200):
+        person = self.get_person()
+        context = {
+            "person": person,
+            "form": form,
+            "rows": selectors.programmes_to_follow(person),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request):
+        return self.render_page(FollowProgrammesForm())
+
+    def post(self, request):
+        person = self.get_person()
+        if person is None:
+            raise PermissionDenied
+        form = FollowProgrammesForm(request.POST)
+        if not form.is_valid():
+            return self.render_page(form, status=400)
+        services.follows_set(person=person, programmes=form.cleaned_data["programmes"])
+        messages.success(request, _("The programmes you follow have been saved."))
+        return HttpResponseRedirect(reverse("projects:follow_programmes"))

@@ -245,3 +245,42 @@ class MaterialFactory(factory.django.DjangoModelFactory):
     file = factory.django.FileField(filename=factory.SelfAttribute("..filename"), data=PDF_BYTES)
     content_type = "application/pdf"
     size = len(PDF_BYTES)
+
+
+class EUProgrammeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "projects.EUProgramme"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Programme {n}")
+    url = "https://programme.example.org/"
+
+
+class CallFactory(factory.django.DjangoModelFactory):
+    """A call that opened a month ago and closes in 60 days at 17:00 Brussels time."""
+
+    class Meta:
+        model = "projects.Call"
+
+    title = factory.Sequence(lambda n: f"Utlysing {n}")
+    programme = factory.SubFactory(EUProgrammeFactory)
+    deadline = factory.LazyFunction(
+        lambda: (
+            (timezone.now() + dt.timedelta(days=60))
+            .astimezone(ZoneInfo("Europe/Brussels"))
+            .replace(hour=17, minute=0, second=0, microsecond=0)
+            .astimezone(dt.UTC)
+        )
+    )
+    deadline_time_zone = "Europe/Brussels"
+    opens_on = factory.LazyAttribute(lambda o: (o.deadline - dt.timedelta(days=90)).date())
+    url = "https://ec.europa.eu/info/funding-tenders/"
+    description = "Ei utlysing for kommunar."
+
+
+class ProgrammeFollowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "projects.ProgrammeFollow"
+
+    contact_person = factory.SubFactory(ContactPersonFactory)
+    programme = factory.SubFactory(EUProgrammeFactory)

@@ -23,6 +23,7 @@ from meetings.models import DatePoll, DatePollCandidate
 from meetings.polls import poll_token
 from members.models import NetworkOwner
 from outbox.models import OutboxEmail
+from projects.models import CallReminder
 from tests import factories
 from tests.helpers import sign_in_with_second_factor
 
@@ -264,6 +265,15 @@ SITE = {
         (302, WAITING),
     ),
     "projects:list": ((302, LOGIN), 200, 200, 200, (302, WAITING), 200, (302, WAITING)),
+    "projects:follow_programmes": (
+        (302, LOGIN),
+        200,
+        200,
+        200,
+        (302, WAITING),
+        200,
+        (302, WAITING),
+    ),
     "projects:municipality": ((302, LOGIN), 200, 200, 200, (302, WAITING), 200, (302, WAITING)),
     # The language buttons post; a GET is refused whoever asks.
     "set_language": (405,) * 7,
@@ -377,6 +387,16 @@ ADMIN = {
     "admin:outbox_outboxemail_history": (200, 403),
     "admin:password_change": (200, 200),
     "admin:password_change_done": (200, 200),
+    "admin:projects_call_add": (200, 403),
+    "admin:projects_call_change": (200, 403),
+    "admin:projects_call_changelist": (200, 403),
+    "admin:projects_call_delete": (200, 403),
+    "admin:projects_call_history": (200, 403),
+    "admin:projects_callreminder_add": (403, 403),
+    "admin:projects_callreminder_change": (200, 403),
+    "admin:projects_callreminder_changelist": (200, 403),
+    "admin:projects_callreminder_delete": (403, 403),
+    "admin:projects_callreminder_history": (200, 403),
     "admin:projects_euprogramme_add": (200, 403),
     "admin:projects_euprogramme_change": (200, 403),
     "admin:projects_euprogramme_changelist": (200, 403),
@@ -387,6 +407,11 @@ ADMIN = {
     "admin:projects_interest_changelist": (200, 403),
     "admin:projects_interest_delete": (403, 403),
     "admin:projects_interest_history": (200, 403),
+    "admin:projects_programmefollow_add": (403, 403),
+    "admin:projects_programmefollow_change": (200, 403),
+    "admin:projects_programmefollow_changelist": (200, 403),
+    "admin:projects_programmefollow_delete": (403, 403),
+    "admin:projects_programmefollow_history": (200, 403),
     "admin:projects_projectidea_add": (200, 403),
     "admin:projects_projectidea_change": (200, 403),
     "admin:projects_projectidea_changelist": (200, 403),
@@ -482,6 +507,9 @@ def world(db, user_factory, material_storage):
         email=member_a.email,
     )
     NetworkOwner.objects.create(name="Vestland fylkeskommune")
+    call = factories.CallFactory()
+    factories.ProgrammeFollowFactory(contact_person=member_a, programme=call.programme)
+    CallReminder.objects.create(call=call, contact_person=member_a, days_before=28)
     return {
         "users": {
             "member_a": member_a.user,

@@ -38,7 +38,7 @@ from meetings import invitations, services
 from meetings.models import DatePoll, DatePollCandidate, Mailing, MailingRecipient, Registration
 from members.models import ContactPerson, EmailDomain, User
 from projects import services as project_services
-from projects.models import EuropeanPartner, Interest, ProjectIdea
+from projects.models import CallReminder, EuropeanPartner, Interest, ProjectIdea
 from tests import factories
 from tests.helpers import email_address_of_length, sign_in_with_second_factor
 
@@ -327,6 +327,10 @@ def world(freeze_now, programme, material_storage) -> World:
         author=outsider, fields={"title": "Ungdomsbustader", "local_need": "Unge flyttar ut."}
     )
     project_services.interest_mark(idea=idea, person=outsider, message="Vi vil vere med.")
+    call = factories.CallFactory(programme=programme("Erasmus+"), title="KA220")
+    idea.calls.add(call)
+    project_services.programme_follow(person=member, programme=call.programme)
+    CallReminder.objects.create(call=call, contact_person=member, days_before=28)
     factories.PresentationFactory(idea=idea, meeting=meeting, registration=registration)
     mailing = factories.MailingFactory(meeting=meeting)
     invitation = factories.MailingRecipientFactory(
@@ -627,6 +631,13 @@ PUBLIC_TARGETS = [
         saved=[Saved(Interest, {"message": "message"})],
     ),
     Target(
+        "follow programmes",
+        lambda world: reverse("projects:follow_programmes"),
+        user=lambda world: world.member.user,
+        form=has("programmes"),
+        saved=[],
+    ),
+    Target(
         "invitation decline",
         lambda world: reverse(
             "invitation_decline", args=[invitations.recipient_token(world.invitation)]
@@ -800,6 +811,11 @@ def test_every_form_of_ours_is_found(world):
         # Read-only in the admin: the queue writes delivery records.
         "admin add meetings.MailingRecipient",
         "admin change meetings.MailingRecipient",
+        # Read-only in the admin: members choose what they follow, the job records reminders.
+        "admin add projects.ProgrammeFollow",
+        "admin change projects.ProgrammeFollow",
+        "admin add projects.CallReminder",
+        "admin change projects.CallReminder",
     ]
 
 

@@ -30,7 +30,7 @@ from django_tasks_db.models import DBTaskResult
 from members.models import NetworkOwner
 from network_portal.po import read_po
 from outbox.models import OutboxEmail
-from projects.models import EUProgramme
+from projects.models import CallReminder, EUProgramme
 from tests import factories
 from tests import test_authorization_matrix as matrix
 from tests.helpers import sign_in_with_second_factor
@@ -268,6 +268,10 @@ def data(db, settings, material_storage):
     owner.section = "Seksjon for internasjonalt arbeid"
     owner.save()
     EUProgramme.objects.get_or_create(name="Erasmus+")
+    call = factories.CallFactory(is_example=True)
+    ideas.calls.add(call)
+    follower = factories.ProgrammeFollowFactory(programme=call.programme).contact_person
+    CallReminder.objects.create(call=call, contact_person=follower, days_before=28)
     OutboxEmail.objects.create(
         kind="test",
         to="kari@example.org",
@@ -560,7 +564,7 @@ def test_no_english_in_any_email(db, rf, settings, language):
     from meetings.polls import poll_pick
     from members.services import account_waiting_notify
     from outbox.services import email_queue
-    from projects.emails import queue_interest_email
+    from projects.emails import queue_call_reminder_email, queue_interest_email
 
     settings.ACCOUNT_EMAIL_NOTIFICATIONS = True
     rendered: set[str] = set()
@@ -611,6 +615,9 @@ def test_no_english_in_any_email(db, rf, settings, language):
         colleague = factories.LinkedContactPersonFactory()
         idea = factories.ProjectIdeaFactory(contact_person=person)
         queue_interest_email(factories.InterestFactory(idea=idea, contact_person=colleague))
+        call = factories.CallFactory(is_example=True)
+        idea.calls.add(call)
+        queue_call_reminder_email(call=call, person=person, now=timezone.now())
         account_waiting_notify(user=person.user, person=person)
 
         request = rf.get("/")
@@ -649,6 +656,7 @@ def test_no_english_in_any_email(db, rf, settings, language):
             problems[f"{mail.kind} to {mail.to}"] = list(dict.fromkeys(found))
     assert {mail.kind for mail in mails} >= {
         "project.interest",
+        "project.call_reminder",
         "members.account_waiting",
         "meeting.changed",
         "poll.picked",

@@ -257,9 +257,43 @@ def test_idea_page(client_for, member, programme, at_both_sizes):
         return other
 
     # session, user, contact person, idea, sectors, programmes, partner municipalities,
-    # European partners, stage changes, interests, presented at, the ideas' version,
-    # suggestions (3).
-    at_both_sizes(client_for(member), idea.get_absolute_url(), grower(neighbour), FOOTER + 15)
+    # European partners, stage changes, interests, calls aimed at, presented at, the ideas'
+    # version, suggestions (3).
+    at_both_sizes(client_for(member), idea.get_absolute_url(), grower(neighbour), FOOTER + 16)
+
+
+def test_idea_page_with_calls(client_for, member, programme, at_both_sizes):
+    idea = factories.ProjectIdeaFactory(contact_person=member, programmes=[programme])
+
+    def aim(i):
+        call = factories.CallFactory(
+            programme=factories.EUProgrammeFactory(name=f"Programme {i % 7}"),
+            is_example=bool(i % 2),
+        )
+        idea.calls.add(call)
+        return call
+
+    # As the idea page above, with calls aimed at and their programmes in one query; no
+    # neighbours, so the suggestions' query finds none (1).
+    page = at_both_sizes(client_for(member), idea.get_absolute_url(), grower(aim), FOOTER + 14)
+    assert page.count(">example<") == LARGE // 2
+    assert "next-deadline" in page
+
+
+def test_follow_programmes_page(client_for, member, at_both_sizes):
+    def grow_one(i):
+        programme = factories.EUProgrammeFactory(name=f"Programme {i}")
+        factories.CallFactory(programme=programme)
+        factories.CallFactory(programme=programme, deadline=timezone.now() - dt.timedelta(days=1))
+        if i % 2:
+            factories.ProgrammeFollowFactory(contact_person=member, programme=programme)
+        return programme
+
+    # session, user, contact person, the person's follows, the programmes, their calls ahead.
+    page = at_both_sizes(
+        client_for(member), reverse("projects:follow_programmes"), grower(grow_one), FOOTER + 6
+    )
+    assert page.count(" checked") == LARGE // 2
 
 
 def test_municipality_page(client_for, member, bergen, at_both_sizes):
@@ -447,8 +481,8 @@ def meeting_of_the_year(i: int) -> Meeting:
 def test_year_wheel(client, client_for, member, at_both_sizes, signed_in):
     visitor = client_for(member) if signed_in else client
     # The year's meetings and deadlines; the years that have a series (the switcher); signed
-    # in: the session and the user.
-    queries = FOOTER + (4 if signed_in else 2)
+    # in: the session, the user and the deadlines of the EU calls they follow.
+    queries = FOOTER + (5 if signed_in else 2)
     large = at_both_sizes(
         visitor, reverse("yearwheel:current"), grower(meeting_of_the_year), queries
     )
@@ -467,6 +501,55 @@ def test_year_wheel_download(client, django_assert_num_queries):
         with django_assert_num_queries(1):
             response = client.get(url)
         assert response.status_code == 200
+
+
+def test_meeting_download(client, meeting, at_both_sizes):
+    def grow_one(i):
+        factories.AgendaItemFactory(meeting=meeting, order=i)
+        return factories.RegistrationFactory(meeting=meeting)
+
+    url = reverse("meetings:calendar", kwargs={"slug": meeting.slug})
+    # The meeting with its series and seat count; its agenda.
+    at_both_sizes(client, url, grower(grow_one), 2)
+
+
+def built_at_both_sizes(client, url, grow, queries, assert_num_queries):
+    """Like `at_both_sizes`, with the feed's body built anew for each measured request (the
+    cache would otherwise answer the second one)."""
+    from django.core.cache import cache
+
+    for size in (SMALL, LARGE):
+        grow(size)
+        cache.clear()
+        with assert_num_queries(queries):
+            response = client.get(url)
+        assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_network_feed_built_anew(client, django_assert_num_queries):
+    # The validator's rows; the meetings with their series; their agendas.
+    body = built_at_both_sizes(
+        client, reverse("network_feed"), grower(upcoming_meeting), 3, django_assert_num_queries
+    )
+    assert body.count("BEGIN:VEVENT") >= LARGE
+
+
+def test_personal_feed_built_anew(client, member, django_assert_num_queries):
+    member.calendar_includes_all = True
+    member.save(update_fields=["calendar_includes_all"])
+
+    def grow_one(i):
+        meeting = upcoming_meeting(i)
+        if i % 2:
+            factories.RegistrationFactory(meeting=meeting, contact_person=member)
+        return meeting
+
+    url = reverse("personal_feed", kwargs={"token": member.calendar_token})
+    # The person (with the versions of the calls they follow); the validator's rows; the
+    # meetings with the person's registrations; their agendas; the followed calls' deadlines.
+    body = built_at_both_sizes(client, url, grower(grow_one), 5, django_assert_num_queries)
+    assert body.count("BEGIN:VEVENT") >= LARGE
 
 
 # --- date polls --------------------------------------------------------------------------------

@@ -41,7 +41,8 @@ def wheel_title(year: int) -> str:
 def wheel_description(wheel: Wheel, marks: list[Mark]) -> str:
     """The text alternative of the whole wheel: how to read it and what it holds."""
     meetings = sum(1 for mark in marks if not mark.kind_info.inner)
-    deadlines = len(marks) - meetings
+    calls = sum(1 for mark in marks if mark.kind == "call_deadline")
+    deadlines = len(marks) - meetings - calls
     parts = [
         _(
             "The year %(year)s as a circle: January at the top, the months clockwise. Each "
@@ -63,6 +64,15 @@ def wheel_description(wheel: Wheel, marks: list[Mark]) -> str:
         )
         % {"count": deadlines},
     ]
+    if calls:
+        parts.append(
+            ngettext(
+                "A star marks the deadline of %(count)d call of the EU programmes you follow.",
+                "Stars mark the deadlines of %(count)d calls of the EU programmes you follow.",
+                calls,
+            )
+            % {"count": calls}
+        )
     if wheel.hand:
         parts.append(_("A hand from the centre points at today."))
     return " ".join(parts)

@@ -58,6 +58,13 @@ KINDS: dict[str, MarkKind] = {
             "mark-deadline",
             inner=True,
         ),
+        MarkKind(
+            "call_deadline",
+            gettext_lazy("Deadline of a followed EU call"),
+            "star",
+            "mark-call-deadline",
+            inner=True,
+        ),
     )
 }
 

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from meetings.models import FIRST_SERIES_YEAR, LAST_SERIES_YEAR, Meeting, MeetingSeries
+from projects.models import Call
 
 from .marks import Mark, period_days
 
@@ -100,7 +101,36 @@ def meeting_marks(year: int, user=None) -> list[Mark]:
     return marks
 
 
-SOURCES: tuple[Callable[[int, object], list[Mark]], ...] = (meeting_marks,)
+def call_deadline_marks(year: int, user=None) -> list[Mark]:
+    """The deadlines in the year of the EU calls whose programmes the signed-in member
+    follows (their profile's "Follow EU programmes"), each linking to the call's own page.
+    Nothing for anyone else: the home page's wheel is the same for everyone."""
+    if user is None or not user.is_authenticated:
+        return []
+    start, end = year_bounds(year)
+    calls = (
+        Call.objects.filter(
+            programme__follows__contact_person__user=user,
+            deadline__gte=start,
+            deadline__lt=end,
+        )
+        .select_related("programme")
+        .only("title", "url", "deadline", "programme__name")
+        .order_by("deadline", "pk")
+        .distinct()
+    )
+    return [
+        Mark(
+            date=timezone.localdate(call.deadline),
+            kind="call_deadline",
+            label=f"{call.programme.name}: {call.title}",
+            url=call.url,
+        )
+        for call in calls
+    ]
+
+
+SOURCES: tuple[Callable[[int, object], list[Mark]], ...] = (meeting_marks, call_deadline_marks)
 
 
 def marks_for(year: int, user=None) -> list[Mark]:

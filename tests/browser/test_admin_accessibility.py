@@ -32,12 +32,14 @@ from meetings.models import DatePoll, DatePollCandidate, Mailing
 from members.models import Municipality
 from outbox.models import OutboxEmail
 from projects.models import (
+    CallReminder,
     EUProgramme,
     EuropeanPartner,
     Presentation,
     ProjectIdea,
     StageChange,
 )
+from tests import factories
 from tests.helpers import sign_in_with_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -170,6 +172,13 @@ def admin_data(
     Presentation.objects.create(idea=idea, meeting=meeting, registration=registration)
     interest_factory(idea=idea, contact_person=ola)
     StageChange.objects.create(idea=idea, stage=idea.stage, changed_by=superuser)
+    # In a programme of its own: a programme with calls cannot be deleted, and the delete
+    # action's confirmation below is tried on the first programme.
+    interreg = factories.EUProgrammeFactory(name="Interreg North Sea")
+    call = factories.CallFactory(programme=interreg, title="Klimarobuste lokalsamfunn")
+    idea.calls.add(call)
+    factories.ProgrammeFollowFactory(contact_person=kari, programme=interreg)
+    CallReminder.objects.create(call=call, contact_person=kari, days_before=28)
     return {"meeting": meeting, "draft": draft, "sent": sent, "bergen": bergen}
 
 

@@ -30,7 +30,8 @@ from playwright.sync_api import expect
 
 from meetings import invitations
 from meetings.models import Mailing, Meeting
-from projects.models import EUProgramme, ProjectIdea
+from projects.models import CallReminder, EUProgramme, ProjectIdea
+from tests import factories
 from tests.helpers import sign_in_with_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -153,6 +154,10 @@ def network(
         title="Velferdsteknologi", contact_person=member, programmes=[programme]
     )
     interest_factory(idea=idea, contact_person=colleague)
+    call = factories.CallFactory(programme=programme, title="KA220 Samarbeidspartnarskap")
+    idea.calls.add(call)
+    factories.ProgrammeFollowFactory(contact_person=member, programme=programme)
+    CallReminder.objects.create(call=call, contact_person=member, days_before=28)
     mailing = mailing_factory(meeting=meeting)
     recipient = mailing_recipient_factory(
         mailing=mailing, email=member.email, name=member.name, contact_person=member
@@ -229,6 +234,7 @@ def test_member_pages(page, violations, sign_in, network):
         f"/projects/{idea.pk}/edit/",
         f"/projects/{idea.pk}/delete/",
         "/projects/municipalities/1201/",
+        "/projects/programmes/follow/",
         "/accounts/email/",
         "/accounts/password/change/",
         "/accounts/2fa/",

@@ -34,6 +34,7 @@ from meetings import invitations, polls
 from meetings.models import DatePoll, DatePollCandidate, Meeting, Registration
 from projects import services as project_services
 from projects.models import EUProgramme, Interest, Presentation
+from tests import factories
 from tests.browser.conftest import AXE_OPTIONS, format_axe_violations
 from tests.helpers import sign_in_with_second_factor
 
@@ -78,6 +79,7 @@ PAGES = {
     "projects:municipality": ("member",),
     "yearwheel:current": ("anonymous",),
     "yearwheel:year": ("anonymous", "member"),
+    "projects:follow_programmes": ("member", "staff"),
     "account_login": ("anonymous",),
     "account_logout": ("member",),
     "account_inactive": ("anonymous",),
@@ -295,6 +297,14 @@ def world(
         idea=idea, contact_person=other_member, municipality=other, message="Vi er med!"
     )
     Presentation.objects.create(idea=idea, meeting=meeting)
+    # A call with a long title the idea aims at, in a programme the member follows.
+    call = factories.CallFactory(
+        programme=interreg,
+        title="Utlysing for klimarobuste lokalsamfunn og grøn omstilling i kystkommunane",
+        is_example=True,
+    )
+    idea.calls.add(call)
+    project_services.programme_follow(person=member, programme=interreg)
     project_idea_factory(
         contact_person=other_member,
         title="Eldreomsorg over fjellet",

@@ -286,6 +286,9 @@ COUNTY_STAFF_PERMISSIONS = (
         )
         for action in ("add", "change", "delete", "view")
     }
+    | {("projects", f"{action}_call") for action in ("add", "change", "delete", "view")}
+    # Members choose what they follow; the reminder job records what it sent.
+    | {("projects", "view_programmefollow"), ("projects", "view_callreminder")}
 )
 
 

@@ -269,9 +269,9 @@ def test_detail_page_takes_a_constant_number_of_queries(
 
 
 # session, user, contact person, idea, sectors, programmes, partner municipalities, European
-# partners, stage changes, interests, presented at, the ideas' version and, as every neighbour
-# added changes it, the suggestions built anew (3).
-DETAIL_QUERIES = 15
+# partners, stage changes, interests, calls aimed at (with their programmes), presented at,
+# the ideas' version and, as every neighbour added changes it, the suggestions built anew (3).
+DETAIL_QUERIES = 16
 
 
 # --- permissions on editing ---------------------------------------------------------------

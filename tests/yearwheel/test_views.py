@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from tests import factories
 from tests.clock import OSLO
 from tests.yearwheel.data import SVG, inline_svg, mark_position, wheel_links
 from yearwheel import geometry
@@ -300,3 +301,42 @@ def test_home_pages_wheel_is_cached_until_a_meeting_changes(
         en_client.get(reverse("home"))
     # The /year/ page is never cached.
     assert "Skrivestove" in page_of(en_client, 2027)
+
+
+def test_a_member_sees_the_deadlines_of_the_calls_they_follow(
+    client_for, client, seeded_year, freeze_now
+):
+    freeze_now(dt.datetime(2027, 1, 15, 12, 0, tzinfo=OSLO))
+    member = factories.LinkedContactPersonFactory()
+    other = factories.LinkedContactPersonFactory()
+    call = factories.CallFactory(
+        title="Small-scale partnerships",
+        programme=factories.EUProgrammeFactory(name="Erasmus+"),
+        # 17:00 in Brussels on 1 October 2027.
+        deadline=dt.datetime(2027, 10, 1, 15, 0, tzinfo=dt.UTC),
+        opens_on=dt.date(2027, 1, 1),
+    )
+    factories.ProgrammeFollowFactory(contact_person=member, programme=call.programme)
+    # A call of next year, and one of a programme nobody follows, stay off.
+    factories.CallFactory(
+        programme=call.programme,
+        deadline=dt.datetime(2028, 2, 1, 12, 0, tzinfo=dt.UTC),
+        opens_on=dt.date(2027, 1, 1),
+    )
+    factories.CallFactory(
+        deadline=dt.datetime(2027, 5, 1, 12, 0, tzinfo=dt.UTC), opens_on=dt.date(2027, 1, 1)
+    )
+
+    page = page_of(client_for(member), 2027)
+    svg = inline_svg(page)
+    (link,) = [a for a in wheel_links(svg) if a.get("data-kind") == "call_deadline"]
+    assert link.get("href") == call.url
+    assert link.get("data-month") == "10"
+    start, end = month_sector(2027, 10)
+    assert start <= geometry.angle_of(*mark_position(link)) <= end
+    assert "Erasmus+: Small-scale partnerships" in page
+    assert "Stars mark" not in svg.find(f"{SVG}desc").text  # one star, in the singular
+    assert "A star marks the deadline of 1 call" in svg.find(f"{SVG}desc").text
+
+    for stranger in (client, client_for(other)):
+        assert "call_deadline" not in page_of(stranger, 2027)

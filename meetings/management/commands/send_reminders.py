@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils.module_loading import import_string
 
 from meetings import services, tasks
 from outbox.services import outbox_requeue_stale
@@ -8,7 +10,8 @@ class Command(BaseCommand):
     help = (
         "Queue due reminders (invitees who have not answered, N days before the deadline; "
         "participants the day before) and hand mail waiting for a retry (mailings and the "
-        "outbox) back to the worker. Idempotent: run "
+        "outbox) back to the worker; then the other apps' reminders "
+        "(settings.REMINDER_EXTRA_JOBS, e.g. calls' deadlines). Idempotent: run "
         "it every hour from cron."
     )
 
@@ -23,3 +26,9 @@ class Command(BaseCommand):
         if made["failed"]:
             # Each failure is in the log with its meeting and traceback.
             self.stdout.write(f"Meetings whose reminders failed: {made['failed']} (see the log).")
+        for path in settings.REMINDER_EXTRA_JOBS:
+            # Each job keeps its own failures from the others (and logs them).
+            counts = import_string(path)()
+            self.stdout.write(
+                f"{path}: " + ", ".join(f"{kind} {count}" for kind, count in counts.items())
+            )
