@@ -22,7 +22,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from network_portal.admin import (
+from common.admin_tools import (
     SHOWN_CHILDREN,
     LightRowsAdmin,
     NamedInputsAdmin,
@@ -31,8 +31,8 @@ from network_portal.admin import (
     count_of,
     field_headings,
 )
-from network_portal.forms import RepeatedHourModelForm
-from network_portal.history import HistoryChild, ReadableHistoryAdmin
+from common.forms import RepeatedHourModelForm
+from common.history import HistoryChild, ReadableHistoryAdmin
 
 from . import copying, emails, exports, materials, minutes, polls, services
 from .invitations import invitation_summary

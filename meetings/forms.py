@@ -5,13 +5,13 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
-from members.models import ContactPerson, Municipality
-from members.services import colleague_email_check, municipality_domains
-from network_portal.validators import (
+from common.validators import (
     EMAIL_MAX_LENGTH,
     validate_no_control_characters,
     validate_single_line,
 )
+from members.models import ContactPerson, Municipality
+from members.services import colleague_email_check, municipality_domains
 
 from . import uploads
 from .extensions import registration_form_extensions

@@ -12,12 +12,12 @@ from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from members.models import ContactPerson, Municipality, NetworkOwner
-from network_portal.validators import (
+from common.validators import (
     validate_no_control_characters,
     validate_plausible_moment,
     validate_single_line,
 )
+from members.models import ContactPerson, Municipality, NetworkOwner
 
 from .storage import material_storage, material_upload_to
 

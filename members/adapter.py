@@ -5,7 +5,7 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.db.models import Q
 from django.utils import translation
 
-from network_portal.validators import validate_email_address_text
+from common.validators import validate_email_address_text
 from outbox.services import email_queue
 
 from .models import ContactPerson

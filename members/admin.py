@@ -17,7 +17,7 @@ from import_export.admin import ImportMixin
 from import_export.formats import base_formats
 from solo.admin import SingletonModelAdmin
 
-from network_portal.admin import (
+from common.admin_tools import (
     SHOWN_CHILDREN,
     NamedInputsAdmin,
     NamedInputsTabularInline,
@@ -25,7 +25,7 @@ from network_portal.admin import (
     count_of,
     field_headings,
 )
-from network_portal.history import HistoryChild, ReadableHistoryAdmin
+from common.history import HistoryChild, ReadableHistoryAdmin
 
 from .merger_forms import MergerForm
 from .models import ContactPerson, EmailDomain, Municipality, NetworkOwner, Sector, User

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from network_portal.validators import validate_single_line
+from common.validators import validate_single_line
 
 from .models import ContactPerson
 

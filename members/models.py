@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from solo.models import SingletonModel
 
-from network_portal.validators import validate_plausible_moment, validate_single_line
+from common.validators import validate_plausible_moment, validate_single_line
 
 from .permissions import contact_persons_visible_to
 

@@ -18,7 +18,7 @@ from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 from import_export.instance_loaders import ModelInstanceLoader
 
-from network_portal.validators import has_control_characters
+from common.validators import has_control_characters
 
 from .models import ContactPerson, Municipality, Sector, kommunenummer_validator
 

@@ -12,9 +12,8 @@ class NetworkPortalConfig(AppConfig):
     def ready(self):
         from django.contrib.admin import widgets
 
-        from . import checks, validators  # noqa: F401 (checks registers itself)
+        from . import checks  # noqa: F401 (checks registers itself)
 
-        validators.register_lookups()
         # Select2, the admin's autocomplete, ships Bokmål but no Nynorsk, so the admin loads
         # no translation for "nn" and its boxes speak English. Ours is in static/admin/js.
         widgets.SELECT2_TRANSLATIONS.setdefault("nn", "nn")

@@ -100,6 +100,8 @@ INSTALLED_APPS = [
     # The network owner: one row, read through the cache on every page (its footer).
     "solo",
     "network_portal",
+    # Shared helpers of the apps below; imports none of them.
+    "common",
     "outbox",
     "members",
     "meetings",

@@ -6,7 +6,7 @@ from django.utils.translation import ngettext
 from django_tasks_db.admin import DBTaskResultAdmin as PackageTaskResultAdmin
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from network_portal.admin import NamedInputsAdmin
+from common.admin_tools import NamedInputsAdmin
 
 from . import services
 from .models import OutboxEmail

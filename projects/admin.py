@@ -10,15 +10,15 @@ from django.http import StreamingHttpResponse
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from meetings.admin import ServiceErrorsAsMessages
-from network_portal.admin import (
+from common.admin_tools import (
     NamedInputsAdmin,
     NamedInputsTabularInline,
     count_of,
     name_split_inputs,
 )
-from network_portal.forms import RepeatedHourModelForm
-from network_portal.validators import validate_plausible_moment
+from common.forms import RepeatedHourModelForm
+from common.validators import validate_plausible_moment
+from meetings.admin import ServiceErrorsAsMessages
 
 from . import exports, services
 from .models import (

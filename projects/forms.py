@@ -6,8 +6,8 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from common.validators import validate_no_control_characters, validate_single_line
 from members.models import Municipality, Sector
-from network_portal.validators import validate_no_control_characters, validate_single_line
 
 from .models import EUProgramme, ProjectIdea
 from .selectors import calls_for_idea_form

@@ -16,13 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from meetings.models import Meeting, Registration
-from members.models import ContactPerson, Municipality, Sector
-from network_portal.validators import (
+from common.validators import (
     validate_no_control_characters,
     validate_plausible_moment,
     validate_single_line,
 )
+from meetings.models import Meeting, Registration
+from members.models import ContactPerson, Municipality, Sector
 
 
 class EUProgramme(models.Model):

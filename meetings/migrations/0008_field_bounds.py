@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.utils.timezone
-import network_portal.validators
+import common.validators
 from django.db import migrations, models
 
 
@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='agendaitem',
             name='description',
-            field=models.TextField(blank=True, validators=[network_portal.validators.validate_no_control_characters], verbose_name='description'),
+            field=models.TextField(blank=True, validators=[common.validators.validate_no_control_characters], verbose_name='description'),
         ),
         migrations.AlterField(
             model_name='agendaitem',
@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='agendaitem',
             name='title',
-            field=models.CharField(max_length=300, validators=[network_portal.validators.validate_single_line], verbose_name='title'),
+            field=models.CharField(max_length=300, validators=[common.validators.validate_single_line], verbose_name='title'),
         ),
         migrations.AlterField(
             model_name='historicalmeeting',
@@ -52,27 +52,27 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='historicalmeeting',
             name='description',
-            field=models.TextField(blank=True, validators=[network_portal.validators.validate_no_control_characters], verbose_name='description'),
+            field=models.TextField(blank=True, validators=[common.validators.validate_no_control_characters], verbose_name='description'),
         ),
         migrations.AlterField(
             model_name='historicalmeeting',
             name='ends_at',
-            field=models.DateTimeField(blank=True, null=True, validators=[network_portal.validators.validate_plausible_moment], verbose_name='ends'),
+            field=models.DateTimeField(blank=True, null=True, validators=[common.validators.validate_plausible_moment], verbose_name='ends'),
         ),
         migrations.AlterField(
             model_name='historicalmeeting',
             name='online_url',
-            field=models.URLField(blank=True, validators=[network_portal.validators.validate_single_line], verbose_name='online meeting link'),
+            field=models.URLField(blank=True, validators=[common.validators.validate_single_line], verbose_name='online meeting link'),
         ),
         migrations.AlterField(
             model_name='historicalmeeting',
             name='programme_url',
-            field=models.URLField(blank=True, validators=[network_portal.validators.validate_single_line], verbose_name='programme link'),
+            field=models.URLField(blank=True, validators=[common.validators.validate_single_line], verbose_name='programme link'),
         ),
         migrations.AlterField(
             model_name='historicalmeeting',
             name='registration_deadline',
-            field=models.DateTimeField(blank=True, null=True, validators=[network_portal.validators.validate_plausible_moment], verbose_name='registration deadline'),
+            field=models.DateTimeField(blank=True, null=True, validators=[common.validators.validate_plausible_moment], verbose_name='registration deadline'),
         ),
         migrations.AlterField(
             model_name='historicalmeeting',
@@ -82,67 +82,67 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='historicalmeeting',
             name='starts_at',
-            field=models.DateTimeField(blank=True, null=True, validators=[network_portal.validators.validate_plausible_moment], verbose_name='starts'),
+            field=models.DateTimeField(blank=True, null=True, validators=[common.validators.validate_plausible_moment], verbose_name='starts'),
         ),
         migrations.AlterField(
             model_name='historicalmeeting',
             name='tentative_period',
-            field=models.CharField(blank=True, help_text='Shown while no date is fixed, for example “juni” or “haust/vinter”.', max_length=100, validators=[network_portal.validators.validate_single_line], verbose_name='tentative period'),
+            field=models.CharField(blank=True, help_text='Shown while no date is fixed, for example “juni” or “haust/vinter”.', max_length=100, validators=[common.validators.validate_single_line], verbose_name='tentative period'),
         ),
         migrations.AlterField(
             model_name='historicalmeeting',
             name='theme',
-            field=models.CharField(blank=True, max_length=300, validators=[network_portal.validators.validate_single_line], verbose_name='theme'),
+            field=models.CharField(blank=True, max_length=300, validators=[common.validators.validate_single_line], verbose_name='theme'),
         ),
         migrations.AlterField(
             model_name='historicalmeeting',
             name='title',
-            field=models.CharField(max_length=200, validators=[network_portal.validators.validate_single_line], verbose_name='title'),
+            field=models.CharField(max_length=200, validators=[common.validators.validate_single_line], verbose_name='title'),
         ),
         migrations.AlterField(
             model_name='historicalmeeting',
             name='venue_address',
-            field=models.CharField(blank=True, max_length=300, validators=[network_portal.validators.validate_single_line], verbose_name='street address'),
+            field=models.CharField(blank=True, max_length=300, validators=[common.validators.validate_single_line], verbose_name='street address'),
         ),
         migrations.AlterField(
             model_name='historicalmeeting',
             name='venue_name',
-            field=models.CharField(blank=True, max_length=200, validators=[network_portal.validators.validate_single_line], verbose_name='venue'),
+            field=models.CharField(blank=True, max_length=200, validators=[common.validators.validate_single_line], verbose_name='venue'),
         ),
         migrations.AlterField(
             model_name='historicalregistration',
             name='cancelled_at',
-            field=models.DateTimeField(blank=True, null=True, validators=[network_portal.validators.validate_plausible_moment], verbose_name='cancelled'),
+            field=models.DateTimeField(blank=True, null=True, validators=[common.validators.validate_plausible_moment], verbose_name='cancelled'),
         ),
         migrations.AlterField(
             model_name='historicalregistration',
             name='comment',
-            field=models.TextField(blank=True, max_length=2000, validators=[network_portal.validators.validate_no_control_characters], verbose_name='comment'),
+            field=models.TextField(blank=True, max_length=2000, validators=[common.validators.validate_no_control_characters], verbose_name='comment'),
         ),
         migrations.AlterField(
             model_name='historicalregistration',
             name='created_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, validators=[network_portal.validators.validate_plausible_moment], verbose_name='registered'),
+            field=models.DateTimeField(default=django.utils.timezone.now, validators=[common.validators.validate_plausible_moment], verbose_name='registered'),
         ),
         migrations.AlterField(
             model_name='historicalregistration',
             name='dietary_needs',
-            field=models.CharField(blank=True, max_length=300, validators=[network_portal.validators.validate_single_line], verbose_name='dietary needs'),
+            field=models.CharField(blank=True, max_length=300, validators=[common.validators.validate_single_line], verbose_name='dietary needs'),
         ),
         migrations.AlterField(
             model_name='historicalregistration',
             name='queued_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, help_text='Order of arrival for seats and the waiting list; reset when re-registering.', validators=[network_portal.validators.validate_plausible_moment], verbose_name='in the queue since'),
+            field=models.DateTimeField(default=django.utils.timezone.now, help_text='Order of arrival for seats and the waiting list; reset when re-registering.', validators=[common.validators.validate_plausible_moment], verbose_name='in the queue since'),
         ),
         migrations.AlterField(
             model_name='mailing',
             name='body',
-            field=models.TextField(help_text='Placeholders: {name}, {meeting}, {when}, {place}, {deadline}, {link} (personal registration link) and {decline_link} (“cannot attend” link).', validators=[network_portal.validators.validate_no_control_characters], verbose_name='text'),
+            field=models.TextField(help_text='Placeholders: {name}, {meeting}, {when}, {place}, {deadline}, {link} (personal registration link) and {decline_link} (“cannot attend” link).', validators=[common.validators.validate_no_control_characters], verbose_name='text'),
         ),
         migrations.AlterField(
             model_name='mailing',
             name='subject',
-            field=models.CharField(max_length=200, validators=[network_portal.validators.validate_single_line], verbose_name='subject'),
+            field=models.CharField(max_length=200, validators=[common.validators.validate_single_line], verbose_name='subject'),
         ),
         migrations.AlterField(
             model_name='meeting',
@@ -152,27 +152,27 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='meeting',
             name='description',
-            field=models.TextField(blank=True, validators=[network_portal.validators.validate_no_control_characters], verbose_name='description'),
+            field=models.TextField(blank=True, validators=[common.validators.validate_no_control_characters], verbose_name='description'),
         ),
         migrations.AlterField(
             model_name='meeting',
             name='ends_at',
-            field=models.DateTimeField(blank=True, null=True, validators=[network_portal.validators.validate_plausible_moment], verbose_name='ends'),
+            field=models.DateTimeField(blank=True, null=True, validators=[common.validators.validate_plausible_moment], verbose_name='ends'),
         ),
         migrations.AlterField(
             model_name='meeting',
             name='online_url',
-            field=models.URLField(blank=True, validators=[network_portal.validators.validate_single_line], verbose_name='online meeting link'),
+            field=models.URLField(blank=True, validators=[common.validators.validate_single_line], verbose_name='online meeting link'),
         ),
         migrations.AlterField(
             model_name='meeting',
             name='programme_url',
-            field=models.URLField(blank=True, validators=[network_portal.validators.validate_single_line], verbose_name='programme link'),
+            field=models.URLField(blank=True, validators=[common.validators.validate_single_line], verbose_name='programme link'),
         ),
         migrations.AlterField(
             model_name='meeting',
             name='registration_deadline',
-            field=models.DateTimeField(blank=True, null=True, validators=[network_portal.validators.validate_plausible_moment], verbose_name='registration deadline'),
+            field=models.DateTimeField(blank=True, null=True, validators=[common.validators.validate_plausible_moment], verbose_name='registration deadline'),
         ),
         migrations.AlterField(
             model_name='meeting',
@@ -182,82 +182,82 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='meeting',
             name='starts_at',
-            field=models.DateTimeField(blank=True, null=True, validators=[network_portal.validators.validate_plausible_moment], verbose_name='starts'),
+            field=models.DateTimeField(blank=True, null=True, validators=[common.validators.validate_plausible_moment], verbose_name='starts'),
         ),
         migrations.AlterField(
             model_name='meeting',
             name='tentative_period',
-            field=models.CharField(blank=True, help_text='Shown while no date is fixed, for example “juni” or “haust/vinter”.', max_length=100, validators=[network_portal.validators.validate_single_line], verbose_name='tentative period'),
+            field=models.CharField(blank=True, help_text='Shown while no date is fixed, for example “juni” or “haust/vinter”.', max_length=100, validators=[common.validators.validate_single_line], verbose_name='tentative period'),
         ),
         migrations.AlterField(
             model_name='meeting',
             name='theme',
-            field=models.CharField(blank=True, max_length=300, validators=[network_portal.validators.validate_single_line], verbose_name='theme'),
+            field=models.CharField(blank=True, max_length=300, validators=[common.validators.validate_single_line], verbose_name='theme'),
         ),
         migrations.AlterField(
             model_name='meeting',
             name='title',
-            field=models.CharField(max_length=200, validators=[network_portal.validators.validate_single_line], verbose_name='title'),
+            field=models.CharField(max_length=200, validators=[common.validators.validate_single_line], verbose_name='title'),
         ),
         migrations.AlterField(
             model_name='meeting',
             name='venue_address',
-            field=models.CharField(blank=True, max_length=300, validators=[network_portal.validators.validate_single_line], verbose_name='street address'),
+            field=models.CharField(blank=True, max_length=300, validators=[common.validators.validate_single_line], verbose_name='street address'),
         ),
         migrations.AlterField(
             model_name='meeting',
             name='venue_name',
-            field=models.CharField(blank=True, max_length=200, validators=[network_portal.validators.validate_single_line], verbose_name='venue'),
+            field=models.CharField(blank=True, max_length=200, validators=[common.validators.validate_single_line], verbose_name='venue'),
         ),
         migrations.AlterField(
             model_name='meetingseries',
             name='description',
-            field=models.TextField(blank=True, validators=[network_portal.validators.validate_no_control_characters], verbose_name='description'),
+            field=models.TextField(blank=True, validators=[common.validators.validate_no_control_characters], verbose_name='description'),
         ),
         migrations.AlterField(
             model_name='meetingseries',
             name='name',
-            field=models.CharField(max_length=200, validators=[network_portal.validators.validate_single_line], verbose_name='name'),
+            field=models.CharField(max_length=200, validators=[common.validators.validate_single_line], verbose_name='name'),
         ),
         migrations.AlterField(
             model_name='meetingseries',
             name='organiser_email',
-            field=models.EmailField(blank=True, max_length=254, validators=[network_portal.validators.validate_single_line], verbose_name="organiser's e-mail"),
+            field=models.EmailField(blank=True, max_length=254, validators=[common.validators.validate_single_line], verbose_name="organiser's e-mail"),
         ),
         migrations.AlterField(
             model_name='meetingseries',
             name='organiser_name',
-            field=models.CharField(help_text='The county section that runs the series.', max_length=200, validators=[network_portal.validators.validate_single_line], verbose_name='organiser'),
+            field=models.CharField(help_text='The county section that runs the series.', max_length=200, validators=[common.validators.validate_single_line], verbose_name='organiser'),
         ),
         migrations.AlterField(
             model_name='meetingseries',
             name='organiser_phone',
-            field=models.CharField(blank=True, max_length=30, validators=[network_portal.validators.validate_single_line], verbose_name="organiser's phone"),
+            field=models.CharField(blank=True, max_length=30, validators=[common.validators.validate_single_line], verbose_name="organiser's phone"),
         ),
         migrations.AlterField(
             model_name='registration',
             name='cancelled_at',
-            field=models.DateTimeField(blank=True, null=True, validators=[network_portal.validators.validate_plausible_moment], verbose_name='cancelled'),
+            field=models.DateTimeField(blank=True, null=True, validators=[common.validators.validate_plausible_moment], verbose_name='cancelled'),
         ),
         migrations.AlterField(
             model_name='registration',
             name='comment',
-            field=models.TextField(blank=True, max_length=2000, validators=[network_portal.validators.validate_no_control_characters], verbose_name='comment'),
+            field=models.TextField(blank=True, max_length=2000, validators=[common.validators.validate_no_control_characters], verbose_name='comment'),
         ),
         migrations.AlterField(
             model_name='registration',
             name='created_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, validators=[network_portal.validators.validate_plausible_moment], verbose_name='registered'),
+            field=models.DateTimeField(default=django.utils.timezone.now, validators=[common.validators.validate_plausible_moment], verbose_name='registered'),
         ),
         migrations.AlterField(
             model_name='registration',
             name='dietary_needs',
-            field=models.CharField(blank=True, max_length=300, validators=[network_portal.validators.validate_single_line], verbose_name='dietary needs'),
+            field=models.CharField(blank=True, max_length=300, validators=[common.validators.validate_single_line], verbose_name='dietary needs'),
         ),
         migrations.AlterField(
             model_name='registration',
             name='queued_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, help_text='Order of arrival for seats and the waiting list; reset when re-registering.', validators=[network_portal.validators.validate_plausible_moment], verbose_name='in the queue since'),
+            field=models.DateTimeField(default=django.utils.timezone.now, help_text='Order of arrival for seats and the waiting list; reset when re-registering.', validators=[common.validators.validate_plausible_moment], verbose_name='in the queue since'),
         ),
         migrations.RunPython(clamp_to_bounds, migrations.RunPython.noop),
         migrations.AddConstraint(

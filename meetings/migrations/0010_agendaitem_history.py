@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import network_portal.validators
+import common.validators
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
@@ -21,8 +21,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
                 ('order', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(999)], verbose_name='order')),
-                ('title', models.CharField(max_length=300, validators=[network_portal.validators.validate_single_line], verbose_name='title')),
-                ('description', models.TextField(blank=True, validators=[network_portal.validators.validate_no_control_characters], verbose_name='description')),
+                ('title', models.CharField(max_length=300, validators=[common.validators.validate_single_line], verbose_name='title')),
+                ('description', models.TextField(blank=True, validators=[common.validators.validate_no_control_characters], verbose_name='description')),
                 ('starts_at', models.TimeField(blank=True, null=True, verbose_name='time')),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
                 ('history_date', models.DateTimeField(db_index=True)),

@@ -3,7 +3,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import network_portal.validators
+import common.validators
 
 # PostgreSQL refuses to alter a table with pending trigger events, which the data step's
 # writes leave until their transaction commits: schema, data and schema are three migrations,
@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
             name="body_en",
             field=models.TextField(
                 blank=True,
-                validators=[network_portal.validators.validate_no_control_characters],
+                validators=[common.validators.validate_no_control_characters],
                 verbose_name="text (English)",
             ),
         ),
@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
             name="body_nb",
             field=models.TextField(
                 blank=True,
-                validators=[network_portal.validators.validate_no_control_characters],
+                validators=[common.validators.validate_no_control_characters],
                 verbose_name="text (Bokmål)",
             ),
         ),
@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 blank=True,
                 max_length=200,
-                validators=[network_portal.validators.validate_single_line],
+                validators=[common.validators.validate_single_line],
                 verbose_name="subject (English)",
             ),
         ),
@@ -94,7 +94,7 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 blank=True,
                 max_length=200,
-                validators=[network_portal.validators.validate_single_line],
+                validators=[common.validators.validate_single_line],
                 verbose_name="subject (Bokmål)",
             ),
         ),

@@ -1,7 +1,7 @@
 import django.core.validators
 from django.db import migrations, models
 
-import network_portal.validators
+import common.validators
 
 
 class Migration(migrations.Migration):

@@ -1,7 +1,7 @@
 """A series keeps its organiser's address and contact person too, as they were when it was
 made; the network owner starts as the organiser of the latest series, as the footer named it."""
 
-import network_portal.validators
+import common.validators
 from django.db import migrations, models
 
 
@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 blank=True,
                 max_length=300,
-                validators=[network_portal.validators.validate_single_line],
+                validators=[common.validators.validate_single_line],
                 verbose_name="organiser's address",
             ),
         ),
@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 help_text="Name and job title, as the e-mails are signed.",
                 max_length=200,
-                validators=[network_portal.validators.validate_single_line],
+                validators=[common.validators.validate_single_line],
                 verbose_name="organiser's contact person",
             ),
         ),
@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 help_text="The county council and section that run the series.",
                 max_length=200,
-                validators=[network_portal.validators.validate_single_line],
+                validators=[common.validators.validate_single_line],
                 verbose_name="organiser",
             ),
         ),

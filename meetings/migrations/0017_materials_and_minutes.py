@@ -3,7 +3,7 @@
 import django.db.models.deletion
 import django.utils.timezone
 import meetings.storage
-import network_portal.validators
+import common.validators
 from django.conf import settings
 from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalmeeting',
             name='minutes_markdown',
-            field=models.TextField(blank=True, help_text="The minutes of the meeting, in Markdown: # Heading, **bold**, *italics*, - lists and [text](https://address). Shown on the meeting's page once published.", validators=[network_portal.validators.validate_no_control_characters], verbose_name='minutes'),
+            field=models.TextField(blank=True, help_text="The minutes of the meeting, in Markdown: # Heading, **bold**, *italics*, - lists and [text](https://address). Shown on the meeting's page once published.", validators=[common.validators.validate_no_control_characters], verbose_name='minutes'),
         ),
         migrations.AddField(
             model_name='historicalmeeting',
@@ -74,7 +74,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='meeting',
             name='minutes_markdown',
-            field=models.TextField(blank=True, help_text="The minutes of the meeting, in Markdown: # Heading, **bold**, *italics*, - lists and [text](https://address). Shown on the meeting's page once published.", validators=[network_portal.validators.validate_no_control_characters], verbose_name='minutes'),
+            field=models.TextField(blank=True, help_text="The minutes of the meeting, in Markdown: # Heading, **bold**, *italics*, - lists and [text](https://address). Shown on the meeting's page once published.", validators=[common.validators.validate_no_control_characters], verbose_name='minutes'),
         ),
         migrations.AddField(
             model_name='meeting',
@@ -85,7 +85,7 @@ class Migration(migrations.Migration):
             name='Material',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, validators=[network_portal.validators.validate_single_line], verbose_name='title')),
+                ('title', models.CharField(max_length=200, validators=[common.validators.validate_single_line], verbose_name='title')),
                 ('file', models.FileField(max_length=300, storage=meetings.storage.material_storage, upload_to=meetings.storage.material_upload_to, verbose_name='file')),
                 ('filename', models.CharField(max_length=200, verbose_name='file name')),
                 ('content_type', models.CharField(max_length=100, verbose_name='file type')),

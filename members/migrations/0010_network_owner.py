@@ -2,7 +2,7 @@
 
 from django.contrib.auth.management import create_permissions
 import django.db.models.deletion
-import network_portal.validators
+import common.validators
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         help_text="For example Vestland fylkeskommune.",
                         max_length=200,
-                        validators=[network_portal.validators.validate_single_line],
+                        validators=[common.validators.validate_single_line],
                         verbose_name="county council",
                     ),
                 ),
@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         help_text="The part of the county council that runs the network.",
                         max_length=200,
-                        validators=[network_portal.validators.validate_single_line],
+                        validators=[common.validators.validate_single_line],
                         verbose_name="department and section",
                     ),
                 ),
@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         blank=True,
                         max_length=300,
-                        validators=[network_portal.validators.validate_single_line],
+                        validators=[common.validators.validate_single_line],
                         verbose_name="address",
                     ),
                 ),
@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         blank=True,
                         max_length=200,
-                        validators=[network_portal.validators.validate_single_line],
+                        validators=[common.validators.validate_single_line],
                         verbose_name="contact person",
                     ),
                 ),
@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         blank=True,
                         max_length=200,
-                        validators=[network_portal.validators.validate_single_line],
+                        validators=[common.validators.validate_single_line],
                         verbose_name="contact person's job title",
                     ),
                 ),
@@ -93,7 +93,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         blank=True,
                         max_length=30,
-                        validators=[network_portal.validators.validate_single_line],
+                        validators=[common.validators.validate_single_line],
                         verbose_name="phone",
                     ),
                 ),
@@ -103,7 +103,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         help_text="Replies to the network's e-mails go here.",
                         max_length=254,
-                        validators=[network_portal.validators.validate_single_line],
+                        validators=[common.validators.validate_single_line],
                         verbose_name="e-mail",
                     ),
                 ),
@@ -111,7 +111,7 @@ class Migration(migrations.Migration):
                     "website",
                     models.URLField(
                         blank=True,
-                        validators=[network_portal.validators.validate_single_line],
+                        validators=[common.validators.validate_single_line],
                         verbose_name="website",
                     ),
                 ),
@@ -156,7 +156,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         help_text="For example Vestland fylkeskommune.",
                         max_length=200,
-                        validators=[network_portal.validators.validate_single_line],
+                        validators=[common.validators.validate_single_line],
                         verbose_name="county council",
                     ),
                 ),
@@ -166,7 +166,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         help_text="The part of the county council that runs the network.",
                         max_length=200,
-                        validators=[network_portal.validators.validate_single_line],
+                        validators=[common.validators.validate_single_line],
                         verbose_name="department and section",
                     ),
                 ),
@@ -175,7 +175,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         blank=True,
                         max_length=300,
-                        validators=[network_portal.validators.validate_single_line],
+                        validators=[common.validators.validate_single_line],
                         verbose_name="address",
                     ),
                 ),
@@ -184,7 +184,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         blank=True,
                         max_length=200,
-                        validators=[network_portal.validators.validate_single_line],
+                        validators=[common.validators.validate_single_line],
                         verbose_name="contact person",
                     ),
                 ),
@@ -193,7 +193,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         blank=True,
                         max_length=200,
-                        validators=[network_portal.validators.validate_single_line],
+                        validators=[common.validators.validate_single_line],
                         verbose_name="contact person's job title",
                     ),
                 ),
@@ -202,7 +202,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         blank=True,
                         max_length=30,
-                        validators=[network_portal.validators.validate_single_line],
+                        validators=[common.validators.validate_single_line],
                         verbose_name="phone",
                     ),
                 ),
@@ -212,7 +212,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         help_text="Replies to the network's e-mails go here.",
                         max_length=254,
-                        validators=[network_portal.validators.validate_single_line],
+                        validators=[common.validators.validate_single_line],
                         verbose_name="e-mail",
                     ),
                 ),
@@ -220,7 +220,7 @@ class Migration(migrations.Migration):
                     "website",
                     models.URLField(
                         blank=True,
-                        validators=[network_portal.validators.validate_single_line],
+                        validators=[common.validators.validate_single_line],
                         verbose_name="website",
                     ),
                 ),

@@ -3,7 +3,7 @@
 import django.db.models.deletion
 import django.db.models.functions.comparison
 import django.utils.timezone
-import network_portal.validators
+import common.validators
 import projects.models
 from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
@@ -58,12 +58,12 @@ class Migration(migrations.Migration):
             name='Call',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, validators=[network_portal.validators.validate_single_line], verbose_name='title')),
+                ('title', models.CharField(max_length=200, validators=[common.validators.validate_single_line], verbose_name='title')),
                 ('opens_on', models.DateField(verbose_name='opening date')),
-                ('deadline', models.DateTimeField(validators=[network_portal.validators.validate_plausible_moment], verbose_name='deadline')),
+                ('deadline', models.DateTimeField(validators=[common.validators.validate_plausible_moment], verbose_name='deadline')),
                 ('deadline_time_zone', models.CharField(choices=[('Europe/Brussels', 'Brussels time'), ('Europe/Oslo', 'Oslo time'), ('Europe/London', 'London time'), ('Europe/Helsinki', 'Helsinki time'), ('Europe/Lisbon', 'Lisbon time'), ('UTC', 'UTC')], default='Europe/Brussels', max_length=40, verbose_name='time zone of the deadline')),
-                ('url', models.URLField(validators=[network_portal.validators.validate_single_line], verbose_name='link')),
-                ('description', models.TextField(blank=True, max_length=1000, validators=[network_portal.validators.validate_no_control_characters], verbose_name='short description')),
+                ('url', models.URLField(validators=[common.validators.validate_single_line], verbose_name='link')),
+                ('description', models.TextField(blank=True, max_length=1000, validators=[common.validators.validate_no_control_characters], verbose_name='short description')),
                 ('is_example', models.BooleanField(default=False, help_text='Made up for the demonstration; pages mark it as an example.', verbose_name='example data')),
                 ('sequence', models.PositiveIntegerField(default=0, editable=False, help_text='Rises on every change calendars show.', verbose_name='calendar sequence')),
                 ('calendar_uid', models.CharField(default=projects.models.new_call_uid, editable=False, help_text="Identifies the call's deadline in calendar programs; never changes.", max_length=300, unique=True, verbose_name='calendar UID')),

@@ -4,8 +4,8 @@ import pytest
 from django.contrib import admin
 from django.utils import translation
 
+from common.admin_tools import LightRowsAdmin
 from meetings.models import Mailing, MailingRecipient, Meeting, Registration
-from network_portal.admin import LightRowsAdmin
 
 LONG_LISTS = [Meeting, Registration, Mailing, MailingRecipient]
 

@@ -8,14 +8,14 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
-from meetings.models import Meeting, Registration
-from network_portal.validators import (
+from common.validators import (
     has_control_characters,
     validate_email_address_text,
     validate_no_control_characters,
     validate_plausible_moment,
     validate_single_line,
 )
+from meetings.models import Meeting, Registration
 from projects.models import ProjectIdea
 from tests.helpers import email_address_of_length
 
