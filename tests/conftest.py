@@ -6,8 +6,9 @@ from django.test.utils import CaptureQueriesContext
 
 from tests import factories, helpers
 
-# Every test runs at a stated instant (`--clock`), never at the wall clock's.
-pytest_plugins = ["tests.clock"]
+# Every test runs at a stated instant (`--clock`), never at the wall clock's; the shared
+# municipalities and people (voss, kvam, coordinator, member, ...) live in tests/fixtures.py.
+pytest_plugins = ["tests.clock", "tests.fixtures"]
 
 
 @pytest.fixture(autouse=True)

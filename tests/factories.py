@@ -46,8 +46,14 @@ class EmailDomainFactory(factory.django.DjangoModelFactory):
 
 
 class ContactPersonFactory(factory.django.DjangoModelFactory):
+    """A contact person of a new municipality, without an account. `coordinator=True` makes
+    them their municipality's coordinator."""
+
     class Meta:
         model = ContactPerson
+
+    class Params:
+        coordinator = factory.Trait(role=ContactPerson.Role.COORDINATOR)
 
     name = factory.Sequence(lambda n: f"Kontakt Person {n}")
     email = factory.Sequence(lambda n: f"person{n}@example.org")
@@ -65,7 +71,10 @@ class MeetingSeriesFactory(factory.django.DjangoModelFactory):
 
 
 class MeetingFactory(factory.django.DjangoModelFactory):
-    """A scheduled meeting 30 days ahead, with registration open for another 28 days."""
+    """A scheduled meeting 30 days ahead, with registration open for another 28 days.
+    `registrations=` registers people through the registration service, as members would:
+    a number of new contact persons (of `registrations__municipality=` if given) or a list
+    of contact persons, in that order; seats first, then the waiting list."""
 
     class Meta:
         model = Meeting
@@ -108,6 +117,28 @@ class MeetingFactory(factory.django.DjangoModelFactory):
                 MeetingReminder(meeting=self, days_before=value) for value in days
             )
 
+    @factory.post_generation
+    def registrations(self, create, extracted, municipality=None, **kwargs):
+        if not (create and extracted):
+            return []
+        from meetings import services
+
+        if isinstance(extracted, int):
+            people = ContactPersonFactory.create_batch(
+                extracted, **({"municipality": municipality} if municipality else {})
+            )
+        else:
+            people = list(extracted)
+        return [
+            services.registration_create(
+                meeting=self,
+                person=person,
+                actor=person,
+                answers=services.RegistrationAnswers(),
+            )[0]
+            for person in people
+        ]
+
 
 class AgendaItemFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -119,8 +150,16 @@ class AgendaItemFactory(factory.django.DjangoModelFactory):
 
 
 class RegistrationFactory(factory.django.DjangoModelFactory):
+    """A confirmed registration, stored as given (not through the registration service, so
+    no seat counting); `cancelled=True` for one cancelled now."""
+
     class Meta:
         model = Registration
+
+    class Params:
+        cancelled = factory.Trait(
+            status=Registration.Status.CANCELLED, cancelled_at=factory.LazyFunction(timezone.now)
+        )
 
     meeting = factory.SubFactory(MeetingFactory)
     contact_person = factory.SubFactory(ContactPersonFactory)
@@ -141,9 +180,6 @@ class VerifiedUserFactory(UserFactory):
 class LinkedContactPersonFactory(ContactPersonFactory):
     """A contact person with a verified account linked to it: someone who can sign in and
     register. `coordinator=True` makes them their municipality's coordinator."""
-
-    class Params:
-        coordinator = factory.Trait(role=ContactPerson.Role.COORDINATOR)
 
     user = factory.SubFactory(
         VerifiedUserFactory,
@@ -179,14 +215,24 @@ class MailingRecipientFactory(factory.django.DjangoModelFactory):
 
 class ProjectIdeaFactory(factory.django.DjangoModelFactory):
     """An idea of the contact person's municipality, at the "idea" stage, without history.
-    Pass `sectors=["health_care", ...]` and `programmes=[programme, ...]` to tag it."""
+    `municipality=voss` gives it a new contact person of Voss (a new municipality unless
+    given). Pass `sectors=["health_care", ...]` and `programmes=[programme, ...]` to tag it."""
 
     class Meta:
         model = "projects.ProjectIdea"
         skip_postgeneration_save = True
 
+    class Params:
+        municipality = None
+
     title = factory.Sequence(lambda n: f"Prosjektidé {n}")
-    contact_person = factory.SubFactory(ContactPersonFactory)
+    contact_person = factory.Maybe(
+        "municipality",
+        yes_declaration=factory.SubFactory(
+            ContactPersonFactory, municipality=factory.SelfAttribute("..municipality")
+        ),
+        no_declaration=factory.SubFactory(ContactPersonFactory),
+    )
     lead_municipality = factory.LazyAttribute(lambda o: o.contact_person.municipality)
     local_need = "Fleire eldre treng betre tenester heime."
     stage = "idea"
@@ -219,10 +265,21 @@ class InterestFactory(factory.django.DjangoModelFactory):
 
 
 class PresentationFactory(factory.django.DjangoModelFactory):
-    """An idea on a meeting's programme, added by staff unless `registration` is given."""
+    """An idea on a meeting's programme, added by staff unless `registration` is given.
+    `by_registrant=True` has the idea's contact person present it through a confirmed
+    registration for the meeting (`registration__cancelled=True` for a cancelled one)."""
 
     class Meta:
         model = "projects.Presentation"
+
+    class Params:
+        by_registrant = factory.Trait(
+            registration=factory.SubFactory(
+                RegistrationFactory,
+                meeting=factory.SelfAttribute("..meeting"),
+                contact_person=factory.SelfAttribute("..idea.contact_person"),
+            )
+        )
 
     idea = factory.SubFactory(ProjectIdeaFactory)
     meeting = factory.SubFactory(MeetingFactory)

@@ -85,3 +85,19 @@ def sign_in_with_second_factor(client, user):
     post_authentication(request, authenticator)
     request.session.save()
     return authenticator
+
+
+def register(meeting, person, *, actor=None, now=None):
+    """Register `person` for `meeting` through the registration service with empty answers,
+    as `actor` (the person themself unless given), at `now` (the clock unless given): a seat
+    if one is free, else the waiting list. Returns the registration."""
+    from meetings import services
+
+    registration, _created = services.registration_create(
+        meeting=meeting,
+        person=person,
+        actor=actor or person,
+        answers=services.RegistrationAnswers(),
+        now=now,
+    )
+    return registration

@@ -17,8 +17,8 @@ from django.utils.translation import gettext
 
 from meetings import ics, services
 from meetings.models import Registration
-from meetings.services import RegistrationAnswers
 from outbox.models import OutboxEmail
+from tests.helpers import register
 
 pytestmark = pytest.mark.django_db
 
@@ -37,13 +37,6 @@ def translated(language: str, message: str, **values) -> str:
     """The message as the compiled catalogue of `language` has it."""
     with translation.override(language):
         return gettext(message) % values
-
-
-def register(meeting, person):
-    registration, _created = services.registration_create(
-        meeting=meeting, person=person, actor=person, answers=RegistrationAnswers()
-    )
-    return registration
 
 
 def calendar_attachment(message) -> icalendar.Event:

@@ -10,11 +10,9 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from meetings import services
 from meetings.models import Meeting, Registration
-from meetings.services import RegistrationAnswers
 from members.models import ContactPerson, Municipality
-from tests.helpers import management_form, sign_in_with_second_factor
+from tests.helpers import management_form, register, sign_in_with_second_factor
 from tests.meetings.test_registration_admin import admin_form_data
 
 pytestmark = pytest.mark.django_db
@@ -37,13 +35,6 @@ def change_in_admin(client, obj, **changes):
     response = client.post(change_url(obj), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     return response
-
-
-def register(meeting, person):
-    registration, _created = services.registration_create(
-        meeting=meeting, person=person, actor=person, answers=RegistrationAnswers()
-    )
-    return registration
 
 
 @pytest.fixture

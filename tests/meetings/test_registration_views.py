@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from meetings import services
 from meetings.models import Meeting, Registration
-from meetings.services import RegistrationAnswers
 from members.models import ContactPerson
+from tests.helpers import register
 
 pytestmark = pytest.mark.django_db
 
@@ -46,48 +46,23 @@ def cancel_url(registration) -> str:
     return reverse("meetings:registration_cancel", kwargs={"pk": registration.pk})
 
 
-def register(meeting, person, *, actor=None, now=None):
-    registration, _created = services.registration_create(
-        meeting=meeting,
-        person=person,
-        actor=actor or person,
-        answers=RegistrationAnswers(),
-        now=now,
-    )
-    return registration
+# The people are the shared ones of tests/fixtures.py: member and coordinator of Voss,
+# outsider of Kvam; Voss and the colleague differ here as below.
 
 
 @pytest.fixture
-def municipality(municipality_factory, email_domain_factory):
-    voss = municipality_factory(name="Voss")
-    # Coordinators add new colleagues only at their municipality's domains.
+def voss(voss, email_domain_factory):
+    """The shared Voss with an address domain: coordinators add new colleagues only at their
+    municipality's domains."""
     email_domain_factory(municipality=voss, domain="voss.example")
     return voss
 
 
 @pytest.fixture
-def member(linked_contact_person_factory, municipality):
-    return linked_contact_person_factory(name="Kari Nordmann", municipality=municipality)
-
-
-@pytest.fixture
-def coordinator(linked_contact_person_factory, municipality):
-    return linked_contact_person_factory(
-        name="Kjell Koordinator", municipality=municipality, coordinator=True
-    )
-
-
-@pytest.fixture
-def colleague(contact_person_factory, municipality):
-    """A colleague of the member and the coordinator, without an account."""
-    return contact_person_factory(name="Ola Kollega", municipality=municipality)
-
-
-@pytest.fixture
-def outsider(linked_contact_person_factory, municipality_factory):
-    return linked_contact_person_factory(
-        name="Utan Bygds", municipality=municipality_factory(name="Ulvik")
-    )
+def colleague(contact_person_factory, voss):
+    """A colleague of the member and the coordinator, without an account (the shared one has
+    one): whom coordinators register."""
+    return contact_person_factory(name="Ola Kollega", municipality=voss)
 
 
 @pytest.fixture
@@ -113,11 +88,11 @@ def test_meeting_page_offers_anonymous_visitors_to_sign_in(en_client, meeting):
 
 
 def test_unverified_email_cannot_register(
-    client_for, contact_person_factory, municipality, user_factory, meeting
+    client_for, contact_person_factory, voss, user_factory, meeting
 ):
     user = user_factory(email="uverifisert@voss.kommune.no")
     EmailAddress.objects.create(user=user, email=user.email, verified=False, primary=True)
-    person = contact_person_factory(email=user.email, user=user, municipality=municipality)
+    person = contact_person_factory(email=user.email, user=user, municipality=voss)
     response = client_for(person).post(register_url(meeting), ANSWERS)
     assert response.status_code == 200
     assert "account/verified_email_required.html" in [t.name for t in response.templates]
@@ -147,10 +122,10 @@ def test_member_registers(client_for, member, meeting, django_capture_on_commit_
 
 
 def test_full_meeting_puts_the_member_on_the_waiting_list(
-    client_for, member, meeting, contact_person_factory, municipality
+    client_for, member, meeting, contact_person_factory, voss
 ):
     for _ in range(3):
-        register(meeting, contact_person_factory(municipality=municipality))
+        register(meeting, contact_person_factory(municipality=voss))
     client = client_for(member)
     response = client.post(register_url(meeting), ANSWERS, follow=True)
     assert flashed(response) == ["The meeting is full. You are on the waiting list."]
@@ -348,13 +323,10 @@ def test_coordinator_registers_a_colleague(
 
 
 @pytest.fixture
-def many_colleagues(contact_person_factory, municipality):
+def many_colleagues(contact_person_factory, voss):
     """30 colleagues, Kollega 00 to Kollega 29, and one named Solveig Særnamn."""
-    people = [
-        contact_person_factory(name=f"Kollega {i:02d}", municipality=municipality)
-        for i in range(30)
-    ]
-    return [*people, contact_person_factory(name="Solveig Særnamn", municipality=municipality)]
+    people = [contact_person_factory(name=f"Kollega {i:02d}", municipality=voss) for i in range(30)]
+    return [*people, contact_person_factory(name="Solveig Særnamn", municipality=voss)]
 
 
 def participant_options(response) -> list[str]:
@@ -504,7 +476,7 @@ def test_coordinator_cannot_add_an_address_of_another_municipality(
     assert "new_colleague_email" in response.context["form"].errors
     assert not Registration.objects.exists()
     outsider.refresh_from_db()
-    assert outsider.municipality.name == "Ulvik"
+    assert outsider.municipality.name == "Kvam"
 
 
 def test_new_colleague_needs_name_and_address(client_for, coordinator, meeting):
@@ -637,11 +609,11 @@ def test_cancelled_registration_cannot_be_cancelled_or_changed_again(client_for,
 def test_cancelling_a_seat_promotes_the_first_waiting(
     client_for,
     linked_contact_person_factory,
-    municipality,
+    voss,
     meeting,
     django_capture_on_commit_callbacks,
 ):
-    people = [linked_contact_person_factory(municipality=municipality) for _ in range(5)]
+    people = [linked_contact_person_factory(municipality=voss) for _ in range(5)]
     start = timezone.now() - dt.timedelta(hours=1)
     registrations = [
         register(meeting, person, now=start + dt.timedelta(minutes=i))
@@ -772,11 +744,18 @@ def test_my_meetings_needs_login(client):
 
 
 def test_my_meetings_lists_upcoming_first_with_status_position_and_links(
-    client_for, member, meeting_factory, contact_person_factory, municipality
+    client_for, member, meeting_factory, voss
 ):
     now = timezone.now()
     later = meeting_factory(title="Seinare", starts_at=now + dt.timedelta(days=60))
-    soon = meeting_factory(title="Snart", starts_at=now + dt.timedelta(days=10), capacity=1)
+    # Its one seat taken and one on the waiting list before the member comes.
+    soon = meeting_factory(
+        title="Snart",
+        starts_at=now + dt.timedelta(days=10),
+        capacity=1,
+        registrations=2,
+        registrations__municipality=voss,
+    )
     cancelled_by_me = meeting_factory(title="Avmeldt", starts_at=now + dt.timedelta(days=20))
     held = meeting_factory(
         title="Haldne",
@@ -784,8 +763,6 @@ def test_my_meetings_lists_upcoming_first_with_status_position_and_links(
         registration_deadline=None,
         status=Meeting.Status.HELD,
     )
-    register(soon, contact_person_factory(municipality=municipality))
-    register(soon, contact_person_factory(municipality=municipality))
     on_waitlist = register(soon, member)
     seat = register(later, member)
     services.registration_cancel(registration=register(cancelled_by_me, member), actor=member)

@@ -10,16 +10,6 @@ pytestmark = pytest.mark.django_db
 OUT_OF_RANGE_IDS = [str(2**63), str(2**64 + 5), "-1", "99999999999999999999999999", "1e3"]
 
 
-@pytest.fixture
-def voss(municipality_factory):
-    return municipality_factory(name="Voss", number="1235")
-
-
-@pytest.fixture
-def author(linked_contact_person_factory, voss):
-    return linked_contact_person_factory(name="Kari Forfattar", municipality=voss)
-
-
 @pytest.mark.parametrize("field", ["programmes", "partner_municipalities"])
 @pytest.mark.parametrize("bad_id", OUT_OF_RANGE_IDS)
 def test_ids_out_of_range_on_the_create_form_are_form_errors(client_for, author, field, bad_id):

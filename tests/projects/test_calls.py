@@ -42,16 +42,6 @@ def make_call(programme=None, *, deadline, opens_on=None, **fields) -> Call:
 
 
 @pytest.fixture
-def voss(municipality_factory):
-    return municipality_factory(name="Voss", number="1235")
-
-
-@pytest.fixture
-def author(linked_contact_person_factory, voss):
-    return linked_contact_person_factory(name="Kari Forfattar", municipality=voss)
-
-
-@pytest.fixture
 def erasmus():
     return factories.EUProgrammeFactory(name="Erasmus+")
 

@@ -66,31 +66,8 @@ def presented_section(page: str) -> str:
     return match.group(0) if match else ""
 
 
-@pytest.fixture
-def voss(municipality_factory):
-    return municipality_factory(name="Voss")
-
-
-@pytest.fixture
-def kvam(municipality_factory):
-    return municipality_factory(name="Kvam")
-
-
-@pytest.fixture
-def member(linked_contact_person_factory, voss):
-    return linked_contact_person_factory(name="Kari Nordmann", municipality=voss)
-
-
-@pytest.fixture
-def coordinator(linked_contact_person_factory, voss):
-    return linked_contact_person_factory(
-        name="Kjell Koordinator", municipality=voss, coordinator=True
-    )
-
-
-@pytest.fixture
-def outsider(linked_contact_person_factory, kvam):
-    return linked_contact_person_factory(name="Siri Samarbeid", municipality=kvam)
+# The municipalities (voss, kvam) and people (member, coordinator of Voss; outsider of Kvam)
+# are the shared ones of tests/fixtures.py.
 
 
 @pytest.fixture
@@ -295,8 +272,6 @@ def test_meeting_page_takes_a_constant_number_of_queries(
     meeting_factory,
     project_idea_factory,
     presentation_factory,
-    contact_person_factory,
-    municipality_factory,
     count_queries,
 ):
     meeting = meeting_factory(kind=Meeting.Kind.PROJECT_IDENTIFICATION)
@@ -305,10 +280,8 @@ def test_meeting_page_takes_a_constant_number_of_queries(
 
     def add_ideas(count):
         for _ in range(count):
-            person = contact_person_factory(municipality=municipality_factory())
-            idea = project_idea_factory(
-                contact_person=person, stage="seeking_partners", sectors=["culture", "planning"]
-            )
+            # Each of a new municipality.
+            idea = project_idea_factory(stage="seeking_partners", sectors=["culture", "planning"])
             presentation_factory(idea=idea, meeting=meeting)
 
     add_ideas(1)

@@ -5,39 +5,11 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone, translation
 
-from meetings.models import Registration
 from members.permissions import Viewer
 from projects import selectors
 from projects.models import ProjectIdea
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def voss(municipality_factory):
-    return municipality_factory(name="Voss")
-
-
-@pytest.fixture
-def kvam(municipality_factory):
-    return municipality_factory(name="Kvam")
-
-
-@pytest.fixture
-def bergen(municipality_factory):
-    return municipality_factory(name="Bergen")
-
-
-@pytest.fixture
-def idea_in(project_idea_factory, contact_person_factory):
-    """An idea led by the given municipality."""
-
-    def make(municipality, **kwargs):
-        return project_idea_factory(
-            contact_person=contact_person_factory(municipality=municipality), **kwargs
-        )
-
-    return make
 
 
 def titles(queryset) -> list[str]:
@@ -52,9 +24,9 @@ def filtered(**kwargs) -> list[str]:
 
 
 @pytest.fixture
-def catalogue(idea_in, voss, kvam, programme):
-    idea_in(
-        voss,
+def catalogue(project_idea_factory, voss, kvam, programme):
+    project_idea_factory(
+        municipality=voss,
         title="Velferdsteknologi",
         local_need="Fleire eldre",
         description="Sensorar i heimen",
@@ -62,16 +34,16 @@ def catalogue(idea_in, voss, kvam, programme):
         programmes=[programme("Interreg North Sea"), programme("Horizon Europe")],
         stage="seeking_partners",
     )
-    idea_in(
-        kvam,
+    project_idea_factory(
+        municipality=kvam,
         title="Kulturskule for alle",
         local_need="Born utan tilbod",
         sectors=["culture", "education"],
         programmes=[programme("Erasmus+"), programme("Creative Europe")],
         stage="idea",
     )
-    idea_in(
-        kvam,
+    project_idea_factory(
+        municipality=kvam,
         title="Frivilligsentral",
         local_need="Einsemd blant eldre",
         sectors=["voluntary"],
@@ -135,15 +107,13 @@ def test_filters_combine(kvam, programme):
 
 
 def test_listing_counts_only_active_interests_and_survives_filters(
-    idea_in, interest_factory, contact_person_factory, voss, kvam, bergen
+    project_idea_factory, interest_factory, voss, kvam, bergen
 ):
-    idea = idea_in(voss, sectors=["culture", "education"], title="Kulturskule")
-    interest_factory(idea=idea, contact_person=contact_person_factory(municipality=kvam))
-    interest_factory(
-        idea=idea,
-        contact_person=contact_person_factory(municipality=bergen),
-        withdrawn_at=timezone.now(),
+    idea = project_idea_factory(
+        municipality=voss, sectors=["culture", "education"], title="Kulturskule"
     )
+    interest_factory(idea=idea, contact_person__municipality=kvam)
+    interest_factory(idea=idea, contact_person__municipality=bergen, withdrawn_at=timezone.now())
     for ideas in (
         selectors.ideas_for_listing(),
         selectors.filter_ideas(selectors.ideas_for_listing(), sector="culture", q="kultur"),
@@ -153,13 +123,13 @@ def test_listing_counts_only_active_interests_and_survives_filters(
 
 
 def test_interested_municipalities_are_counted_once_each(
-    idea_in, interest_factory, contact_person_factory, voss, kvam
+    project_idea_factory, interest_factory, voss, kvam
 ):
     """The listing (and the CSV) says "N interested municipalities": two colleagues from
     Kvam are one municipality."""
-    idea = idea_in(voss)
+    idea = project_idea_factory(municipality=voss)
     for _ in range(2):
-        interest_factory(idea=idea, contact_person=contact_person_factory(municipality=kvam))
+        interest_factory(idea=idea, contact_person__municipality=kvam)
     [listed] = selectors.ideas_for_listing()
     assert listed.interest_count == 1
 
@@ -168,30 +138,38 @@ def test_interested_municipalities_are_counted_once_each(
 
 
 @pytest.fixture
-def suggestions_for(idea_in, voss, kvam, bergen, municipality_factory, programme):
+def suggestions_for(project_idea_factory, voss, kvam, bergen, municipality_factory, programme):
     """An idea of Voss in health and care and planning, under Interreg North Sea and
     Erasmus+, and ideas of other municipalities that share more or less of it."""
-    idea = idea_in(
-        voss,
+    idea = project_idea_factory(
+        municipality=voss,
         title="Velferdsteknologi",
         sectors=["health_care", "planning"],
         programmes=[programme("Interreg North Sea"), programme("Erasmus+")],
     )
-    idea_in(
-        kvam,
+    project_idea_factory(
+        municipality=kvam,
         title="Tre felles",
         sectors=["health_care", "planning", "culture"],
         programmes=[programme("Erasmus+")],
     )
-    idea_in(bergen, title="Berre programmet", programmes=[programme("Interreg North Sea")])
-    idea_in(
-        bergen,
+    project_idea_factory(
+        municipality=bergen, title="Berre programmet", programmes=[programme("Interreg North Sea")]
+    )
+    project_idea_factory(
+        municipality=bergen,
         title="To felles",
         sectors=["health_care"],
         programmes=[programme("Interreg North Sea"), programme("LIFE")],
     )
-    idea_in(municipality_factory(name="Odda"), title="Ingenting felles", sectors=["business"])
-    idea_in(voss, title="Same kommune", sectors=["health_care", "planning"])
+    project_idea_factory(
+        municipality=municipality_factory(name="Odda"),
+        title="Ingenting felles",
+        sectors=["business"],
+    )
+    project_idea_factory(
+        municipality=voss, title="Same kommune", sectors=["health_care", "planning"]
+    )
     return idea
 
 
@@ -226,27 +204,29 @@ def test_suggestions_leave_out_the_own_municipality_and_ideas_with_nothing_in_co
     assert suggestions_for.title not in suggested
 
 
-def test_suggestions_break_ties_by_the_latest_change(idea_in, voss, kvam, bergen):
-    idea = idea_in(voss, sectors=["culture"])
-    older = idea_in(kvam, sectors=["culture"], title="Eldre")
-    newer = idea_in(bergen, sectors=["culture"], title="Nyare")
+def test_suggestions_break_ties_by_the_latest_change(project_idea_factory, voss, kvam, bergen):
+    idea = project_idea_factory(municipality=voss, sectors=["culture"])
+    older = project_idea_factory(municipality=kvam, sectors=["culture"], title="Eldre")
+    newer = project_idea_factory(municipality=bergen, sectors=["culture"], title="Nyare")
     ProjectIdea.objects.filter(pk=older.pk).update(
         updated_at=timezone.now() - timezone.timedelta(days=3)
     )
     assert [s.idea for s in selectors.partner_suggestions(idea)] == [newer, older]
 
 
-def test_suggestions_are_limited(idea_in, voss, municipality_factory):
-    idea = idea_in(voss, sectors=["culture"])
+def test_suggestions_are_limited(project_idea_factory, voss, municipality_factory):
+    idea = project_idea_factory(municipality=voss, sectors=["culture"])
     for _ in range(4):
-        idea_in(municipality_factory(), sectors=["culture"])
+        project_idea_factory(municipality=municipality_factory(), sectors=["culture"])
     assert len(selectors.partner_suggestions(idea, limit=3)) == 3
     assert len(selectors.partner_suggestions(idea)) == 4
 
 
-def test_an_idea_without_sectors_or_programmes_gets_no_suggestions(idea_in, voss, kvam):
-    idea_in(kvam, sectors=["culture"])
-    assert selectors.partner_suggestions(idea_in(voss)) == []
+def test_an_idea_without_sectors_or_programmes_gets_no_suggestions(
+    project_idea_factory, voss, kvam
+):
+    project_idea_factory(municipality=kvam, sectors=["culture"])
+    assert selectors.partner_suggestions(project_idea_factory(municipality=voss)) == []
 
 
 def test_suggestion_reasons_follow_the_language(suggestions_for):
@@ -258,12 +238,14 @@ def test_suggestion_reasons_follow_the_language(suggestions_for):
 
 
 def test_suggestions_take_a_constant_number_of_queries(
-    suggestions_for, idea_in, municipality_factory, count_queries
+    suggestions_for, project_idea_factory, municipality_factory, count_queries
 ):
     idea = ProjectIdea.objects.prefetch_related("sectors", "programmes").get(pk=suggestions_for.pk)
     few, _ = count_queries(lambda: selectors.partner_suggestions(idea))
     for _ in range(6):
-        idea_in(municipality_factory(), sectors=["planning", "health_care"])
+        project_idea_factory(
+            municipality=municipality_factory(), sectors=["planning", "health_care"]
+        )
     many, suggestions = count_queries(lambda: selectors.partner_suggestions(idea))
     assert len(suggestions) == 9
     assert few == many == 3
@@ -276,7 +258,6 @@ def test_municipality_page(
     project_idea_factory,
     voss,
     kvam,
-    idea_in,
     contact_person_factory,
     registration_factory,
     meeting_factory,
@@ -286,7 +267,7 @@ def test_municipality_page(
     contact_person_factory(name="Gammal", municipality=voss, is_active=False)
     contact_person_factory(name="Kvamming", municipality=kvam)
     own = project_idea_factory(contact_person=anne, title="Vossaidé")
-    idea_in(kvam, title="Kvamsidé")
+    project_idea_factory(municipality=kvam, title="Kvamsidé")
     spring = meeting_factory(title="Vår")
     autumn = meeting_factory(
         title="Haust", starts_at=spring.starts_at + timezone.timedelta(days=100)
@@ -294,12 +275,7 @@ def test_municipality_page(
     registration_factory(meeting=spring, contact_person=anne)
     registration_factory(meeting=spring, contact_person=bjørn)
     registration_factory(meeting=autumn, contact_person=anne)
-    registration_factory(
-        meeting=autumn,
-        contact_person=bjørn,
-        status=Registration.Status.CANCELLED,
-        cancelled_at=timezone.now(),
-    )
+    registration_factory(meeting=autumn, contact_person=bjørn, cancelled=True)
 
     page = selectors.municipality_page(voss, viewer=member_viewer(anne))
 
@@ -353,30 +329,17 @@ def member_viewer(person):
 
 
 def test_ideas_presented_at_a_meeting(
-    idea_in, voss, kvam, meeting_factory, registration_factory, presentation_factory
+    project_idea_factory, voss, kvam, meeting_factory, presentation_factory
 ):
     meeting = meeting_factory()
-    by_registrant = idea_in(voss, title="B frå registrert")
-    by_staff = idea_in(kvam, title="A frå fylket")
-    cancelled = idea_in(voss, title="C avmeld")
-    elsewhere = idea_in(voss, title="D anna møte")
-    presentation_factory(
-        idea=by_registrant,
-        meeting=meeting,
-        registration=registration_factory(
-            meeting=meeting, contact_person=by_registrant.contact_person
-        ),
-    )
+    by_registrant = project_idea_factory(municipality=voss, title="B frå registrert")
+    by_staff = project_idea_factory(municipality=kvam, title="A frå fylket")
+    cancelled = project_idea_factory(municipality=voss, title="C avmeld")
+    elsewhere = project_idea_factory(municipality=voss, title="D anna møte")
+    presentation_factory(idea=by_registrant, meeting=meeting, by_registrant=True)
     presentation_factory(idea=by_staff, meeting=meeting)
     presentation_factory(
-        idea=cancelled,
-        meeting=meeting,
-        registration=registration_factory(
-            meeting=meeting,
-            contact_person=cancelled.contact_person,
-            status=Registration.Status.CANCELLED,
-            cancelled_at=timezone.now(),
-        ),
+        idea=cancelled, meeting=meeting, by_registrant=True, registration__cancelled=True
     )
     presentation_factory(idea=elsewhere)
 
@@ -384,57 +347,49 @@ def test_ideas_presented_at_a_meeting(
     assert list(selectors.ideas_presented_at(meeting)) == [by_staff, by_registrant]
 
 
-@pytest.fixture
-def present(presentation_factory, registration_factory):
-    """Put the idea on the meeting's programme: by its contact person's registration with
-    the given status, or by staff (status None)."""
-
-    def make(idea, meeting, status=None):
-        registration = None
-        if status is not None:
-            registration = registration_factory(
-                meeting=meeting,
-                contact_person=idea.contact_person,
-                status=status,
-                cancelled_at=timezone.now() if status == Registration.Status.CANCELLED else None,
-            )
-        return presentation_factory(idea=idea, meeting=meeting, registration=registration)
-
-    return make
-
-
 def test_a_cancellation_for_one_meeting_does_not_hide_the_idea_at_another(
-    idea_in, voss, meeting_factory, present
+    project_idea_factory, voss, meeting_factory, presentation_factory
 ):
     """A registration cancelled for the autumn meeting says nothing about June."""
-    idea = idea_in(voss)
+    idea = project_idea_factory(municipality=voss)
     june, autumn = meeting_factory(), meeting_factory()
-    present(idea, june, Registration.Status.CONFIRMED)
-    present(idea, autumn, Registration.Status.CANCELLED)
+    presentation_factory(idea=idea, meeting=june, by_registrant=True)
+    presentation_factory(
+        idea=idea, meeting=autumn, by_registrant=True, registration__cancelled=True
+    )
 
     assert list(selectors.ideas_presented_at(autumn)) == []
     assert list(selectors.ideas_presented_at(june)) == [idea]
 
 
 def test_staff_adding_the_idea_to_another_meeting_does_not_bring_back_a_cancelled_one(
-    idea_in, voss, meeting_factory, present
+    project_idea_factory, voss, meeting_factory, presentation_factory
 ):
-    idea = idea_in(voss)
+    idea = project_idea_factory(municipality=voss)
     autumn, winter = meeting_factory(), meeting_factory()
-    present(idea, autumn, Registration.Status.CANCELLED)
-    present(idea, winter)
+    presentation_factory(
+        idea=idea, meeting=autumn, by_registrant=True, registration__cancelled=True
+    )
+    presentation_factory(idea=idea, meeting=winter)  # by staff
 
     assert list(selectors.ideas_presented_at(winter)) == [idea]
     assert list(selectors.ideas_presented_at(autumn)) == []
 
 
-def test_ideas_seeking_partners_grouped_by_sector(idea_in, voss, kvam):
-    both = idea_in(
-        voss, title="Begge", sectors=["culture", "health_care"], stage="seeking_partners"
+def test_ideas_seeking_partners_grouped_by_sector(project_idea_factory, voss, kvam):
+    both = project_idea_factory(
+        municipality=voss,
+        title="Begge",
+        sectors=["culture", "health_care"],
+        stage="seeking_partners",
     )
-    care = idea_in(kvam, title="Omsorg", sectors=["health_care"], stage="seeking_partners")
-    untagged = idea_in(kvam, title="Utan sektor", stage="seeking_partners")
-    idea_in(voss, title="Ikkje enno", sectors=["culture"], stage="idea")
+    care = project_idea_factory(
+        municipality=kvam, title="Omsorg", sectors=["health_care"], stage="seeking_partners"
+    )
+    untagged = project_idea_factory(
+        municipality=kvam, title="Utan sektor", stage="seeking_partners"
+    )
+    project_idea_factory(municipality=voss, title="Ikkje enno", sectors=["culture"], stage="idea")
 
     with translation.override("en"):
         groups = [
@@ -450,11 +405,21 @@ def test_ideas_seeking_partners_grouped_by_sector(idea_in, voss, kvam):
     ]
 
 
-def test_ideas_seeking_partners_are_bounded_per_sector(idea_in, voss, kvam):
+def test_ideas_seeking_partners_are_bounded_per_sector(project_idea_factory, voss, kvam):
     for number in range(4):
-        idea_in(voss, title=f"Omsorg {number}", sectors=["health_care"], stage="seeking_partners")
-        idea_in(kvam, title=f"Kultur {number}", sectors=["culture"], stage="seeking_partners")
-    idea_in(kvam, title="Utan sektor", stage="seeking_partners")
+        project_idea_factory(
+            municipality=voss,
+            title=f"Omsorg {number}",
+            sectors=["health_care"],
+            stage="seeking_partners",
+        )
+        project_idea_factory(
+            municipality=kvam,
+            title=f"Kultur {number}",
+            sectors=["culture"],
+            stage="seeking_partners",
+        )
+    project_idea_factory(municipality=kvam, title="Utan sektor", stage="seeking_partners")
 
     groups = selectors.ideas_seeking_partners_by_sector(per_sector=2)
 
@@ -465,8 +430,8 @@ def test_ideas_seeking_partners_are_bounded_per_sector(idea_in, voss, kvam):
     ]
 
 
-def test_no_ideas_seeking_partners_gives_no_groups(idea_in, voss):
-    idea_in(voss, sectors=["culture"], stage="funded")
+def test_no_ideas_seeking_partners_gives_no_groups(project_idea_factory, voss):
+    project_idea_factory(municipality=voss, sectors=["culture"], stage="funded")
     assert selectors.ideas_seeking_partners_by_sector() == []
 
 

@@ -23,35 +23,8 @@ pytestmark = pytest.mark.django_db
 NEED = "Unge flyttar ut og kjem ikkje att."
 
 
-@pytest.fixture
-def municipality(municipality_factory):
-    return municipality_factory(name="Voss")
-
-
-@pytest.fixture
-def author(contact_person_factory, municipality):
-    return contact_person_factory(name="Kari Forfattar", municipality=municipality)
-
-
-@pytest.fixture
-def colleague(contact_person_factory, municipality):
-    return contact_person_factory(name="Ola Kollega", municipality=municipality)
-
-
-@pytest.fixture
-def coordinator(contact_person_factory, municipality):
-    return contact_person_factory(
-        name="Kjell Koordinator", municipality=municipality, role="coordinator"
-    )
-
-
-@pytest.fixture
-def other_coordinator(contact_person_factory, municipality_factory):
-    return contact_person_factory(
-        name="Siri Samarbeid",
-        municipality=municipality_factory(name="Kvam"),
-        role="coordinator",
-    )
+# The people (author, colleague, coordinator of Voss; outsider and outsider_coordinator of
+# Kvam) are the shared ones of tests/fixtures.py.
 
 
 @pytest.fixture
@@ -80,14 +53,12 @@ def test_a_colleague_who_is_not_coordinator_does_not_edit(colleague, idea):
     assert not services.can_edit(colleague, idea)
 
 
-def test_a_coordinator_of_another_municipality_does_not_edit(other_coordinator, idea):
-    assert not services.can_edit(other_coordinator, idea)
+def test_a_coordinator_of_another_municipality_does_not_edit(outsider_coordinator, idea):
+    assert not services.can_edit(outsider_coordinator, idea)
 
 
 def test_a_coordinator_without_municipality_does_not_edit(contact_person_factory, idea):
-    assert not services.can_edit(
-        contact_person_factory(municipality=None, role="coordinator"), idea
-    )
+    assert not services.can_edit(contact_person_factory(municipality=None, coordinator=True), idea)
 
 
 def test_nobody_edits_without_a_contact_person(idea):
@@ -98,10 +69,9 @@ def test_nobody_edits_without_a_contact_person(idea):
 
 
 def test_create_makes_an_idea_of_the_authors_municipality_with_its_first_stage(
-    author, user_factory, municipality_factory, programme
+    author, user_factory, kvam, programme
 ):
     user = user_factory()
-    kvam = municipality_factory(name="Kvam")
     idea = services.idea_create(
         author=author,
         user=user,
@@ -209,8 +179,8 @@ def test_update_replaces_sectors_programmes_and_partners(author, programme):
     assert list(EuropeanPartner.objects.values_list("organisation", flat=True)) == ["Ny partnar"]
 
 
-def test_update_by_someone_who_may_not_edit_changes_nothing(idea, colleague, other_coordinator):
-    for actor in (colleague, other_coordinator):
+def test_update_by_someone_who_may_not_edit_changes_nothing(idea, colleague, outsider_coordinator):
+    for actor in (colleague, outsider_coordinator):
         with pytest.raises(PermissionDenied):
             services.idea_update(
                 idea=idea,
@@ -239,8 +209,8 @@ def test_delete_by_the_author(idea, author):
     assert not ProjectIdea.objects.exists()
 
 
-def test_delete_by_someone_else_is_refused(idea, colleague, other_coordinator):
-    for actor in (colleague, other_coordinator):
+def test_delete_by_someone_else_is_refused(idea, colleague, outsider_coordinator):
+    for actor in (colleague, outsider_coordinator):
         with pytest.raises(PermissionDenied):
             services.idea_delete(idea=idea, actor=actor)
     assert ProjectIdea.objects.filter(pk=idea.pk).exists()
@@ -278,16 +248,16 @@ def test_staff_save_keeps_the_history(author, staff_user):
 
 
 def test_interest_is_marked_and_mailed_after_commit(
-    idea, other_coordinator, django_capture_on_commit_callbacks
+    idea, outsider, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         interest = services.interest_mark(
-            idea=idea, person=other_coordinator, message="Vi har same utfordring."
+            idea=idea, person=outsider, message="Vi har same utfordring."
         )
         assert mail.outbox == []
     assert len(callbacks) == 1
     callbacks[0]()
-    assert interest.municipality == other_coordinator.municipality
+    assert interest.municipality == outsider.municipality
     assert interest.withdrawn_at is None
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [idea.contact_person.email]
@@ -309,33 +279,33 @@ def test_a_person_without_municipality_cannot_mark_interest(idea, contact_person
 
 
 def test_marking_twice_gives_a_friendly_error_and_one_mail(
-    idea, other_coordinator, django_capture_on_commit_callbacks
+    idea, outsider, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        services.interest_mark(idea=idea, person=other_coordinator)
+        services.interest_mark(idea=idea, person=outsider)
     with (
         django_capture_on_commit_callbacks(execute=True),
         pytest.raises(services.InterestError) as excinfo,
     ):
-        services.interest_mark(idea=idea, person=other_coordinator)
+        services.interest_mark(idea=idea, person=outsider)
     with translation.override("en"):
         assert str(excinfo.value.message) == "You have already marked your interest."
     assert Interest.objects.count() == 1
     assert len(mail.outbox) == 1
 
 
-def test_withdraw_and_mark_again(idea, other_coordinator, django_capture_on_commit_callbacks):
+def test_withdraw_and_mark_again(idea, outsider, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        interest = services.interest_mark(idea=idea, person=other_coordinator)
-    services.interest_withdraw(interest=interest, person=other_coordinator)
+        interest = services.interest_mark(idea=idea, person=outsider)
+    services.interest_withdraw(interest=interest, person=outsider)
     withdrawn_at = interest.withdrawn_at
     assert withdrawn_at is not None
     # Withdrawing again keeps the first moment.
-    services.interest_withdraw(interest=interest, person=other_coordinator)
+    services.interest_withdraw(interest=interest, person=outsider)
     assert interest.withdrawn_at == withdrawn_at
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.interest_mark(idea=idea, person=other_coordinator)
+        services.interest_mark(idea=idea, person=outsider)
     assert Interest.objects.filter(withdrawn_at__isnull=True).count() == 1
     assert len(mail.outbox) == 2
 
@@ -360,13 +330,13 @@ def send(idea, person, message="Vi har same utfordring.", *, capture):
 
 
 def test_interest_mail_goes_to_the_contact_person_with_a_reply_to_the_interested(
-    idea, other_coordinator, django_capture_on_commit_callbacks
+    idea, outsider, django_capture_on_commit_callbacks
 ):
     idea.contact_person.preferred_language = "en"
     idea.contact_person.save()
-    message = send(idea, other_coordinator, capture=django_capture_on_commit_callbacks)
+    message = send(idea, outsider, capture=django_capture_on_commit_callbacks)
     assert message.to == [idea.contact_person.email]
-    assert message.reply_to == [other_coordinator.email]
+    assert message.reply_to == [outsider.email]
     assert message.from_email == settings.DEFAULT_FROM_EMAIL
     assert message.subject == "Kvam wants to cooperate on Ungdomsbustader"
     assert "Hello Kari Forfattar," in message.body
@@ -384,14 +354,14 @@ def test_interest_mail_goes_to_the_contact_person_with_a_reply_to_the_interested
 
 @pytest.mark.parametrize("language", ["nb", "nn"])
 def test_interest_mail_is_in_the_recipients_language(
-    idea, other_coordinator, django_capture_on_commit_callbacks, language
+    idea, outsider, django_capture_on_commit_callbacks, language
 ):
     """The idea's contact person reads the e-mail in their own language, whatever language
     the interested person uses."""
     idea.contact_person.preferred_language = language
     idea.contact_person.save()
     with translation.override("en"):
-        message = send(idea, other_coordinator, capture=django_capture_on_commit_callbacks)
+        message = send(idea, outsider, capture=django_capture_on_commit_callbacks)
     with translation.override(language):
         subject = translation.gettext("%(municipality)s wants to cooperate on %(title)s") % {
             "municipality": "Kvam",
@@ -406,11 +376,11 @@ def test_interest_mail_is_in_the_recipients_language(
 
 
 def test_interest_mail_shows_markup_in_the_message_as_text(
-    idea, other_coordinator, django_capture_on_commit_callbacks
+    idea, outsider, django_capture_on_commit_callbacks
 ):
     message = send(
         idea,
-        other_coordinator,
+        outsider,
         message='<script>alert("x")</script> & <b>meir</b>',
         capture=django_capture_on_commit_callbacks,
     )
@@ -422,22 +392,22 @@ def test_interest_mail_shows_markup_in_the_message_as_text(
 
 
 def test_interest_mail_subject_is_plain_text(
-    project_idea_factory, author, other_coordinator, django_capture_on_commit_callbacks
+    project_idea_factory, author, outsider, django_capture_on_commit_callbacks
 ):
     """A subject line is not HTML: "&" and quotes in a title stay as typed."""
     idea = project_idea_factory(contact_person=author, title='Kultur & helse – "Saman"')
     author.preferred_language = "en"
     author.save()
-    message = send(idea, other_coordinator, capture=django_capture_on_commit_callbacks)
+    message = send(idea, outsider, capture=django_capture_on_commit_callbacks)
     assert message.subject == 'Kvam wants to cooperate on Kultur & helse – "Saman"'
 
 
 def test_interest_mail_that_cannot_be_sent_keeps_the_interest(
-    idea, other_coordinator, django_capture_on_commit_callbacks, settings
+    idea, outsider, django_capture_on_commit_callbacks, settings
 ):
     settings.EMAIL_BACKEND = "tests.projects.test_services.FailingBackend"
     with django_capture_on_commit_callbacks(execute=True):
-        interest = services.interest_mark(idea=idea, person=other_coordinator)
+        interest = services.interest_mark(idea=idea, person=outsider)
     assert Interest.objects.filter(pk=interest.pk).exists()
     [email] = OutboxEmail.objects.filter(kind="project.interest")
     assert email.to == idea.contact_person.email
@@ -483,10 +453,10 @@ def test_presentations_follow_the_ticked_ideas(project_idea_factory, registratio
 
 
 def test_presenting_another_municipalitys_idea_is_refused(
-    project_idea_factory, registration_factory, author, other_coordinator
+    project_idea_factory, registration_factory, author, outsider
 ):
     own = project_idea_factory(contact_person=author)
-    foreign = project_idea_factory(contact_person=other_coordinator)
+    foreign = project_idea_factory(contact_person=outsider)
     registration = registration_factory(contact_person=author)
     services.presentations_set(registration=registration, ideas=[own])
     with pytest.raises(PermissionDenied):

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from meetings.models import Registration
 from projects import services
 from projects.models import EuropeanPartner, Interest, ProjectIdea, StageChange
 
@@ -57,43 +56,8 @@ def idea_form(**overrides) -> dict:
     return {name: value for name, value in data.items() if value is not None}
 
 
-@pytest.fixture
-def voss(municipality_factory):
-    return municipality_factory(name="Voss", number="1235")
-
-
-@pytest.fixture
-def kvam(municipality_factory):
-    return municipality_factory(name="Kvam", number="1238")
-
-
-@pytest.fixture
-def author(linked_contact_person_factory, voss):
-    return linked_contact_person_factory(name="Kari Forfattar", municipality=voss)
-
-
-@pytest.fixture
-def coordinator(linked_contact_person_factory, voss):
-    return linked_contact_person_factory(
-        name="Kjell Koordinator", municipality=voss, coordinator=True
-    )
-
-
-@pytest.fixture
-def colleague(linked_contact_person_factory, voss):
-    return linked_contact_person_factory(name="Ola Kollega", municipality=voss)
-
-
-@pytest.fixture
-def outsider(linked_contact_person_factory, kvam):
-    return linked_contact_person_factory(name="Siri Samarbeid", municipality=kvam)
-
-
-@pytest.fixture
-def outsider_coordinator(linked_contact_person_factory, kvam):
-    return linked_contact_person_factory(
-        name="Per Kvamskoordinator", municipality=kvam, coordinator=True
-    )
+# The municipalities (voss 1235, kvam 1238) and people (author, coordinator, colleague of
+# Voss; outsider, outsider_coordinator of Kvam) are the shared ones of tests/fixtures.py.
 
 
 @pytest.fixture
@@ -244,7 +208,6 @@ def test_detail_page_takes_a_constant_number_of_queries(
     idea,
     project_idea_factory,
     interest_factory,
-    municipality_factory,
     contact_person_factory,
     django_assert_num_queries,
 ):
@@ -252,7 +215,7 @@ def test_detail_page_takes_a_constant_number_of_queries(
     client.get(url("detail", idea.pk))  # the session and the contact person link settle
 
     def add_neighbour():
-        other = contact_person_factory(municipality=municipality_factory())
+        other = contact_person_factory()  # of a new municipality
         project_idea_factory(contact_person=other, sectors=["health_care"])
         interest_factory(idea=idea, contact_person=other)
         EuropeanPartner.objects.create(idea=idea, organisation="Partnar", country="Danmark")
@@ -853,16 +816,9 @@ def test_municipality_page(
 ):
     contact_person_factory(name="Slutta", municipality=author.municipality, is_active=False)
     project_idea_factory(contact_person=outsider, title="Kvamsidé")
-    meeting = meeting_factory(title="Haustmøtet")
-    registration_factory(meeting=meeting, contact_person=author)
-    registration_factory(meeting=meeting, contact_person=coordinator)
+    meeting_factory(title="Haustmøtet", registrations=[author, coordinator])
     cancelled = meeting_factory(title="Avlyst for oss")
-    registration_factory(
-        meeting=cancelled,
-        contact_person=author,
-        status=Registration.Status.CANCELLED,
-        cancelled_at=timezone.now(),
-    )
+    registration_factory(meeting=cancelled, contact_person=author, cancelled=True)
 
     response = client_for(outsider).get(url("municipality", "1235"))
     page = html(response)
