@@ -1,4 +1,7 @@
 """The minutes (referat) of a meeting: written by county staff in Markdown in the admin,
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 shown on the meeting page once published, and mailed about to the participants once.
 
 Markdown lets raw HTML through, so what Python-Markdown makes is sanitised with nh3 (the
@@ -9,6 +12,7 @@ must not become script on every member's page.
 """
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import markdown
 import nh3
@@ -64,7 +68,7 @@ LINK_REL = "nofollow noopener"
 
 
 class MinutesError(Exception):
-    def __init__(self, message):
+    def __init__(self, message: "StrOrPromise") -> None:
         super().__init__(message)
         self.message = message
 
