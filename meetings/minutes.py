@@ -1,7 +1,4 @@
 """The minutes (referat) of a meeting: written by county staff in Markdown in the admin,
-
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
 shown on the meeting page once published, and mailed about to the participants once.
 
 Markdown lets raw HTML through, so what Python-Markdown makes is sanitised with nh3 (the
@@ -29,6 +26,9 @@ from members.models import ContactPerson
 from outbox.services import email_queue
 
 from .models import Meeting, Registration
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 ALLOWED_TAGS = {
     "p",

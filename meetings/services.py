@@ -426,7 +426,9 @@ def registration_staff_cancel(
         )
 
 
-def _requested(registration: Registration, stored: Mapping[str, Any] | None, status: str | None) -> str:
+def _requested(
+    registration: Registration, stored: Mapping[str, Any] | None, status: str | None
+) -> str:
     if status is not None:
         return status
     return stored["status"] if stored else registration.status
@@ -966,8 +968,7 @@ def due_reminder_days(meeting: Meeting, schedule: list[int], now: dt.datetime) -
     due = [
         days
         for days in schedule
-        if now >= deadline - dt.timedelta(days=days)
-        and (latest_sent is None or days < latest_sent)
+        if now >= deadline - dt.timedelta(days=days) and (latest_sent is None or days < latest_sent)
     ]
     return min(due, default=None)
 
