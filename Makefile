@@ -11,7 +11,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test install install-dev messages migrate lint check clean
+.PHONY: run test install install-dev messages migrate lint typecheck check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ test: install-dev messages
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+typecheck: install-dev
+	$(BIN)/mypy
 
 check: install-dev messages
 	$(BIN)/python manage.py check
