@@ -54,5 +54,5 @@ check: install-dev messages
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache
 	find . -name '*.mo' -not -path './.venv/*' -delete
