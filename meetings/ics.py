@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -34,8 +35,11 @@ from django.conf import settings
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
-from .models import Meeting, Registration
+from .models import AgendaItem, Meeting, Registration
 from .permissions import online_link_visible
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 PRODID = "-//Kommunenettverket//Network portal 1.0//NN"
 # A meeting with a start but no end is shown with this length.
@@ -64,7 +68,8 @@ def clean_text(value: str) -> str:
 
 
 def meeting_url(meeting: Meeting) -> str:
-    return settings.SITE_URL + meeting.get_absolute_url()
+    site_url: str = settings.SITE_URL
+    return site_url + meeting.get_absolute_url()
 
 
 def meeting_location(meeting: Meeting) -> str:
@@ -72,7 +77,10 @@ def meeting_location(meeting: Meeting) -> str:
 
 
 def meeting_description(
-    meeting: Meeting, *, agenda_items: Iterable = (), registration_status: str | None = None
+    meeting: Meeting,
+    *,
+    agenda_items: Iterable[AgendaItem] = (),
+    registration_status: str | None = None,
 ) -> str:
     lines = []
     if meeting.is_cancelled:
@@ -123,16 +131,17 @@ def meeting_event(
     meeting: Meeting,
     *,
     stamp: dt.datetime,
-    agenda_items: Iterable = (),
+    agenda_items: Iterable[AgendaItem] = (),
     registration_status: str | None = None,
     sequence_offset: int = 0,
-):
+) -> icalendar.Event:
     """A VEVENT for a dated meeting. Raises ValueError for a meeting without a start.
 
     With `registration_status`, the entry is a person's: TENTATIVE with "(waiting list)" in
     the summary while they wait for a seat, CANCELLED once they cancelled. `sequence_offset`
     (the person's registration sequence) is added to the meeting's SEQUENCE."""
-    if meeting.starts_at is None:
+    starts_at = meeting.starts_at
+    if starts_at is None:
         raise ValueError("A meeting without a start time has no calendar entry.")
     status = event_status(meeting, registration_status)
     summary = meeting.title
@@ -141,8 +150,8 @@ def meeting_event(
     event = icalendar.Event()
     event.add("uid", meeting_uid(meeting))
     event.add("dtstamp", stamp.astimezone(dt.UTC))
-    event.add("dtstart", _local(meeting.starts_at))
-    event.add("dtend", _local(meeting.ends_at or meeting.starts_at + DEFAULT_DURATION))
+    event.add("dtstart", _local(starts_at))
+    event.add("dtend", _local(meeting.ends_at or starts_at + DEFAULT_DURATION))
     event.add("summary", clean_text(summary))
     event.add(
         "description",
@@ -168,9 +177,12 @@ def meeting_event(
     return event
 
 
-def deadline_event(meeting: Meeting, *, stamp: dt.datetime):
-    """A short entry at a meeting's registration deadline, for personal feeds."""
+def deadline_event(meeting: Meeting, *, stamp: dt.datetime) -> icalendar.Event:
+    """A short entry at a meeting's registration deadline, for personal feeds. Raises
+    ValueError for a meeting without a deadline."""
     deadline = meeting.registration_deadline
+    if deadline is None:
+        raise ValueError("A meeting without a registration deadline has no deadline entry.")
     event = icalendar.Event()
     event.add("uid", deadline_uid(meeting))
     event.add("dtstamp", stamp.astimezone(dt.UTC))
@@ -216,7 +228,7 @@ class DeadlineEntry:
     categories: tuple[str, ...] = ()
 
 
-def entry_event(entry: DeadlineEntry, *, stamp: dt.datetime):
+def entry_event(entry: DeadlineEntry, *, stamp: dt.datetime) -> icalendar.Event:
     """A short entry at the deadline, as a meeting's registration deadline has."""
     event = icalendar.Event()
     event.add("uid", entry.uid)
@@ -236,7 +248,10 @@ def entry_event(entry: DeadlineEntry, *, stamp: dt.datetime):
 
 
 def build_calendar(
-    events: Sequence, *, name: str | None = None, refresh: dt.timedelta | None = None
+    events: Sequence[icalendar.Event],
+    *,
+    name: "StrOrPromise | None" = None,
+    refresh: dt.timedelta | None = None,
 ) -> bytes:
     """A VCALENDAR with the events and a VTIMEZONE for every TZID they use."""
     calendar = icalendar.Calendar()
@@ -271,7 +286,8 @@ def build_calendar(
                 last_date=today + dt.timedelta(days=366),
             )
         )
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
 def meeting_calendar(
@@ -298,7 +314,7 @@ def meeting_calendar(
 def feed_calendar(
     meetings: Iterable[Meeting],
     *,
-    name: str,
+    name: "StrOrPromise",
     language: str,
     stamp: dt.datetime,
     deadlines_after: dt.datetime | None = None,

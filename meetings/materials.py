@@ -48,7 +48,8 @@ def material_groups(viewer, meeting: Meeting) -> MaterialGroups:
     """The materials the viewer may see, grouped for the meeting page, in one query (the
     agenda items are the meeting's prefetched ones). Each has `removable` set for the
     viewer."""
-    general, of_item = [], {}
+    general: list[Material] = []
+    of_item: dict[int, list[Material]] = {}
     for material in materials_visible_to(viewer, meeting):
         material.meeting = meeting
         material.removable = can_remove_material(viewer=viewer, material=material)
@@ -147,5 +148,5 @@ def material_delete(*, material: Material, viewer=None) -> None:
     storage, name = material.file.storage, material.file.name
     with transaction.atomic():
         deleted, _rows = Material.objects.filter(pk=material.pk).delete()
-        if deleted:
+        if deleted and name:
             transaction.on_commit(lambda: storage.delete(name))

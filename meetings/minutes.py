@@ -9,6 +9,7 @@ must not become script on every member's page.
 """
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import markdown
 import nh3
@@ -25,6 +26,9 @@ from members.models import ContactPerson
 from outbox.services import email_queue
 
 from .models import Meeting, Registration
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 ALLOWED_TAGS = {
     "p",
@@ -64,7 +68,7 @@ LINK_REL = "nofollow noopener"
 
 
 class MinutesError(Exception):
-    def __init__(self, message):
+    def __init__(self, message: "StrOrPromise") -> None:
         super().__init__(message)
         self.message = message
 

@@ -1,4 +1,6 @@
 import uuid
+from datetime import datetime
+from typing import Any, Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,7 +19,7 @@ from common.validators import (
     validate_plausible_moment,
     validate_single_line,
 )
-from members.models import ContactPerson, Municipality, NetworkOwner
+from members.models import ContactPerson, Municipality, NetworkOwner, User
 
 from .storage import material_storage, material_upload_to
 
@@ -123,14 +125,14 @@ def new_calendar_uid() -> str:
     return str(uuid.uuid4())
 
 
-class MeetingQuerySet(models.QuerySet):
-    def upcoming(self, now=None):
+class MeetingQuerySet(models.QuerySet["Meeting"]):
+    def upcoming(self, now: datetime | None = None) -> Self:
         """Meetings still ahead: dated ones that have not ended, and tentative ones of this
         year's or later series (a tentative meeting of an old series never got its date)."""
         now = now or timezone.now()
         return self.exclude(status=Meeting.Status.HELD).filter(self._ahead(now))
 
-    def past(self, now=None):
+    def past(self, now: datetime | None = None) -> Self:
         now = now or timezone.now()
         return self.filter(Q(status=Meeting.Status.HELD) | ~self._ahead(now))
 
@@ -142,11 +144,11 @@ class MeetingQuerySet(models.QuerySet):
             | Q(ends_at__isnull=True, starts_at__gte=now)
         )
 
-    def chronological(self):
+    def chronological(self) -> Self:
         # Tentative meetings have no start yet; within a series they follow the dated ones.
         return self.order_by(F("starts_at").asc(nulls_last=True), "series__year", "pk")
 
-    def with_seat_counts(self):
+    def with_seat_counts(self) -> Self:
         return self.annotate(
             confirmed_count=Count(
                 "registrations", filter=Q(registrations__status=Registration.Status.CONFIRMED)
@@ -351,7 +353,7 @@ class Meeting(models.Model):
     def __str__(self):
         return self.title
 
-    def get_absolute_url(self):
+    def get_absolute_url(self) -> str:
         return reverse("meetings:detail", kwargs={"slug": self.slug})
 
     def clean(self):
@@ -469,8 +471,8 @@ class AgendaItem(models.Model):
         return self.title
 
 
-class MaterialQuerySet(models.QuerySet):
-    def not_hidden(self):
+class MaterialQuerySet(models.QuerySet["Material"]):
+    def not_hidden(self) -> Self:
         return self.filter(hidden=False)
 
 
@@ -556,7 +558,7 @@ class Material(models.Model):
     def __str__(self):
         return self.title
 
-    def get_absolute_url(self):
+    def get_absolute_url(self) -> str:
         return reverse(
             "meetings:material",
             kwargs={"slug": self.meeting.slug, "pk": self.pk, "filename": self.filename},
@@ -574,20 +576,20 @@ class Material(models.Model):
             raise ValidationError({"agenda_item": _("Choose an item on this meeting's programme.")})
 
 
-class RegistrationQuerySet(models.QuerySet):
-    def active(self):
+class RegistrationQuerySet(models.QuerySet["Registration"]):
+    def active(self) -> Self:
         return self.exclude(status=Registration.Status.CANCELLED)
 
-    def confirmed(self):
+    def confirmed(self) -> Self:
         return self.filter(status=Registration.Status.CONFIRMED)
 
-    def waitlisted(self):
+    def waitlisted(self) -> Self:
         return self.filter(status=Registration.Status.WAITLISTED)
 
-    def in_queue_order(self):
+    def in_queue_order(self) -> Self:
         return self.order_by("queued_at", "pk")
 
-    def with_calendar_sequence(self):
+    def with_calendar_sequence(self) -> Self:
         """Annotate `person_calendar_sequence` (see `person_calendar_sequence`)."""
         return self.annotate(
             person_calendar_sequence=person_calendar_sequence(
@@ -595,7 +597,7 @@ class RegistrationQuerySet(models.QuerySet):
             )
         )
 
-    def with_waitlist_position(self):
+    def with_waitlist_position(self) -> Self:
         """Annotate `waitlist_position` (1 = next in line) on waitlisted registrations."""
         ahead = (
             Registration.objects.filter(
@@ -723,6 +725,8 @@ class Registration(models.Model):
 
     objects = RegistrationQuerySet.as_manager()
     history = HistoricalRecords()
+    # Set before a save to name who made the change (django-simple-history reads it).
+    _history_user: "User | None"
 
     class Meta:
         verbose_name = _("registration")
@@ -772,7 +776,7 @@ class Registration(models.Model):
     def __str__(self):
         return f"{self.contact_person.display_name} – {self.meeting.title}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Every way a registration is made (members, coordinators, staff, imports) records
         # the municipality; the person is already loaded wherever one is made.
         if self._state.adding and self.municipality_id is None and self.contact_person_id:
@@ -821,7 +825,7 @@ class Registration(models.Model):
         return self.attended_at is not None
 
 
-def person_calendar_sequence(*, meeting, contact_person):
+def person_calendar_sequence(*, meeting: Any, contact_person: Any) -> Coalesce:
     """What a person's calendar entries for a meeting add to the meeting's SEQUENCE, as an
     expression (give values or OuterRefs): the `calendar_sequence` of all the person's
     registrations for the meeting, summed. Rows are never deleted and each only rises, so the
@@ -960,8 +964,8 @@ class Mailing(models.Model):
         return self.queued_at is None
 
 
-class MailingRecipientQuerySet(models.QuerySet):
-    def due(self, now=None):
+class MailingRecipientQuerySet(models.QuerySet["MailingRecipient"]):
+    def due(self, now: datetime | None = None) -> Self:
         now = now or timezone.now()
         return self.filter(status=MailingRecipient.Status.QUEUED).filter(
             Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
@@ -1074,7 +1078,7 @@ class DatePoll(models.Model):
     def __str__(self):
         return str(self.meeting)
 
-    def get_absolute_url(self):
+    def get_absolute_url(self) -> str:
         return reverse("meetings:poll", kwargs={"slug": self.meeting.slug})
 
     def is_open(self, now=None) -> bool:

@@ -10,6 +10,7 @@ have at least one yes.
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core import signing
@@ -37,6 +38,9 @@ from .models import (
     Registration,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 POLL_TOKEN_SALT = "meetings.poll"  # noqa: S105 - a signing namespace, not a secret
 
 Answer = DatePollAnswer.Answer
@@ -45,7 +49,7 @@ Answer = DatePollAnswer.Answer
 class PollClosed(Exception):
     """The poll takes no answers or choices now; `message` says why, for the person."""
 
-    def __init__(self, message):
+    def __init__(self, message: "StrOrPromise") -> None:
         super().__init__(message)
         self.message = message
 

@@ -2,7 +2,9 @@
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import (
     BooleanField,
@@ -13,6 +15,7 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
+    QuerySet,
     Subquery,
     Value,
 )
@@ -21,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from members.models import Municipality
+from members.models import ContactPerson, Municipality
 
 from .charts import BarChart, BarItem, horizontal_bar_chart
 from .models import (
@@ -30,19 +33,21 @@ from .models import (
     MailingRecipient,
     Material,
     Meeting,
+    MeetingQuerySet,
     MeetingSeries,
     Registration,
+    RegistrationQuerySet,
     person_calendar_sequence,
 )
 
 
-def seat_counts() -> dict:
+def seat_counts() -> dict[str, Coalesce]:
     """`confirmed_count` and `waitlisted_count` (as `with_seat_counts()` names them) as one
     subquery each, counted for each meeting returned through the index on the registration's
     meeting, instead of joining and grouping every registration: at national scale the join
     read 100,000 registrations to count the seats of the 60 meetings ahead."""
 
-    def count(status):
+    def count(status: str) -> Coalesce:
         rows = (
             Registration.objects.filter(meeting=OuterRef("pk"), status=status)
             .order_by()
@@ -58,7 +63,7 @@ def seat_counts() -> dict:
     }
 
 
-def meetings_for_listing():
+def meetings_for_listing() -> MeetingQuerySet:
     return Meeting.objects.select_related("series").annotate(**seat_counts())
 
 
@@ -66,7 +71,7 @@ def meetings_for_listing():
 PAST_MEETINGS_PER_PAGE = 20
 
 
-def past_meetings_for_listing():
+def past_meetings_for_listing() -> MeetingQuerySet:
     """Past meetings, the latest first, without seat counts: the archive shows none, and
     counting seats would aggregate every registration the network ever had."""
     materials = (
@@ -90,7 +95,9 @@ def past_meetings_for_listing():
 MY_PAST_MEETINGS_PER_PAGE = 20
 
 
-def registrations_of_person(person, *, now=None):
+def registrations_of_person(
+    person: ContactPerson, *, now: dt.datetime | None = None
+) -> tuple[RegistrationQuerySet, RegistrationQuerySet]:
     """A person's registrations, cancelled ones included, as (upcoming, past) querysets:
     upcoming soonest first, past latest first, each with `waitlist_position`."""
     now = now or timezone.now()
@@ -111,7 +118,7 @@ def registrations_of_person(person, *, now=None):
     return upcoming, past
 
 
-def meeting_for_detail_queryset():
+def meeting_for_detail_queryset() -> MeetingQuerySet:
     return meetings_for_listing().prefetch_related(
         Prefetch("agenda_items", queryset=AgendaItem.objects.order_by("order", "pk"))
     )
@@ -122,7 +129,7 @@ def meeting_for_detail_queryset():
 _IN_CALENDARS = Q(starts_at__isnull=False) & ~Q(status=Meeting.Status.TENTATIVE)
 
 
-def _for_feed(meetings):
+def _for_feed(meetings: MeetingQuerySet) -> MeetingQuerySet:
     return (
         meetings.select_related("series")
         .prefetch_related(
@@ -132,7 +139,7 @@ def _for_feed(meetings):
     )
 
 
-def feed_window_start(now=None) -> dt.datetime:
+def feed_window_start(now: dt.datetime | None = None) -> dt.datetime:
     """The first moment the network feed (and the "all meetings" part of a personal feed)
     reaches back to: midnight, Oslo time, a year before today. Older meetings leave the
     feeds, so a feed stays the size of a year's meetings however long the network runs;
@@ -145,16 +152,16 @@ def feed_window_start(now=None) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(start, dt.time.min))
 
 
-def _network_scope(now) -> Q:
+def _network_scope(now: dt.datetime | None) -> Q:
     return _IN_CALENDARS & Q(starts_at__gte=feed_window_start(now))
 
 
-def network_feed_meetings(now=None):
+def network_feed_meetings(now: dt.datetime | None = None) -> MeetingQuerySet:
     """The meetings of the network feed: those of the past year and every one ahead."""
     return _for_feed(Meeting.objects.filter(_network_scope(now)))
 
 
-def _personal_scope(person, now) -> Q:
+def _personal_scope(person: ContactPerson, now: dt.datetime | None) -> Q:
     registered = Exists(
         Registration.objects.active().filter(meeting=OuterRef("pk"), contact_person=person)
     )
@@ -164,7 +171,7 @@ def _personal_scope(person, now) -> Q:
     return _IN_CALENDARS & Q(registered)
 
 
-def _with_person(meetings, person):
+def _with_person(meetings: MeetingQuerySet, person: ContactPerson) -> MeetingQuerySet:
     registration_status = Subquery(
         Registration.objects.active()
         .filter(meeting=OuterRef("pk"), contact_person=person)
@@ -178,7 +185,9 @@ def _with_person(meetings, person):
     )
 
 
-def personal_calendar_meetings(person, now=None):
+def personal_calendar_meetings(
+    person: ContactPerson, now: dt.datetime | None = None
+) -> MeetingQuerySet:
     """The meetings of a person's feed, with the person's `person_registration_status` (of
     the active registration; None without one) and `person_calendar_sequence`: those the
     person is registered for, however old, and with "all meetings" also those of the network
@@ -205,7 +214,7 @@ def personal_calendar_meetings(person, now=None):
 # machines whose clocks differ a little, a later change may carry an older timestamp.
 
 
-def _meetings_digest(rows) -> str:
+def _meetings_digest(rows: Iterable[tuple[Any, ...]]) -> str:
     digest = hashlib.sha256()
     for row in rows:
         digest.update(repr(row).encode())
@@ -213,7 +222,7 @@ def _meetings_digest(rows) -> str:
     return digest.hexdigest()
 
 
-def network_feed_version(now=None) -> str:
+def network_feed_version(now: dt.datetime | None = None) -> str:
     """What the network feed is made of, as a digest (see above)."""
     rows = (
         Meeting.objects.filter(_network_scope(now))
@@ -223,7 +232,7 @@ def network_feed_version(now=None) -> str:
     return _meetings_digest(rows)
 
 
-def personal_feed_version(person, now=None) -> str:
+def personal_feed_version(person: ContactPerson, now: dt.datetime | None = None) -> str:
     """What the person's feed is made of, as a digest (see above). The person's own fields
     (language, "all meetings") are the caller's to add."""
     now = now or timezone.now()
@@ -270,7 +279,9 @@ def check_in_search_words(query: str) -> list[str]:
     return query.split()[:10]
 
 
-def check_in_participants(meeting: Meeting, *, query: str = "", show: str = ""):
+def check_in_participants(
+    meeting: Meeting, *, query: str = "", show: str = ""
+) -> RegistrationQuerySet:
     """The meeting's confirmed registrations for the check-in list, by name, with what the
     list shows: the person's name and job title, the municipality they registered for as
     `municipality_name` (their own for registrations from before it was recorded), and when
@@ -305,7 +316,7 @@ def check_in_participants(meeting: Meeting, *, query: str = "", show: str = ""):
     return rows
 
 
-def check_in_participant(meeting: Meeting, registration_pk: int):
+def check_in_participant(meeting: Meeting, registration_pk: int) -> Registration | None:
     """One row of the check-in list, as `check_in_participants` gives it; None for a
     registration the list does not hold."""
     return check_in_participants(meeting).filter(pk=registration_pk).first()
@@ -349,7 +360,7 @@ class RegistrationCount:
             self.attended + other.attended,
         )
 
-    def __str__(self):
+    def __str__(self) -> str:
         # As in the overview's table: confirmed, with the waiting list in brackets.
         text = f"{self.confirmed} ({self.waitlisted})" if self.waitlisted else str(self.confirmed)
         if self.declined:
@@ -371,8 +382,8 @@ class ParticipationRow:
     is_member: bool
     total: RegistrationCount
     # The overview's matrix and meetings, for `counts`.
-    matrix: dict = field(repr=False, compare=False)
-    meetings: tuple = field(repr=False, compare=False)
+    matrix: dict[tuple[int | None, int], RegistrationCount] = field(repr=False, compare=False)
+    meetings: tuple[Meeting, ...] = field(repr=False, compare=False)
 
     @property
     def counts(self) -> tuple[RegistrationCount, ...]:
@@ -399,7 +410,7 @@ class ParticipationOverview:
     members_without_registration: tuple[Municipality, ...]
     chart: BarChart
 
-    def count(self, municipality, meeting) -> RegistrationCount:
+    def count(self, municipality: Municipality | None, meeting: Meeting) -> RegistrationCount:
         key = (municipality.pk if municipality else None, meeting.pk)
         return self.matrix.get(key, NO_REGISTRATIONS)
 
@@ -411,7 +422,7 @@ OVERVIEW_ROWS_PER_PAGE = 50
 OVERVIEW_CHART_BARS = 40
 
 
-def meeting_series_for_overview():
+def meeting_series_for_overview() -> QuerySet[MeetingSeries]:
     """Every series, the latest year first (the overview's default)."""
     return MeetingSeries.objects.order_by("-year", "name", "pk")
 
@@ -425,7 +436,9 @@ def _member_on(municipality: Municipality, day: dt.date) -> bool:
     )
 
 
-def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationOverview:
+def participation_overview(
+    series: MeetingSeries, *, now: dt.datetime | None = None
+) -> ParticipationOverview:
     """Who registered for which meeting of a series, per municipality, in four queries
     whatever the number of municipalities, meetings and registrations.
 
@@ -497,7 +510,9 @@ def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationO
         )
         .order_by("name", "number")
     )
-    row_keys = [(m, any(_member_on(m, day) for day in days)) for m in municipalities]
+    row_keys: list[tuple[Municipality | None, bool]] = [
+        (m, any(_member_on(m, day) for day in days)) for m in municipalities
+    ]
     if None in registered_ids:
         row_keys.append((None, False))
 
@@ -515,7 +530,7 @@ def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationO
         total[3] += count.attended
     rows = []
     for municipality, is_member in row_keys:
-        total = by_municipality.get(municipality.pk if municipality else None, (0, 0, 0, 0))
+        total = by_municipality.get(municipality.pk if municipality else None, [0, 0, 0, 0])
         rows.append(
             ParticipationRow(municipality, is_member, RegistrationCount(*total), matrix, meetings)
         )
@@ -541,7 +556,7 @@ def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationO
         ),
         None,
     )
-    members_without_registration = ()
+    members_without_registration: tuple[Municipality, ...] = ()
     if next_meeting is not None:
         next_day = timezone.localdate(next_meeting.starts_at)
         members_without_registration = tuple(
@@ -580,7 +595,7 @@ def participation_overview(series: MeetingSeries, *, now=None) -> ParticipationO
     )
 
 
-def sum_counts(counts) -> RegistrationCount:
+def sum_counts(counts: Iterable[RegistrationCount]) -> RegistrationCount:
     # Plain integers: adding the frozen dataclasses makes one object per addition.
     confirmed = waitlisted = declined = attended = 0
     for count in counts:

@@ -10,9 +10,9 @@ import contextlib
 import datetime as dt
 import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -21,12 +21,15 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from members.models import ContactPerson
+from members.models import ContactPerson, Municipality, User
 from members.services import contact_person_add_colleague, contact_person_find_or_add
 
 from . import emails, invitations, tasks
 from .extensions import registration_answered
 from .models import Mailing, MailingRecipient, Meeting, MeetingReminder, Registration
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +37,7 @@ logger = logging.getLogger(__name__)
 class RegistrationClosed(Exception):
     """Registration is not possible now; `message` says why, for the person."""
 
-    def __init__(self, message):
+    def __init__(self, message: "StrOrPromise") -> None:
         super().__init__(message)
         self.message = message
 
@@ -117,7 +120,7 @@ def meeting_check_capacity(*, meeting_id: int, capacity: int | None, previous: i
         )
 
 
-def calendar_entry_changed(stored: dict, meeting: Meeting) -> bool:
+def calendar_entry_changed(stored: Mapping[str, Any], meeting: Meeting) -> bool:
     """Whether the meeting's calendar entry looks different, so its SEQUENCE must rise."""
     changed = {name for name in Meeting.CALENDAR_FIELDS if stored[name] != getattr(meeting, name)}
     # A calendar shows a held meeting exactly as a scheduled one (STATUS:CONFIRMED): marking
@@ -127,7 +130,7 @@ def calendar_entry_changed(stored: dict, meeting: Meeting) -> bool:
     return bool(changed)
 
 
-def calendar_changes(stored: dict, meeting: Meeting) -> list[str]:
+def calendar_changes(stored: Mapping[str, Any], meeting: Meeting) -> list[str]:
     """What changed for people who hold the meeting in their calendar: any of "cancelled",
     "scheduled" (a date was fixed), "time", "place", "status". Nothing for a held meeting:
     it is over, and telling its participants that it took place, or where it did, would only
@@ -346,7 +349,7 @@ class StaffChange:
 
 # (status before, status after) -> the e-mail the person gets. None stands for "no
 # registration yet".
-_STAFF_NOTICES = {
+_STAFF_NOTICES: dict[tuple[str | None, str], str] = {
     (None, Registration.Status.CONFIRMED): "confirmed",
     (None, Registration.Status.WAITLISTED): "waitlisted",
     (Registration.Status.CANCELLED, Registration.Status.CONFIRMED): "confirmed",
@@ -423,13 +426,15 @@ def registration_staff_cancel(
         )
 
 
-def _requested(registration: Registration, stored: dict | None, status: str | None) -> str:
+def _requested(
+    registration: Registration, stored: Mapping[str, Any] | None, status: str | None
+) -> str:
     if status is not None:
         return status
     return stored["status"] if stored else registration.status
 
 
-def _stored(registration: Registration, *, lock: bool) -> dict | None:
+def _stored(registration: Registration, *, lock: bool) -> Mapping[str, Any] | None:
     if registration.pk is None:
         return None
     rows = Registration.objects.filter(pk=registration.pk)
@@ -443,16 +448,16 @@ def _stored(registration: Registration, *, lock: bool) -> dict | None:
 def _staff_save_locked(
     meeting: Meeting,
     registration: Registration,
-    stored: dict | None,
+    stored: Mapping[str, Any] | None,
     requested: str,
     over_capacity: bool,
     now: dt.datetime,
 ) -> StaffChange:
     before = stored["status"] if stored else None
     status, over_capacity = _staff_decide(meeting, registration, stored, requested, over_capacity)
-    if before is not None:
+    if stored is not None:
         # The form already holds the requested status; set_status compares with the stored.
-        registration.status = before
+        registration.status = stored["status"]
         # A check-in made at the door while the admin's page was open is not in its form.
         registration.attended_at = stored["attended_at"]
         registration.attended_by_id = stored["attended_by"]
@@ -492,7 +497,7 @@ def _staff_save_locked(
 def _staff_decide(
     meeting: Meeting,
     registration: Registration,
-    stored: dict | None,
+    stored: Mapping[str, Any] | None,
     requested: str,
     over_capacity: bool,
 ) -> tuple[str, bool]:
@@ -512,7 +517,7 @@ def _staff_decide(
         and (stored is None or stored["attendance_mode"] != registration.attendance_mode)
     ):
         raise ValidationError({"attendance_mode": _("This meeting cannot be attended online.")})
-    if requested == before:
+    if stored is not None and requested == before:
         return requested, bool(stored["over_capacity"])
     others = Registration.objects.filter(meeting=meeting).exclude(pk=registration.pk)
     confirmed = others.confirmed().count()
@@ -591,7 +596,7 @@ ATTENDANCE_DAYS_AFTER = 7
 class AttendanceError(Exception):
     """A check-in that cannot be made or undone; `message` says why, for staff."""
 
-    def __init__(self, message):
+    def __init__(self, message: "StrOrPromise") -> None:
         super().__init__(message)
         self.message = message
 
@@ -649,7 +654,7 @@ def _lock_for_attendance(
 def attendance_mark(
     *,
     registration: Registration,
-    by,
+    by: User | None,
     meeting: Meeting | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[Registration, bool]:
@@ -682,7 +687,7 @@ def attendance_mark(
 def attendance_undo(
     *,
     registration: Registration,
-    by,
+    by: User | None,
     meeting: Meeting | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[Registration, bool]:
@@ -719,8 +724,8 @@ def attendance_walk_in(
     meeting: Meeting,
     name: str,
     email: str,
-    municipality,
-    by,
+    municipality: Municipality,
+    by: User | None,
     now: dt.datetime | None = None,
 ) -> WalkIn:
     """Check in someone who came to the door without a seat: find the contact person by the
@@ -764,7 +769,7 @@ def attendance_walk_in(
 class MailingError(Exception):
     """A mailing that cannot be made or sent; `message` says why, for staff."""
 
-    def __init__(self, message):
+    def __init__(self, message: "StrOrPromise") -> None:
         super().__init__(message)
         self.message = message
 
@@ -793,8 +798,8 @@ def mailing_create(
     kind: str,
     subject: str,
     body: str,
-    recipients: list,
-    created_by=None,
+    recipients: Sequence[invitations.Recipient],
+    created_by: User | None = None,
     translations: dict[str, str] | None = None,
     reminder_days: int | None = None,
 ) -> Mailing:
@@ -905,7 +910,9 @@ def mailing_send(*, mailing: Mailing, now: dt.datetime | None = None) -> Mailing
     return mailing
 
 
-def invitation_decline(*, recipient: MailingRecipient, now: dt.datetime | None = None):
+def invitation_decline(
+    *, recipient: MailingRecipient, now: dt.datetime | None = None
+) -> MailingRecipient:
     """Record "cannot attend" for an invited address. Idempotent."""
     MailingRecipient.objects.filter(pk=recipient.pk, declined_at__isnull=True).update(
         declined_at=now or timezone.now()
@@ -936,8 +943,8 @@ def reminders_send(*, now: dt.datetime | None = None) -> dict[str, int]:
         schedules.setdefault(meeting_id, []).append(days)
     for meeting in invited.filter(pk__in=list(schedules)):
         with _one_meeting(meeting, made):
-            days = due_reminder_days(meeting, schedules[meeting.pk], now)
-            if days is not None and _reminder(meeting, Mailing.Kind.REMINDER, now, days=days):
+            due = due_reminder_days(meeting, schedules[meeting.pk], now)
+            if due is not None and _reminder(meeting, Mailing.Kind.REMINDER, now, days=due):
                 made["reminder"] += 1
     # "The day before": from 36 hours ahead, so an hourly job never misses it.
     for meeting in scheduled.filter(starts_at__lte=now + dt.timedelta(hours=36)):
@@ -954,18 +961,20 @@ def due_reminder_days(meeting: Meeting, schedule: list[int], now: dt.datetime) -
     sent = Mailing.objects.filter(meeting=meeting, kind=Mailing.Kind.REMINDER).values_list(
         "reminder_days", flat=True
     )
-    latest_sent = min(sent, default=None)
+    deadline = meeting.registration_deadline
+    if deadline is None:
+        return None
+    latest_sent = min((days for days in sent if days is not None), default=None)
     due = [
         days
         for days in schedule
-        if now >= meeting.registration_deadline - dt.timedelta(days=days)
-        and (latest_sent is None or days < latest_sent)
+        if now >= deadline - dt.timedelta(days=days) and (latest_sent is None or days < latest_sent)
     ]
     return min(due, default=None)
 
 
 @contextlib.contextmanager
-def _one_meeting(meeting: Meeting, made: dict[str, int]):
+def _one_meeting(meeting: Meeting, made: dict[str, int]) -> Iterator[None]:
     """One meeting's reminder in a savepoint of its own: should it fail, it is undone,
     logged and counted, and the job goes on with the other meetings."""
     try:
@@ -1015,7 +1024,7 @@ def _reminder(meeting: Meeting, kind: str, now: dt.datetime, *, days: int | None
     return True
 
 
-def mailing_retry_failed(*, mailings) -> int:
+def mailing_retry_failed(*, mailings: Iterable[Mailing]) -> int:
     """Queue the failed deliveries of sent mailings again, with a fresh count of attempts."""
     ids = [m.pk for m in mailings if m.queued_at is not None]
     count = MailingRecipient.objects.filter(

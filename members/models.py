@@ -1,4 +1,6 @@
 import secrets
+from datetime import date
+from typing import Self
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -130,11 +132,11 @@ class User(AbstractUser):
             )
 
 
-class MunicipalityQuerySet(models.QuerySet):
-    def network_members(self):
+class MunicipalityQuerySet(models.QuerySet["Municipality"]):
+    def network_members(self) -> Self:
         return self.filter(member_since__isnull=False)
 
-    def current(self, on=None):
+    def current(self, on: date | None = None) -> Self:
         """Municipalities that exist on the given date (today by default)."""
         on = on or timezone.localdate()
         return self.filter(
@@ -186,6 +188,8 @@ class Municipality(models.Model):
 
     objects = MunicipalityQuerySet.as_manager()
     history = HistoricalRecords()
+    # Set before a save to say why in the history (django-simple-history reads it).
+    _change_reason: str
 
     class Meta:
         verbose_name = _("municipality")
@@ -247,6 +251,8 @@ class EmailDomain(models.Model):
 
     # Edited on the municipality's page; its changes are listed in the municipality's history.
     history = HistoricalRecords()
+    # Set before a save to say why in the history (django-simple-history reads it).
+    _change_reason: str
 
     class Meta:
         verbose_name = _("e-mail domain")
@@ -280,14 +286,14 @@ def new_calendar_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class ContactPersonQuerySet(models.QuerySet):
-    def active(self):
+class ContactPersonQuerySet(models.QuerySet["ContactPerson"]):
+    def active(self) -> Self:
         return self.filter(is_active=True)
 
-    def coordinators(self):
+    def coordinators(self) -> Self:
         return self.filter(role=ContactPerson.Role.COORDINATOR)
 
-    def visible_to(self, viewer):
+    def visible_to(self, viewer) -> Self:
         """The people whose names and contact details the viewer may see (permissions.py)."""
         return contact_persons_visible_to(self, viewer)
 
@@ -371,6 +377,8 @@ class ContactPerson(models.Model):
     objects = ContactPersonQuerySet.as_manager()
     # The feed key is a secret: it stays out of the history tables.
     history = HistoricalRecords(excluded_fields=["calendar_token"])
+    # Set before a save to say why in the history (django-simple-history reads it).
+    _change_reason: str
 
     class Meta:
         verbose_name = _("contact person")
@@ -452,6 +460,8 @@ class NetworkOwner(SingletonModel):
     website = models.URLField(_("website"), blank=True, validators=[validate_single_line])
 
     history = HistoricalRecords()
+    # Set before a save to say why in the history (django-simple-history reads it).
+    _change_reason: str
 
     class Meta:
         verbose_name = _("network owner")

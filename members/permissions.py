@@ -19,8 +19,16 @@ querysets can use it.
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db.models import QuerySet
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from members.models import ContactPerson, User
+
+_QuerySet = TypeVar("_QuerySet", bound=QuerySet[Any])
 
 STAFF_DIRECTORY_PERMISSION = "members.view_contactperson"
 
@@ -47,8 +55,8 @@ def is_linked_member(person) -> bool:
 class Viewer:
     """The signed-in person (or anonymous visitor) as the member pages see them."""
 
-    user: object
-    person: object  # members.models.ContactPerson, or None
+    user: "User | AnonymousUser"
+    person: "ContactPerson | None"
 
     @cached_property
     def is_staff(self) -> bool:
@@ -60,7 +68,7 @@ class Viewer:
 
     @property
     def is_coordinator(self) -> bool:
-        return self.is_member and self.person.is_coordinator
+        return self.is_member and self.person is not None and self.person.is_coordinator
 
     @property
     def sees_directory(self) -> bool:
@@ -73,7 +81,7 @@ class Viewer:
         return bool(self.user.is_authenticated) and not self.sees_directory
 
 
-def contact_persons_visible_to(queryset: QuerySet, viewer: Viewer) -> QuerySet:
+def contact_persons_visible_to(queryset: _QuerySet, viewer: Viewer) -> _QuerySet:
     """Contact persons whose names and contact details the viewer may see: all of them for
     county staff, the active, not anonymised ones for linked members, none for others."""
     if viewer.is_staff:

@@ -268,12 +268,12 @@ def personal_data_delete(*, user: User, now: dt.datetime | None = None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
         # Locks the account, so two requests cannot delete it at the same time.
-        user = User.objects.select_for_update().filter(pk=user.pk).first()
-        if user is None:
+        locked = User.objects.select_for_update().filter(pk=user.pk).first()
+        if locked is None:
             return False
-        subject = data_subject(user=user)
+        subject = data_subject(user=locked)
         _anonymise(subject, now=now)
-        user.delete()
+        locked.delete()
     return True
 
 
@@ -282,15 +282,15 @@ def contact_person_anonymise(*, person: ContactPerson, now: dt.datetime | None =
     there is nothing to do: already anonymised, or linked to an account since."""
     now = now or timezone.now()
     with transaction.atomic():
-        person = (
+        locked = (
             ContactPerson.objects.select_for_update(of=("self",))
             .select_related("municipality")
             .filter(pk=person.pk, anonymised_at__isnull=True, user__isnull=True)
             .first()
         )
-        if person is None:
+        if locked is None:
             return False
-        _anonymise(data_subject(person=person), now=now)
+        _anonymise(data_subject(person=locked), now=now)
     return True
 
 

@@ -1,15 +1,17 @@
 import logging
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import DatabaseError
+from django.http import HttpRequest
 
-from .models import ContactPerson, EmailDomain, Municipality, NetworkOwner
+from .models import ContactPerson, EmailDomain, Municipality, NetworkOwner, User
 from .permissions import Viewer
 from .services import contact_person_link_for_user
 
 
-def contact_person_for_user(user) -> ContactPerson | None:
+def contact_person_for_user(user: User | AnonymousUser) -> ContactPerson | None:
     """The signed-in user's contact person, linking it first if that has not happened yet
     (accounts made by staff, or sessions from before the link existed)."""
     if not user.is_authenticated:
@@ -29,9 +31,9 @@ def network_owner() -> NetworkOwner:
     recorded. Unlike django-solo's get_solo it never writes, and a database that does not
     answer leaves the footer without the owner instead of failing the page: the statement
     pages and the error pages must show up even then."""
-    owner = cache.get(NetworkOwner.get_cache_key())
-    if owner is not None:
-        return owner
+    cached: NetworkOwner | None = cache.get(NetworkOwner.get_cache_key())
+    if cached is not None:
+        return cached
     try:
         owner = NetworkOwner.objects.filter(pk=NetworkOwner.singleton_instance_id).first()
     except DatabaseError:
@@ -42,13 +44,13 @@ def network_owner() -> NetworkOwner:
     return owner
 
 
-def viewer_for(request) -> Viewer:
+def viewer_for(request: HttpRequest) -> Viewer:
     """The request's viewer (see members.permissions), linking the account to its contact
     person on first use; computed once per request."""
-    viewer = getattr(request, "_portal_viewer", None)
+    viewer: Viewer | None = getattr(request, "_portal_viewer", None)
     if viewer is None or viewer.user is not request.user:
         viewer = Viewer(user=request.user, person=contact_person_for_user(request.user))
-        request._portal_viewer = viewer
+        request._portal_viewer = viewer  # type: ignore[attr-defined]  # a per-request memo
     return viewer
 
 

@@ -3,6 +3,7 @@
 import datetime as dt
 import logging
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -28,6 +29,9 @@ from .models import (
     new_calendar_token,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 logger = logging.getLogger(__name__)
 
 # Staff who may link accounts to municipalities get the notice of a waiting account.
@@ -47,7 +51,7 @@ def municipality_for_email(email: str) -> Municipality | None:
     return match.municipality if match else None
 
 
-def contact_person_link_for_user(*, user) -> ContactPerson | None:
+def contact_person_link_for_user(*, user: User) -> ContactPerson | None:
     """Link a signed-in account to its contact person, creating one if needed.
 
     Returns None when the account gets no contact person: staff accounts (they are contact
@@ -102,7 +106,7 @@ def contact_person_link_for_user(*, user) -> ContactPerson | None:
             return ContactPerson.objects.filter(user=user).first()
 
 
-def account_waiting_notify(*, user, person: ContactPerson | None) -> int:
+def account_waiting_notify(*, user: User, person: ContactPerson | None) -> int:
     """Tell county staff by e-mail that a verified account waits to be linked to a
     municipality. Returns the number of staff notified."""
     staff = list(
@@ -145,7 +149,7 @@ def account_waiting_notify(*, user, person: ContactPerson | None) -> int:
     return len(messages)
 
 
-def contact_person_update_profile(*, person: ContactPerson, **fields) -> ContactPerson:
+def contact_person_update_profile(*, person: ContactPerson, **fields: Any) -> ContactPerson:
     allowed = {
         "name",
         "phone",
@@ -161,7 +165,7 @@ def contact_person_update_profile(*, person: ContactPerson, **fields) -> Contact
         setattr(person, name, value)
     person.full_clean()
     person.save(update_fields=[*fields, "updated_at"])
-    if person.user_id and "name" in fields:
+    if "name" in fields and person.user is not None:
         first, _, last = person.name.rpartition(" ")
         person.user.first_name, person.user.last_name = (first, last) if first else (last, "")
         person.user.save(update_fields=["first_name", "last_name"])
@@ -195,7 +199,11 @@ def colleague_email_check(*, coordinator: ContactPerson, email: str) -> None:
                 )
             }
         )
-    domains = municipality_domains(coordinator.municipality_id)
+    domains = (
+        municipality_domains(coordinator.municipality_id)
+        if coordinator.municipality_id is not None
+        else []
+    )
     if email.rpartition("@")[2].strip().lower() in domains:
         return
     if domains:
@@ -256,7 +264,7 @@ def contact_person_find_or_add(
         if existing is not None:
             if existing.municipality_id == municipality.pk:
                 return existing, False
-            if existing.municipality_id is None:
+            if existing.municipality is None:
                 message = _(
                     "This address belongs to a contact person who is not linked to a "
                     "municipality yet. Link them in the administration first."
@@ -284,7 +292,7 @@ def contact_person_reset_calendar_token(*, person: ContactPerson) -> ContactPers
     return person
 
 
-def user_sessions_end(*, user) -> None:
+def user_sessions_end(*, user: User) -> None:
     """End every session of the account, on every device: the sessions' stored hash no longer
     matches (see User.get_session_auth_hash)."""
     User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
@@ -327,7 +335,7 @@ def municipalities_merge(
     ids = {m.pk for m in municipalities}
     errors: dict[str, list[ValidationError]] = {}
 
-    def fail(field: str, message, code: str, **params) -> None:
+    def fail(field: str, message: "StrOrPromise", code: str, **params: Any) -> None:
         errors.setdefault(field, []).append(ValidationError(message, code=code, params=params))
 
     if on < FIRST_MERGER_DATE:

@@ -1,3 +1,6 @@
+from datetime import datetime
+from typing import Self
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -5,14 +8,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 
-class OutboxEmailQuerySet(models.QuerySet):
-    def due(self, now=None):
+class OutboxEmailQuerySet(models.QuerySet["OutboxEmail"]):
+    def due(self, now: datetime | None = None) -> Self:
         now = now or timezone.now()
         return self.filter(status=OutboxEmail.Status.QUEUED).filter(
             Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
         )
 
-    def failed(self):
+    def failed(self) -> Self:
         return self.filter(status=OutboxEmail.Status.FAILED)
 
 

@@ -2,12 +2,14 @@
 the change the message reports; the worker delivers them after the commit."""
 
 import base64
+import datetime as dt
 import functools
 import html
 import json
 import logging
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -26,7 +28,7 @@ def email_queue(*, messages: Iterable[EmailMessage], kind: str) -> list[OutboxEm
     Call it inside the transaction that makes the change the messages report: a rollback then
     mails nobody, and a commit can no longer lose them.
     """
-    rows = []
+    rows: list[OutboxEmail] = []
     for message in messages:
         if message.cc or message.bcc:
             # Every person has a delivery state of their own; copies would share one.
@@ -46,8 +48,9 @@ def email_queue(*, messages: Iterable[EmailMessage], kind: str) -> list[OutboxEm
                 to=address,
                 from_email=message.from_email,
                 reply_to=list(message.reply_to),
-                subject=message.subject,
-                body=message.body,
+                # A lazy translation would be evaluated on save anyway.
+                subject=str(message.subject),
+                body=str(message.body),
                 html=html,
                 attachments=attachments,
                 headers=dict(message.extra_headers),
@@ -61,7 +64,7 @@ def email_queue(*, messages: Iterable[EmailMessage], kind: str) -> list[OutboxEm
     return created
 
 
-def _attachment(attachment) -> dict:
+def _attachment(attachment: Any) -> dict[str, Any]:
     filename, content, mimetype = attachment
     if isinstance(content, bytes):
         return {
@@ -98,7 +101,7 @@ def email_retry(*, emails: QuerySet[OutboxEmail]) -> int:
     return count
 
 
-def outbox_requeue_stale(*, now=None) -> int:
+def outbox_requeue_stale(*, now: dt.datetime | None = None) -> int:
     """Give back e-mails a dead worker claimed, and wake the worker if mail is due. Run by the
     hourly job, so nothing waits forever if a wake-up call was lost."""
     from .delivery import STALE_SENDING
@@ -127,10 +130,10 @@ def email_forget(*, addresses: Iterable[str], texts: Iterable[str], replacement:
     ones are then never sent), and replace the texts (their name, addresses) in the e-mails to
     others that mention them. Returns how many e-mails were deleted."""
     deleted, _by_model = emails_to(addresses=addresses).delete()
-    needles = set()
+    found: set[str] = set()
     for text in texts:
-        needles |= {text, html.escape(text)}
-    needles = sorted(needles, key=len, reverse=True)
+        found |= {text, html.escape(text)}
+    needles = sorted(found, key=len, reverse=True)
     for field in ("subject", "body", "html"):
         for needle in needles:
             OutboxEmail.objects.filter(**{f"{field}__contains": needle}).update(
@@ -153,7 +156,7 @@ def email_forget(*, addresses: Iterable[str], texts: Iterable[str], replacement:
     return deleted
 
 
-def _replace_in_json(value, needles: list[str], replacement: str):
+def _replace_in_json(value: Any, needles: list[str], replacement: str) -> Any:
     if isinstance(value, dict):
         return {k: _replace_in_json(v, needles, replacement) for k, v in value.items()}
     if isinstance(value, list):

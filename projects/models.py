@@ -6,6 +6,8 @@ their interest in cooperating, and the idea moves through its stages towards an 
 
 import uuid
 import zoneinfo
+from datetime import datetime
+from typing import Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -63,8 +65,8 @@ CALL_TIME_ZONES = [
 ]
 
 
-class CallQuerySet(models.QuerySet):
-    def open_or_upcoming(self, now=None):
+class CallQuerySet(models.QuerySet["Call"]):
+    def open_or_upcoming(self, now: datetime | None = None) -> Self:
         """Calls whose deadline is still ahead, whether they have opened or not."""
         return self.filter(deadline__gt=now or timezone.now())
 
@@ -181,16 +183,16 @@ class Call(models.Model):
         return self.deadline_time_zone != settings.TIME_ZONE
 
 
-class ProjectIdeaQuerySet(models.QuerySet):
-    def visible_to(self, viewer):
+class ProjectIdeaQuerySet(models.QuerySet["ProjectIdea"]):
+    def visible_to(self, viewer) -> Self:
         """Ideas are for the network: linked members and county staff read them all, nobody
         else any (members.permissions)."""
         return self if viewer.sees_directory else self.none()
 
-    def seeking_partners(self):
+    def seeking_partners(self) -> Self:
         return self.filter(stage=ProjectIdea.Stage.SEEKING_PARTNERS)
 
-    def editable_by(self, person: ContactPerson | None):
+    def editable_by(self, person: ContactPerson | None) -> Self:
         """Ideas the person may edit: their own, and for coordinators their municipality's."""
         if person is None:
             return self.none()
@@ -296,7 +298,7 @@ class ProjectIdea(models.Model):
     def __str__(self):
         return self.title
 
-    def get_absolute_url(self):
+    def get_absolute_url(self) -> str:
         return reverse("projects:detail", kwargs={"pk": self.pk})
 
     @property

@@ -2,7 +2,9 @@
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -16,6 +18,7 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
+    QuerySet,
     Subquery,
     Value,
     Window,
@@ -25,22 +28,30 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from meetings.models import Registration
-from members.models import ContactPerson, Sector
+from meetings.models import Meeting, Registration
+from members.models import ContactPerson, Municipality, Sector
+from members.permissions import Viewer
 
 from .models import (
     Call,
+    CallQuerySet,
     EUProgramme,
     EuropeanPartner,
     Interest,
     Presentation,
     ProgrammeFollow,
     ProjectIdea,
+    ProjectIdeaQuerySet,
     StageChange,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def ideas_for_listing():
+_T = TypeVar("_T")
+
+
+def ideas_for_listing() -> ProjectIdeaQuerySet:
     """Ideas with their lead municipality, sectors, programmes and `interest_count`.
 
     The count is a subquery rather than a join and GROUP BY: counting the rows of a list, or
@@ -61,15 +72,15 @@ def ideas_for_listing():
 
 
 def filter_ideas(
-    queryset,
+    queryset: ProjectIdeaQuerySet,
     *,
-    q="",
-    sector="",
-    programme=None,
-    stage="",
-    municipality=None,
-    seeking_partners=False,
-):
+    q: str = "",
+    sector: str = "",
+    programme: EUProgramme | None = None,
+    stage: str = "",
+    municipality: Municipality | None = None,
+    seeking_partners: bool = False,
+) -> ProjectIdeaQuerySet:
     if q:
         queryset = queryset.filter(
             Q(title__icontains=q)
@@ -90,7 +101,7 @@ def filter_ideas(
     return queryset.distinct()
 
 
-def idea_for_detail_queryset():
+def idea_for_detail_queryset() -> ProjectIdeaQuerySet:
     return ProjectIdea.objects.select_related(
         "lead_municipality", "contact_person"
     ).prefetch_related(
@@ -152,7 +163,7 @@ def partner_suggestions(idea: ProjectIdea, *, limit: int = 10) -> list[Suggestio
         .distinct()[:limit]
     )
     labels = dict(Sector.choices)
-    result = []
+    result: list[Suggestion] = []
     for candidate in candidates:
         shared_sectors = sorted(sectors & set(candidate.sector_values))
         shared_programmes = sorted(p.name for p in candidate.programmes.all() if p.pk in programmes)
@@ -172,15 +183,17 @@ MUNICIPALITY_MEETINGS_SHOWN = 10
 
 @dataclass(frozen=True)
 class MunicipalityPage:
-    people: Page
+    people: Page[ContactPerson]
     ideas: list[ProjectIdea]
     # Whether there are more than shown; the page links to the filtered idea list.
     more_ideas: bool
-    participation: list[dict]
+    participation: Sequence[Mapping[str, Any]]
     more_participation: bool
 
 
-def municipality_page(municipality, *, viewer, people_page=1) -> MunicipalityPage:
+def municipality_page(
+    municipality: Municipality, *, viewer: Viewer, people_page: int | str = 1
+) -> MunicipalityPage:
     """Contact persons (a page of them), the latest ideas and the latest meetings of one
     municipality, as far as the viewer may see them (members.permissions), in a constant
     number of queries. An unknown page number gives the first page, one past the end the
@@ -217,14 +230,14 @@ def municipality_page(municipality, *, viewer, people_page=1) -> MunicipalityPag
     )
 
 
-def standing_presentations():
+def standing_presentations() -> QuerySet[Presentation]:
     """Presentations that still hold: added by staff, or by a registrant still registered."""
     return Presentation.objects.filter(
         Q(registration__isnull=True) | ~Q(registration__status=Registration.Status.CANCELLED)
     )
 
 
-def ideas_presented_at(meeting):
+def ideas_presented_at(meeting: Meeting) -> ProjectIdeaQuerySet:
     """Ideas to be presented at a meeting."""
     return (
         ProjectIdea.objects.filter(
@@ -243,7 +256,7 @@ SEEKING_PARTNERS_PER_SECTOR = 5
 @dataclass(frozen=True)
 class SectorGroup:
     sector: str
-    label: str
+    label: "StrOrPromise"
     ideas: list[ProjectIdea]
     total: int
 
@@ -299,17 +312,18 @@ def ideas_version() -> str:
     return f"{state['latest'].isoformat() if state['latest'] else '-'}:{state['count']}"
 
 
-def _cached_for_ideas(name: str, build, *parts):
+def _cached_for_ideas(name: str, build: Callable[[], _T], *parts: object) -> _T:
     """The value `build()` returns, from the cache while the ideas and the language are as
     they were when it was built."""
     digest = hashlib.sha256(
         ":".join([ideas_version(), get_language() or "", *map(str, parts)]).encode()
     ).hexdigest()[:32]
     key = f"projects:{name}:{digest}"
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        cache.set(key, value, IDEA_LISTS_SECONDS)
+    cached: _T | None = cache.get(key)
+    if cached is not None:
+        return cached
+    value = build()
+    cache.set(key, value, IDEA_LISTS_SECONDS)
     return value
 
 
@@ -341,7 +355,7 @@ class NextDeadline:
     days_left: int
 
 
-def next_deadline(calls, now: dt.datetime | None = None) -> NextDeadline | None:
+def next_deadline(calls: Iterable[Call], now: dt.datetime | None = None) -> NextDeadline | None:
     """The first deadline still ahead among the calls (already read, e.g. prefetched)."""
     now = now or timezone.now()
     ahead = [call for call in calls if call.deadline > now]
@@ -351,7 +365,9 @@ def next_deadline(calls, now: dt.datetime | None = None) -> NextDeadline | None:
     return NextDeadline(call, days_until(call.deadline, now))
 
 
-def calls_for_idea_form(idea: ProjectIdea | None = None, now: dt.datetime | None = None):
+def calls_for_idea_form(
+    idea: ProjectIdea | None = None, now: dt.datetime | None = None
+) -> CallQuerySet:
     """The calls an idea may aim at: those still open or coming, and those it already aims
     at (a closed call stays chosen until the author removes it)."""
     scope = Q(deadline__gt=now or timezone.now())
@@ -369,7 +385,9 @@ class ProgrammeRow:
     calls: list[Call]
 
 
-def programmes_to_follow(person, now: dt.datetime | None = None) -> list[ProgrammeRow]:
+def programmes_to_follow(
+    person: ContactPerson | None, now: dt.datetime | None = None
+) -> list[ProgrammeRow]:
     """Every programme, whether the person follows it, and its calls still ahead: three
     queries however many there are."""
     now = now or timezone.now()

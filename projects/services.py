@@ -4,6 +4,7 @@ transactions."""
 import datetime as dt
 import logging
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -11,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from meetings.models import Registration
-from members.models import ContactPerson
+from members.models import ContactPerson, Municipality, User
 from members.permissions import is_linked_member
 
 from . import emails
@@ -28,11 +29,14 @@ from .models import (
     StageChange,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 logger = logging.getLogger(__name__)
 
 
 class InterestError(Exception):
-    def __init__(self, message):
+    def __init__(self, message: "StrOrPromise") -> None:
         super().__init__(message)
         self.message = message
 
@@ -40,7 +44,7 @@ class InterestError(Exception):
 def can_edit(person: ContactPerson | None, idea: ProjectIdea) -> bool:
     """The author and their municipality's coordinators edit an idea, while they are linked
     members (members.permissions)."""
-    if not is_linked_member(person):
+    if person is None or not is_linked_member(person):
         return False
     if idea.contact_person_id == person.pk:
         return True
@@ -54,13 +58,13 @@ def can_edit(person: ContactPerson | None, idea: ProjectIdea) -> bool:
 def idea_create(
     *,
     author: ContactPerson,
-    fields: dict,
+    fields: dict[str, Any],
     sectors: Iterable[str] = (),
-    programmes: Iterable = (),
-    partner_municipalities: Iterable = (),
+    programmes: Iterable[EUProgramme] = (),
+    partner_municipalities: Iterable[Municipality] = (),
     european_partners: Iterable[tuple[str, str]] = (),
     calls: Iterable[Call] = (),
-    user=None,
+    user: User | None = None,
 ) -> ProjectIdea:
     """A new idea of the author's municipality, with the author as contact person."""
     if author.municipality_id is None:
@@ -81,13 +85,13 @@ def idea_update(
     *,
     idea: ProjectIdea,
     actor: ContactPerson,
-    fields: dict,
+    fields: dict[str, Any],
     sectors: Iterable[str] = (),
-    programmes: Iterable = (),
-    partner_municipalities: Iterable = (),
+    programmes: Iterable[EUProgramme] = (),
+    partner_municipalities: Iterable[Municipality] = (),
     european_partners: Iterable[tuple[str, str]] = (),
     calls: Iterable[Call] | None = None,
-    user=None,
+    user: User | None = None,
 ) -> ProjectIdea:
     """Change an idea; a new stage is kept in its history."""
     if not can_edit(actor, idea):
@@ -113,7 +117,13 @@ def idea_delete(*, idea: ProjectIdea, actor: ContactPerson) -> None:
     idea.delete()
 
 
-def _set_relations(idea, sectors, programmes, partner_municipalities, european_partners):
+def _set_relations(
+    idea: ProjectIdea,
+    sectors: Iterable[str],
+    programmes: Iterable[EUProgramme],
+    partner_municipalities: Iterable[Municipality],
+    european_partners: Iterable[tuple[str, str]],
+) -> None:
     IdeaSector.objects.filter(idea=idea).exclude(sector__in=list(sectors)).delete()
     existing = set(IdeaSector.objects.filter(idea=idea).values_list("sector", flat=True))
     IdeaSector.objects.bulk_create(
@@ -189,7 +199,7 @@ def presentations_set(*, registration: Registration, ideas: Iterable[ProjectIdea
                 presentation.save(update_fields=["registration"])
 
 
-def idea_staff_save(*, idea: ProjectIdea, user) -> ProjectIdea:
+def idea_staff_save(*, idea: ProjectIdea, user: User | None) -> ProjectIdea:
     """Save an idea edited by county staff in the admin, keeping the stage history."""
     with transaction.atomic():
         old_stage = (

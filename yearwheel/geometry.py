@@ -185,10 +185,11 @@ def _lanes(marks: Sequence[tuple[Mark, float]], radius: float, gap: float):
         distances = []
         for lane in range(LANES):
             lane_radius = radius - lane * LANE_STEP
-            if last[lane] is None:
+            previous = last[lane]
+            if previous is None:
                 distance = math.inf
             else:
-                distance = math.radians(angle - last[lane]) * lane_radius
+                distance = math.radians(angle - previous) * lane_radius
             distances.append(distance)
         lane = next(
             (lane for lane, distance in enumerate(distances) if distance >= gap),
@@ -238,7 +239,9 @@ def wheel_layout(
 
     ordered = sorted(marks, key=lambda mark: mark.sort_key)
     numbers = {id(mark): number for number, mark in enumerate(ordered, start=1)}
-    outer, inner, unplaced = [], [], []
+    outer: list[tuple[Mark, float]] = []
+    inner: list[tuple[Mark, float]] = []
+    unplaced: list[Mark] = []
     for mark in ordered:
         if mark.date is None or mark.date.year != year:
             unplaced.append(mark)

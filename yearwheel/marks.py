@@ -166,7 +166,7 @@ def period_months(text: str) -> tuple[int, int] | None:
     "haust/vinter" September to December. Winter at the start of a period is January and
     February ("vinter/vår": January to May), after another word the year's end (December).
     """
-    spans = []
+    spans: list[tuple[int, int]] = []
     for word in re.findall(r"\w+", text.casefold()):
         if word in _WINTER_WORDS:
             spans.append((12, 12) if spans else (1, 2))

@@ -10,13 +10,16 @@ or None (the home page's small wheel asks with None, the same for everyone).
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from meetings.models import FIRST_SERIES_YEAR, LAST_SERIES_YEAR, Meeting, MeetingSeries
+from members.models import User
 from projects.models import Call
 
 from .marks import Mark, period_days
@@ -38,7 +41,7 @@ def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
     )
 
 
-def meeting_marks(year: int, user=None) -> list[Mark]:
+def meeting_marks(year: int, user: User | AnonymousUser | None = None) -> list[Mark]:
     """The network's meetings of the year and their registration deadlines, in one query:
     meetings that start in the year, deadlines that fall in it, and the tentative meetings
     without a date of the year's series, placed by their tentative period. Cancelled
@@ -101,7 +104,7 @@ def meeting_marks(year: int, user=None) -> list[Mark]:
     return marks
 
 
-def call_deadline_marks(year: int, user=None) -> list[Mark]:
+def call_deadline_marks(year: int, user: User | AnonymousUser | None = None) -> list[Mark]:
     """The deadlines in the year of the EU calls whose programmes the signed-in member
     follows (their profile's "Follow EU programmes"), each linking to the call's own page.
     Nothing for anyone else: the home page's wheel is the same for everyone."""
@@ -130,10 +133,13 @@ def call_deadline_marks(year: int, user=None) -> list[Mark]:
     ]
 
 
-SOURCES: tuple[Callable[[int, object], list[Mark]], ...] = (meeting_marks, call_deadline_marks)
+SOURCES: tuple[Callable[[int, User | AnonymousUser | None], list[Mark]], ...] = (
+    meeting_marks,
+    call_deadline_marks,
+)
 
 
-def marks_for(year: int, user=None) -> list[Mark]:
+def marks_for(year: int, user: User | AnonymousUser | None = None) -> list[Mark]:
     """Every mark of the year from every source, in date order (undated ones last)."""
     marks = [mark for source in SOURCES for mark in source(year, user)]
     return sorted(marks, key=lambda mark: mark.sort_key)
@@ -163,14 +169,14 @@ def _shared_marks_key(year: int) -> str:
 def cached_shared_marks(year: int) -> list[Mark]:
     """`marks_for(year, None)`, from the cache while no meeting or series changed."""
     key = _shared_marks_key(year)
-    marks = cache.get(key)
+    marks: list[Mark] | None = cache.get(key)
     if marks is None:
         marks = marks_for(year, None)
         cache.set(key, marks, SHARED_MARKS_SECONDS)
     return marks
 
 
-def forget_shared_marks(**kwargs) -> None:
+def forget_shared_marks(**kwargs: Any) -> None:
     """Drop the cached marks of the years the home page may show (a signal receiver)."""
     year = current_year()
     keys = [_shared_marks_key(y) for y in (year - 1, year, year + 1)]
