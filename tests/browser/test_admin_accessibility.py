@@ -29,7 +29,7 @@ from playwright.sync_api import expect
 
 from meetings import invitations, polls, services
 from meetings.models import DatePoll, DatePollCandidate, Mailing
-from members.models import Municipality
+from members.models import Municipality, NetworkOwner
 from outbox.models import OutboxEmail
 from projects.models import (
     CallReminder,
@@ -179,6 +179,12 @@ def admin_data(
     idea.calls.add(call)
     factories.ProgrammeFollowFactory(contact_person=kari, programme=interreg)
     CallReminder.objects.create(call=call, contact_person=kari, days_before=28)
+    NetworkOwner.objects.create(
+        name="Vestland fylkeskommune",
+        section="Seksjon for internasjonalt arbeid",
+        address="Postboks 7900, 5020 Bergen",
+        email="nettverk@example.org",
+    )
     return {"meeting": meeting, "draft": draft, "sent": sent, "bergen": bergen}
 
 
