@@ -446,10 +446,24 @@ def upcoming_meeting(i: int) -> Meeting:
     )
 
 
+def meeting_on_new_years_day() -> Meeting:
+    """A meeting of this year whatever the instant, so the small wheel shows this year."""
+    starts_at = timezone.make_aware(dt.datetime(timezone.localdate().year, 1, 1, 12))
+    return factories.MeetingFactory(starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=2))
+
+
 def test_home_page(client, at_both_sizes):
+    meeting_on_new_years_day()
     # The next meetings with their seat counts: one query, a bounded list; the year's marks
     # for the small annual wheel (from the cache after the first visit).
     at_both_sizes(client, reverse("home"), grower(upcoming_meeting), FOOTER + 2)
+
+
+def test_home_page_while_this_year_has_nothing(client, at_both_sizes, freeze_now):
+    # On New Year's Eve the upcoming meetings are all next year's: the small wheel looks at
+    # this year's marks, finds none and shows next year's, one query more.
+    freeze_now(timezone.make_aware(dt.datetime(timezone.localdate().year, 12, 31, 23, 55)))
+    at_both_sizes(client, reverse("home"), grower(upcoming_meeting), FOOTER + 3)
 
 
 def test_meeting_page_anonymous(client, meeting, at_both_sizes):
