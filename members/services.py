@@ -256,7 +256,8 @@ def contact_person_find_or_add(
     the door. Raises ValidationError by field."""
     with transaction.atomic():
         existing = (
-            ContactPerson.objects.select_for_update()
+            # Only the person's row: PostgreSQL locks no row of an outer join's nullable side.
+            ContactPerson.objects.select_for_update(of=("self",))
             .select_related("municipality")
             .filter(email__iexact=email.strip())
             .first()
