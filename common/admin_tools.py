@@ -1,16 +1,29 @@
 """Admin helpers every app's ModelAdmins share: accessible names for every input, bounded
 lists of a parent's children, light list rows. They know no app of ours."""
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.db.models import Count, IntegerField, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.forms.formsets import DELETION_FIELD_NAME
+from django.forms.models import BaseInlineFormSet
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import BaseModelAdmin
+
+    # What the admin mixins are mixed into, so the type checker knows the methods they
+    # extend. At run time they stay plain classes that go first in any admin's bases.
+    AdminMixinBase = BaseModelAdmin
+    ModelAdminMixinBase = admin.ModelAdmin
+else:
+    AdminMixinBase = ModelAdminMixinBase = object
 
 # At most this many of a parent's children are shown on its admin page.
 SHOWN_CHILDREN = 20
@@ -90,7 +103,7 @@ def name_split_inputs(formfield) -> None:
     time_input.attrs["aria-label"] = gettext("%(field)s: time") % {"field": field}
 
 
-class NamedInputsAdmin:
+class NamedInputsAdmin(AdminMixinBase):
     """ModelAdmin mixin: every input of the change form has an accessible name (see
     `name_split_inputs`). The form is built per request, so the names are in its language."""
 
@@ -119,15 +132,17 @@ class NamedInputsTabularInline(NamedInputsAdmin, admin.TabularInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
+        return type(formset.__name__, (_NamedDeleteBoxes, formset), {})
 
-        class NamedDeleteBoxes(formset):
-            def add_fields(self, form, index):
-                super().add_fields(form, index)
-                delete = form.fields.get(DELETION_FIELD_NAME)
-                if delete is not None and form.instance.pk is not None:
-                    delete.widget.attrs["aria-label"] = gettext("Delete %(object)s") % {
-                        "object": form.instance
-                    }
 
-        NamedDeleteBoxes.__name__ = formset.__name__
-        return NamedDeleteBoxes
+class _NamedDeleteBoxes(BaseInlineFormSet):
+    """Goes before an inline's own formset class: each row's delete box is named after its
+    row."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        delete = form.fields.get(DELETION_FIELD_NAME)
+        if delete is not None and form.instance.pk is not None:
+            delete.widget.attrs["aria-label"] = gettext("Delete %(object)s") % {
+                "object": form.instance
+            }

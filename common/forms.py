@@ -23,7 +23,7 @@ class RepeatedHourModelForm(forms.ModelForm):
                 moment = self._nearer_occurrence(name)
                 if moment is not None:
                     del self.errors[name]
-                    cleaned_data[name] = moment
+                    self.cleaned_data[name] = moment
         return cleaned_data
 
     def _nearer_occurrence(self, name: str) -> dt.datetime | None:

@@ -78,7 +78,10 @@ class HistoryChild:
 
     @property
     def parent_attname(self) -> str:
-        return self.model._meta.get_field(self.parent_field).attname
+        field = self.model._meta.get_field(self.parent_field)
+        if not isinstance(field, models.ForeignKey):
+            raise TypeError(f"{self.model.__name__}.{self.parent_field} is no foreign key")
+        return field.attname
 
     def visible_to(self, user) -> bool:
         """As the admin shows an inline: to those who may view or change its model."""
@@ -170,10 +173,15 @@ def _tracked_fields(
     ]
 
 
+def _label(field: models.Field) -> str:
+    # Built while a request's language is active, so the lazy name is read at once.
+    return str(capfirst(field.verbose_name))
+
+
 def version_values(model: type[models.Model], record, display: ValueDisplay) -> list[FieldChange]:
     """Every kept value of a version, in the model's field order, as (label, value)."""
     return [
-        FieldChange(capfirst(field.verbose_name), display(field, getattr(record, field.attname)))
+        FieldChange(_label(field), display(field, getattr(record, field.attname)))
         for field in _tracked_fields(model, editable_only=False)
     ]
 
@@ -193,14 +201,12 @@ def field_changes(
         new = getattr(record, field.attname)
         if previous is None:
             if new is not None and new != "":
-                changes.append(FieldChange(capfirst(field.verbose_name), display(field, new)))
+                changes.append(FieldChange(_label(field), display(field, new)))
             continue
         old = getattr(previous, field.attname)
         if old != new:
             changes.append(
-                FieldChange(
-                    capfirst(field.verbose_name), new=display(field, new), old=display(field, old)
-                )
+                FieldChange(_label(field), new=display(field, new), old=display(field, old))
             )
     return changes
 
@@ -253,9 +259,9 @@ def child_entries(child: HistoryChild, parent_pk: Any, display: ValueDisplay) ->
         entries.append(
             HistoryEntry(
                 record=record,
-                subject=capfirst(model._meta.verbose_name),
+                subject=str(capfirst(model._meta.verbose_name)),
                 url=None,
-                action=_item_action(record, model._meta.verbose_name),
+                action=_item_action(record, str(model._meta.verbose_name)),
                 changes=changes,
             )
         )

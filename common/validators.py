@@ -113,7 +113,7 @@ def _fits(value, bounds) -> bool:
     return (low is None or value >= low) and (high is None or value <= high)
 
 
-class _OnlyPossibleIntegers:
+class _OnlyPossibleIntegers(In):
     """`in` on an integer column or a foreign key to one, without the values no integer
     column of its type can hold: text that is no number, and numbers past the type's range.
 
@@ -142,7 +142,7 @@ class _OnlyPossibleIntegers:
         return super().as_sql(compiler, connection)
 
 
-class IntegerIn(_OnlyPossibleIntegers, In):
+class IntegerIn(_OnlyPossibleIntegers):
     pass
 
 

@@ -15,6 +15,9 @@ class MaterialStorage(LazyObject):
     """The "materials" storage, looked up when first used (so a test or a deployment that
     changes STORAGES is heeded), like Django's own `default_storage`."""
 
+    # A Storage once set up; LazyObject's `empty` sentinel until then and after a reset.
+    _wrapped: object
+
     def _setup(self):
         self._wrapped = storages[MATERIALS_ALIAS]
 

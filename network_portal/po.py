@@ -76,7 +76,8 @@ def read_po(path: Path) -> list[Entry]:
         if target is None:
             continue
         name, index = target
-        if name == "msgstr":
+        # Only msgstr targets carry a plural index; every other keyword has None.
+        if index is not None:
             entry.msgstr[index] += value
         else:
             setattr(entry, name, (getattr(entry, name) or "") + value)

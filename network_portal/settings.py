@@ -8,6 +8,7 @@ project folder, the console e-mail backend and DEBUG on. With DEBUG off, SECRET_
 import os
 from email.utils import formataddr
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -256,7 +257,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -408,7 +409,7 @@ SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 # CSP_REPORT_ONLY=true sends it as Content-Security-Policy-Report-Only, to try a change out.
 # (No setting may be named CSP_REPORT_ONLY: django-csp 4 takes CSP_* settings for its old
 # configuration and fails its system check.)
-content_security_policy = {
+content_security_policy: dict[str, dict[str, list[str] | str]] = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
@@ -425,6 +426,8 @@ content_security_policy = {
 }
 if os.environ.get("CSP_REPORT_URI"):
     content_security_policy["DIRECTIVES"]["report-uri"] = os.environ["CSP_REPORT_URI"]
+CONTENT_SECURITY_POLICY: dict[str, Any] | None
+CONTENT_SECURITY_POLICY_REPORT_ONLY: dict[str, Any] | None
 if env_bool("CSP_REPORT_ONLY", False):
     CONTENT_SECURITY_POLICY = None
     CONTENT_SECURITY_POLICY_REPORT_ONLY = content_security_policy
