@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
-from django.db.models import Count, IntegerField, Subquery, Value
+from django.db.models import Count, IntegerField, Model, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.forms.models import BaseInlineFormSet
@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import BaseModelAdmin
+    from django_stubs_ext import StrOrPromise
 
     # What the admin mixins are mixed into, so the type checker knows the methods they
     # extend. At run time they stay plain classes that go first in any admin's bases.
@@ -33,7 +34,13 @@ def field_headings(model, fields) -> list[str]:
     return [capfirst(model._meta.get_field(name).verbose_name) for name in fields]
 
 
-def bounded_children(*, label: str, counts, headings, rows, total: int, links) -> str:
+def plural_name(model: type[Model]) -> "StrOrPromise":
+    """A model's plural name, capitalised, as a heading (Django always sets one; the
+    model's class name stands in only for the type checker's sake)."""
+    return capfirst(model._meta.verbose_name_plural or model.__name__)
+
+
+def bounded_children(*, label: "StrOrPromise", counts, headings, rows, total: int, links) -> str:
     """A parent's children on its admin page, read-only and bounded, in place of an inline
     with a form row per child: a meeting has thousands of registrations and a municipality
     hundreds of contact persons, which made pages of megabytes. `counts` are (label, count,

@@ -5,6 +5,15 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """The form's field `name`, which chooses model objects (one or several), so its queryset
+    and labels can be set for the request at hand."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{type(form).__name__}.{name} chooses no model objects")
+    return field
+
+
 class RepeatedHourModelForm(forms.ModelForm):
     """An admin form that can be saved when it shows a time from the hour that happens twice.
 

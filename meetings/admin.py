@@ -30,6 +30,7 @@ from common.admin_tools import (
     bounded_children,
     count_of,
     field_headings,
+    plural_name,
 )
 from common.forms import RepeatedHourModelForm
 from common.history import HistoryChild, ReadableHistoryAdmin
@@ -407,7 +408,7 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
             _("Invitations and reminders"),
             {"fields": ["invitations", "reminders_enabled"]},
         ),
-        (capfirst(Registration._meta.verbose_name_plural), {"fields": ["registrations"]}),
+        (plural_name(Registration), {"fields": ["registrations"]}),
         (_("Minutes"), {"fields": ["minutes_markdown", "minutes_state"]}),
         (_("Materials"), {"fields": ["material_list"]}),
         (_("Calendar"), {"fields": ["sequence", "created_at", "updated_at"]}),
@@ -598,7 +599,7 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
             .in_queue_order()
         ]
         return bounded_children(
-            label=capfirst(Registration._meta.verbose_name_plural),
+            label=plural_name(Registration),
             counts=[
                 *(
                     (label, counts[status], f"{listed}&status__exact={status}")

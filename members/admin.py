@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING
+
 from allauth.mfa.admin import AuthenticatorAdmin as AllauthAuthenticatorAdmin
 from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
@@ -10,7 +12,6 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
@@ -24,6 +25,7 @@ from common.admin_tools import (
     bounded_children,
     count_of,
     field_headings,
+    plural_name,
 )
 from common.history import HistoryChild, ReadableHistoryAdmin
 
@@ -32,6 +34,9 @@ from .models import ContactPerson, EmailDomain, Municipality, NetworkOwner, Sect
 from .resources import CSV, ContactPersonResource
 from .selectors import municipality_has_history
 from .services import municipalities_merge, network_owner_update
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @admin.register(User)
@@ -64,16 +69,17 @@ Authenticator._meta.verbose_name = _("authenticator")
 Authenticator._meta.verbose_name_plural = _("authenticators")
 
 
-def titled(filter_class, title):
+def titled(
+    filter_class: type[admin.FieldListFilter], title: "StrOrPromise"
+) -> type[admin.FieldListFilter]:
     """A field's list filter under a translated title: allauth's fields have no verbose name,
     and FieldListFilter takes its title from the field."""
 
-    class TitledFilter(filter_class):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.title = title
+    def __init__(self, *args, **kwargs):
+        filter_class.__init__(self, *args, **kwargs)
+        self.title = title
 
-    return TitledFilter
+    return type(f"Titled{filter_class.__name__}", (filter_class,), {"__init__": __init__})
 
 
 @admin.register(Authenticator)
@@ -160,7 +166,7 @@ class MunicipalityAdmin(NamedInputsAdmin, ReadableHistoryAdmin):
         (None, {"fields": ["name", "number", "county", "official_email", "website"]}),
         (_("Network"), {"fields": ["member_since"]}),
         (_("Validity and mergers"), {"fields": ["valid_from", "valid_to", "successor"]}),
-        (capfirst(ContactPerson._meta.verbose_name_plural), {"fields": ["contact_persons"]}),
+        (plural_name(ContactPerson), {"fields": ["contact_persons"]}),
     ]
 
     def get_fieldsets(self, request, obj=None):
@@ -203,7 +209,7 @@ class MunicipalityAdmin(NamedInputsAdmin, ReadableHistoryAdmin):
             for person in of_municipality.order_by("-is_active", "name", "pk")[:SHOWN_CHILDREN]
         ]
         return bounded_children(
-            label=capfirst(ContactPerson._meta.verbose_name_plural),
+            label=plural_name(ContactPerson),
             counts=[
                 (gettext("Active"), counts["active"], f"{listed}&is_active__exact=1"),
                 (gettext("Inactive"), counts["inactive"], f"{listed}&is_active__exact=0"),

@@ -1,6 +1,6 @@
 import secrets
 from datetime import date
-from typing import Self
+from typing import ClassVar, Self
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -30,6 +30,10 @@ domain_validator = RegexValidator(
 )
 
 
+# A person's name: a contact person's, which an account's first and last name become.
+PERSON_NAME_MAX_LENGTH = 200
+
+
 class UserManager(DjangoUserManager):
     """Users sign in with their e-mail address; there is no username."""
 
@@ -43,12 +47,14 @@ class UserManager(DjangoUserManager):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email=None, password=None, **extra_fields):
+    # Django's manager takes a username first; accounts here have none, so the e-mail
+    # address takes its place, which is how `createsuperuser` and allauth call these.
+    def create_user(self, email=None, password=None, **extra_fields):  # type: ignore[override]
         extra_fields.setdefault("is_staff", False)
         extra_fields.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra_fields)
 
-    def create_superuser(self, email=None, password=None, **extra_fields):
+    def create_superuser(self, email=None, password=None, **extra_fields):  # type: ignore[override]
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
         return self._create_user(email, password, **extra_fields)
@@ -60,14 +66,21 @@ class UserManager(DjangoUserManager):
 class User(AbstractUser):
     """An account on the portal. County staff and municipal staff alike sign in by e-mail."""
 
-    username = None
+    # Removes AbstractUser's username field (accounts sign in by e-mail).
+    username = None  # type: ignore[assignment]
     email = models.EmailField(_("e-mail address"), unique=True, validators=[validate_single_line])
     # As long as a contact person's name, which signing up and the profile split into these.
     first_name = models.CharField(
-        _("first name"), max_length=200, blank=True, validators=[validate_single_line]
+        _("first name"),
+        max_length=PERSON_NAME_MAX_LENGTH,
+        blank=True,
+        validators=[validate_single_line],
     )
     last_name = models.CharField(
-        _("last name"), max_length=200, blank=True, validators=[validate_single_line]
+        _("last name"),
+        max_length=PERSON_NAME_MAX_LENGTH,
+        blank=True,
+        validators=[validate_single_line],
     )
     last_login = models.DateTimeField(
         _("last login"), blank=True, null=True, validators=[validate_plausible_moment]
@@ -85,7 +98,7 @@ class User(AbstractUser):
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         verbose_name = _("user")
@@ -124,7 +137,7 @@ class User(AbstractUser):
     def clean(self):
         super().clean()
         # The account's name becomes its contact person's name, which must hold it whole.
-        limit = ContactPerson._meta.get_field("name").max_length
+        limit = PERSON_NAME_MAX_LENGTH
         if len(self.get_full_name()) > limit:
             message = _("The first and last name together can have at most %(limit)d characters.")
             raise ValidationError(
@@ -309,7 +322,9 @@ class ContactPerson(models.Model):
         MEMBER = "member", _("Member")
         COORDINATOR = "coordinator", _("Municipal coordinator")
 
-    name = models.CharField(_("name"), max_length=200, validators=[validate_single_line])
+    name = models.CharField(
+        _("name"), max_length=PERSON_NAME_MAX_LENGTH, validators=[validate_single_line]
+    )
     email = models.EmailField(
         _("e-mail address"),
         unique=True,
@@ -402,7 +417,7 @@ class ContactPerson(models.Model):
         ]
 
     def __str__(self):
-        if self.municipality_id:
+        if self.municipality is not None:
             return f"{self.display_name} ({self.municipality.name})"
         return self.display_name
 

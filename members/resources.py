@@ -9,6 +9,7 @@ bad rows with their errors.
 from diff_match_patch import diff_match_patch
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Field
 from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.html import escape, format_html_join
@@ -229,14 +230,14 @@ class ContactPersonResource(resources.ModelResource):
         for language, _name in settings.LANGUAGES:
             with translation.override(language):
                 for column in COLUMNS:
-                    verbose_name = ContactPerson._meta.get_field(column).verbose_name
-                    if wanted == str(verbose_name).casefold():
+                    field = ContactPerson._meta.get_field(column)
+                    if isinstance(field, Field) and wanted == str(field.verbose_name).casefold():
                         return column
         return heading
 
     def import_instance(self, instance, row, **kwargs):
         stored_email = instance.email if instance.pk else ""
-        errors = {}
+        errors: dict[str, list[ValidationError]] = {}
         try:
             super().import_instance(instance, row, **kwargs)
         except ValidationError as error:

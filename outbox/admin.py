@@ -90,7 +90,7 @@ class DBTaskResultAdmin(PackageTaskResultAdmin):
     read-only as the package has it, but with translated names: the package describes its
     task name, "run after" and traceback columns with English that no catalogue reaches."""
 
-    list_display = [
+    list_display = (
         "id",
         "task",
         "status",
@@ -99,7 +99,7 @@ class DBTaskResultAdmin(PackageTaskResultAdmin):
         "finished_at",
         "priority",
         "queue_name",
-    ]
+    )
 
     @admin.display(description=_("task"))
     def task(self, obj):

@@ -23,4 +23,6 @@ class TaskResultsConfig(tasks_db_apps.TasksAppConfig):
     language). Listed in INSTALLED_APPS in place of "django_tasks_db"."""
 
     default = False  # never outbox's own configuration
-    verbose_name = _("Background tasks")
+    # The package's class infers `str` from its English literal; Django's AppConfig takes
+    # lazy text, as every other app's name here is.
+    verbose_name = _("Background tasks")  # type: ignore[assignment]

@@ -9,14 +9,25 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from django.core.mail import EmailMessage, get_connection
 from django.db import models
 from django.db.models import F
+from django.db.models.options import Options
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
+
+
+class DeliveryRow(Protocol):
+    """A row that records its own delivery (an outbox message, a mailing recipient): the
+    status, attempts, last_error, next_attempt_at and sent_at columns beside these."""
+
+    pk: Any
+    attempts: int
+    _meta: ClassVar[Options[Any]]
+
 
 MAX_ATTEMPTS = 6
 # 5 min, 10 min, 20 min, 40 min, 80 min: about two and a half hours of retries in all.
@@ -71,11 +82,12 @@ def error_text(error: Exception) -> str:
 QUEUED, SENT, FAILED = "queued", "sent", "failed"
 
 
-def record_sent(rows: Sequence[models.Model]) -> None:
+def record_sent(rows: Sequence[DeliveryRow]) -> None:
     """Mark delivered rows (all of one model) sent, in one UPDATE."""
     if not rows:
         return
-    type(rows[0])._default_manager.filter(pk__in=[row.pk for row in rows]).update(
+    # The base manager, as Django's own saves use: it sees every row of the table.
+    rows[0]._meta.base_manager.filter(pk__in=[row.pk for row in rows]).update(
         status=SENT,
         sent_at=timezone.now(),
         attempts=F("attempts") + 1,
@@ -84,13 +96,13 @@ def record_sent(rows: Sequence[models.Model]) -> None:
     )
 
 
-def record_failure(row: models.Model, error: Exception, attempted: bool = True) -> str:
+def record_failure(row: DeliveryRow, error: Exception, attempted: bool = True) -> str:
     """Queue the row again for a later attempt, or give up on it; returns "retry" or
     "failed". A row that was not even tried keeps its attempts."""
     attempts = row.attempts + (1 if attempted else 0)
     text = error_text(error)
     retry_at = next_attempt(error, attempts, timezone.now())
-    rows = type(row)._default_manager.filter(pk=row.pk)
+    rows = row._meta.base_manager.filter(pk=row.pk)
     name = f"{row._meta.model_name} {row.pk}"
     if retry_at is not None:
         rows.update(status=QUEUED, attempts=attempts, last_error=text, next_attempt_at=retry_at)
@@ -115,7 +127,7 @@ def schedule_retry_run(rows: models.QuerySet, task, *args) -> None:
         task.using(run_after=waiting).enqueue(*args)
 
 
-Item = TypeVar("Item")
+Item = TypeVar("Item", bound=DeliveryRow)
 
 # Deliveries are recorded together, in one UPDATE, once this many are waiting or this long
 # after the first of them went out. A worker that dies leaves at most these sent but still
