@@ -21,6 +21,7 @@ every copy gets a new calendar UID and starts at SEQUENCE 0.
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -31,6 +32,7 @@ from django.utils.translation import gettext
 from members.models import NetworkOwner
 
 from .models import (
+    MEETING_SLUG_MAX_LENGTH,
     RESERVED_SLUGS,
     AgendaItem,
     Meeting,
@@ -40,7 +42,7 @@ from .models import (
 )
 
 OSLO = ZoneInfo("Europe/Oslo")
-SLUG_MAX_LENGTH = Meeting._meta.get_field("slug").max_length
+SLUG_MAX_LENGTH = MEETING_SLUG_MAX_LENGTH
 
 # Copied as they are; dates, status, title and slug are worked out below.
 COPIED_FIELDS = (
@@ -134,18 +136,24 @@ def _copy_status(original: Meeting, starts_at, deadline, now) -> str:
 
 
 def _build_copy(
-    original: Meeting, *, series: MeetingSeries, title: str, slug_base: str, shift, now
+    original: Meeting,
+    *,
+    series: MeetingSeries,
+    title: str,
+    slug_base: str,
+    shift: Callable[[dt.datetime], dt.datetime],
+    now: dt.datetime,
 ) -> Meeting:
-    starts_at = shift(original.starts_at) if original.starts_at else None
-    if starts_at is not None:
-        ends_at = _same_clock_distance(
-            original.ends_at, old_start=original.starts_at, new_start=starts_at
-        )
+    old_start = original.starts_at
+    starts_at: dt.datetime | None
+    if old_start is not None:
+        starts_at = shift(old_start)
+        ends_at = _same_clock_distance(original.ends_at, old_start=old_start, new_start=starts_at)
         deadline = _same_clock_distance(
-            original.registration_deadline, old_start=original.starts_at, new_start=starts_at
+            original.registration_deadline, old_start=old_start, new_start=starts_at
         )
     else:
-        ends_at = None
+        starts_at = ends_at = None
         deadline = shift(original.registration_deadline) if original.registration_deadline else None
     copy = Meeting(
         series=series,

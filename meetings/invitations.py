@@ -121,13 +121,13 @@ def recipients_for(spec: RecipientSpec) -> list[Recipient]:
         if email and (existing is None or (existing.contact_person_id is None and person_id)):
             result[email.lower()] = Recipient(email.lower(), name, municipality_id, person_id)
 
-    municipalities = list(municipalities.order_by("name"))
+    chosen = list(municipalities.order_by("name"))
     if spec.official_mailbox:
-        for municipality in municipalities:
+        for municipality in chosen:
             add(municipality.official_email, municipality.name, municipality.pk, None)
     people = ContactPerson.objects.none()
     if spec.contact_persons:
-        people = ContactPerson.objects.active().filter(municipality__in=municipalities)
+        people = ContactPerson.objects.active().filter(municipality__in=chosen)
         if spec.sectors:
             people = people.filter(sector__in=spec.sectors)
     if spec.persons:

@@ -71,7 +71,8 @@ class MailingForm(forms.ModelForm):
         return self._check_placeholders("body_en")
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for language in ("nb", "en"):
             subject, body = f"subject_{language}", f"body_{language}"
             if subject in self.errors or body in self.errors:

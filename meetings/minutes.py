@@ -143,7 +143,8 @@ def _participants(meeting: Meeting) -> list[ContactPerson]:
         .order_by("address", "pk")
         .distinct()
     )
-    seen, unique = set(), []
+    seen: set[str] = set()
+    unique: list[ContactPerson] = []
     for person in people:
         if person.address not in seen:
             seen.add(person.address)

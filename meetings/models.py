@@ -31,6 +31,9 @@ FIRST_SERIES_YEAR = 2000
 LAST_SERIES_YEAR = 2200
 
 
+MEETING_SLUG_MAX_LENGTH = 100
+
+
 class MeetingSeries(models.Model):
     """A year's series of network meetings, run by one county section (the organiser)."""
 
@@ -206,7 +209,7 @@ class Meeting(models.Model):
     title = models.CharField(_("title"), max_length=200, validators=[validate_single_line])
     slug = models.SlugField(
         _("slug"),
-        max_length=100,
+        max_length=MEETING_SLUG_MAX_LENGTH,
         unique=True,
         validators=[validate_not_reserved_slug],
         help_text=_(
@@ -303,6 +306,9 @@ class Meeting(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = MeetingQuerySet.as_manager()
+
+    # Annotations: only on meetings read through MeetingQuerySet.with_seat_counts().
+    confirmed_count: int
     history = HistoricalRecords()
 
     class Meta:
@@ -724,6 +730,9 @@ class Registration(models.Model):
     )
 
     objects = RegistrationQuerySet.as_manager()
+
+    # Annotation: only on registrations read through with_calendar_sequence().
+    person_calendar_sequence: int
     history = HistoricalRecords()
     # Set before a save to name who made the change (django-simple-history reads it).
     _history_user: "User | None"
@@ -1011,6 +1020,10 @@ class MailingRecipient(models.Model):
     declined_at = models.DateTimeField(_("declined"), null=True, blank=True)
 
     objects = MailingRecipientQuerySet.as_manager()
+
+    # The recipient's registration for the mailing's meeting, kept by meetings.emails the
+    # first time a message needs it (absent until then).
+    _participant_registration: "Registration | None"
 
     class Meta:
         verbose_name = _("recipient")

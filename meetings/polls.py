@@ -152,7 +152,7 @@ class CandidateRow:
         return len(self.municipalities_with_yes)
 
     @property
-    def named(self) -> list[tuple[str, list[str]]]:
+    def named(self) -> list[tuple["StrOrPromise", list[str]]]:
         labels = dict(Answer.choices)
         return [(labels[a], self.names[a]) for a in Answer.values]
 
@@ -176,6 +176,8 @@ def poll_grid(poll: DatePoll, *, with_names: bool) -> list[CandidateRow]:
             row = rows[answer.candidate_id]
             row.counts[answer.answer] += 1
             voter = answer.contact_person or answer.recipient
+            # datepollanswer_one_voter: every answer has exactly one of the two.
+            assert voter is not None
             row.names[answer.answer].append(voter.name or getattr(voter, "email", ""))
             if answer.answer == Answer.YES and voter.municipality_id is not None:
                 row.municipalities_with_yes.add(voter.municipality_id)

@@ -203,9 +203,10 @@ class MeetingsPersonalData(PersonalDataProvider):
             count = current.count()
             if not count and not versions.exists():
                 continue
+            ended = meeting.ends_at or meeting.starts_at
             lines.append(
                 f"Clear dietary needs and comments of {count} registration(s) for meeting "
-                f"#{meeting.pk} {meeting.title!r} (ended {iso(meeting.ended_at)})"
+                f"#{meeting.pk} {meeting.title!r} (ended {iso(ended)})"
             )
             if not dry_run:
                 current.update(dietary_needs="", comment="")

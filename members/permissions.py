@@ -19,7 +19,7 @@ querysets can use it.
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 from django.db.models import QuerySet
 
@@ -42,7 +42,7 @@ def is_county_staff(user) -> bool:
     )
 
 
-def is_linked_member(person) -> bool:
+def is_linked_member(person: "ContactPerson | None") -> TypeGuard["ContactPerson"]:
     return bool(
         person is not None
         and person.municipality_id is not None

@@ -6,6 +6,7 @@ e-mail, slug) and updated, so running the seed twice leaves one copy of each.
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -287,7 +288,7 @@ def _seed_staff_user():
     )
 
 
-def _meeting(slug: str, agenda: list[str] = (), **fields) -> Meeting:
+def _meeting(slug: str, agenda: Sequence[str] = (), **fields) -> Meeting:
     meeting, created = upsert(Meeting, slug=slug, defaults=fields)
     if created:
         # The schedule a meeting made in the admin starts with (services.meeting_save).

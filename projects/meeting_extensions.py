@@ -2,6 +2,8 @@
 projects): the ideas a registrant will present, on the registration form and saved with the
 registration, and the ideas on a meeting's page. Registered in ProjectsConfig.ready()."""
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -50,7 +52,7 @@ def meeting_ideas(meeting: Meeting, viewer) -> dict | None:
     projects and partners, the ideas seeking partners; for those who see the directory."""
     if not viewer.sees_directory:
         return None
-    context = {"presented_ideas": ideas_presented_at(meeting)}
+    context: dict[str, Any] = {"presented_ideas": ideas_presented_at(meeting)}
     if meeting.kind == Meeting.Kind.PROJECT_IDENTIFICATION:
         context["ideas_seeking_partners"] = cached_ideas_seeking_partners_by_sector()
     return context

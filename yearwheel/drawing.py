@@ -113,6 +113,8 @@ def mini_wheel(year: int, marks: list[Mark]) -> Wheel:
 @functools.cache
 def _stylesheet(path: str) -> str:
     found = finders.find(path)
+    if found is None:
+        raise FileNotFoundError(f"No static file {path}")
     with open(found, encoding="utf-8") as file:
         return file.read()
 

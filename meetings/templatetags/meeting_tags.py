@@ -3,6 +3,7 @@ import uuid
 
 from django import template
 from django.core.cache import cache
+from django.template.backends.django import Template as DjangoEngineTemplate
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -113,6 +114,13 @@ def meeting_row_key(meeting, show_seats, context_digest, *, show_archive=False) 
     return "meeting-row:" + hashlib.sha256(repr(shown).encode()).hexdigest()
 
 
+def _source(loaded) -> str:
+    # The project renders with Django's own template engine, whose templates keep their source.
+    if not isinstance(loaded, DjangoEngineTemplate):
+        raise TypeError(f"{loaded!r} is not a Django template")
+    return loaded.template.source
+
+
 @register.simple_tag
 def meeting_rows(meetings, show_seats=False, show_archive=False):
     """The rows of a meeting table, each from the cache while what it shows is unchanged.
@@ -127,8 +135,8 @@ def meeting_rows(meetings, show_seats=False, show_archive=False):
                 get_language(),
                 timezone.get_current_timezone_name(),
                 PROCESS_TOKEN,
-                row_template.template.source,
-                get_template("meetings/includes/status_badge.html").template.source,
+                _source(row_template),
+                _source(get_template("meetings/includes/status_badge.html")),
             )
         ).encode()
     ).hexdigest()

@@ -126,7 +126,8 @@ class Command(BaseCommand):
     def extract(self, tmp: Path) -> dict[str, Path]:
         """Write django.pot and djangojs.pot into `tmp`; templates go through Django's own
         templatize(), as makemessages does."""
-        python, scripts = [], []
+        python: list[str] = []
+        scripts: list[str] = []
         for source in SOURCES:
             path = SITE_PACKAGES / source
             files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
@@ -150,13 +151,13 @@ class Command(BaseCommand):
         # copy, which xgettext finds first. Non-ASCII msgids need a UTF-8 locale.
         directories = ["--directory", tmp / "templates", "--directory", SITE_PACKAGES]
         environment = {"LC_ALL": "C.UTF-8"}
-        for domain, language, files in (
+        for domain, language, named in (
             ("django", "Python", python),
             ("djangojs", "JavaScript", scripts),
         ):
             pot = pots[domain]
             options = [f"--language={language}", *common, *KEYWORDS, *directories, "-o", pot]
-            run(["xgettext", *options, *files], env=environment, capture_output=True)
+            run(["xgettext", *options, *named], env=environment, capture_output=True)
             pot.write_text(pot.read_text(encoding="utf-8").replace("CHARSET", "UTF-8"))
             unused = ["--invert-match", "--msgid", "-E", "-e", UNUSED.pattern]
             run(["msggrep", *unused, "-o", pot, pot])
