@@ -4,6 +4,7 @@ import hashlib
 import inspect
 import logging
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import icalendar
@@ -16,7 +17,14 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
@@ -30,6 +38,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.http import require_safe
 from django.views.generic import FormView, ListView, TemplateView
+from django.views.generic.base import ContextMixin, TemplateResponseMixin
 
 from members.mixins import DirectoryRequiredMixin
 from members.models import ContactPerson
@@ -94,11 +103,15 @@ class MeetingListView(ListView):
         return context
 
 
-class MeetingPageMixin:
+class MeetingPageMixin(ContextMixin):
     """Everything the meeting page shows: the meeting, the visitor's own registration and,
     for coordinators, their colleagues' registrations."""
 
-    template_name = "meetings/meeting_detail.html"
+    # As TemplateResponseMixin declares it, which the views combine this with.
+    template_name: str | None = "meetings/meeting_detail.html"
+    # View.setup sets them on the view this mixin is combined with.
+    request: HttpRequest
+    kwargs: dict[str, Any]
 
     def get_meeting(self) -> Meeting:
         if not hasattr(self, "meeting"):
@@ -140,7 +153,7 @@ class MeetingPageMixin:
         ]
         context.update(self.materials_context(meeting, viewer))
         if person is not None:
-            registrations = (
+            active = (
                 Registration.objects.active()
                 .filter(meeting=meeting)
                 .select_related("contact_person")
@@ -150,7 +163,7 @@ class MeetingPageMixin:
                 .with_waitlist_position()
                 .order_by("contact_person__name")
             )
-            registrations = list(registrations.filter(registrations_actor_scope(person)))
+            registrations = list(active.filter(registrations_actor_scope(person)))
             context["own_registration"] = next(
                 (r for r in registrations if r.contact_person_id == person.pk), None
             )
@@ -165,8 +178,8 @@ class MeetingPageMixin:
                 context["form"] = self.get_form()
         return context
 
-    def materials_context(self, meeting, viewer) -> dict:
-        context = {"material_groups": materials.material_groups(viewer, meeting)}
+    def materials_context(self, meeting, viewer) -> dict[str, Any]:
+        context: dict[str, Any] = {"material_groups": materials.material_groups(viewer, meeting)}
         if meeting.minutes_are_published:
             context["minutes_html"] = minutes.render_minutes(meeting.minutes_markdown)
         context["can_upload_materials"] = can_upload_materials(viewer=viewer, meeting=meeting)
@@ -258,8 +271,11 @@ def material_download(request, slug, pk, filename):
         raise Http404
     inline = uploads.BY_CONTENT_TYPE.get(material.content_type, uploads.PDF).inline
     header = settings.MATERIAL_SENDFILE_HEADER
+    response: HttpResponse | FileResponse
     if header:
         response = HttpResponse(content_type=material.content_type)
+        # None only for a file not assigned yet; a stored material's column is NOT NULL.
+        assert material.file.name is not None
         location = settings.MATERIAL_SENDFILE_PREFIX + material.file.name
         response[header] = quote(location) if header == "X-Accel-Redirect" else location
     else:
@@ -270,9 +286,10 @@ def material_download(request, slug, pk, filename):
             raise Http404 from error
         response = FileResponse(opened, content_type=material.content_type)
         response["Content-Length"] = str(material.size)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=not inline, filename=material.filename
-    )
+    disposition = content_disposition_header(as_attachment=not inline, filename=material.filename)
+    # None only without a file name, and the material was found by the one in its address.
+    assert disposition is not None
+    response["Content-Disposition"] = disposition
     response["X-Content-Type-Options"] = "nosniff"
     public = material.visibility == Material.Visibility.PUBLIC and not material.hidden
     response["Cache-Control"] = "public, max-age=300" if public else "private, no-cache"
@@ -341,6 +358,10 @@ def registration_message(registration: Registration, created: bool, actor) -> st
 class ActorRegistrationMixin(LoginRequiredMixin):
     """Registrations the signed-in person may act on: their own, and for coordinators those
     of colleagues in their municipality. Anything else is a 404."""
+
+    # View.setup sets them on the view this mixin is combined with.
+    request: HttpRequest
+    kwargs: dict[str, Any]
 
     def get_person(self):
         return viewer_for(self.request).person
@@ -635,9 +656,10 @@ class InvitationDeclineView(TemplateView):
     template_name = "meetings/invitation_decline.html"
 
     def dispatch(self, request, *args, **kwargs):
-        self.recipient = invitations.recipient_from_token(kwargs["token"])
-        if self.recipient is None:
+        recipient = invitations.recipient_from_token(kwargs["token"])
+        if recipient is None:
             return invalid_invitation(request)
+        self.recipient = recipient
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -664,6 +686,8 @@ class CountyStaffPageMixin(PermissionRequiredMixin):
     `staff_member_required` would send them to the sign-in page again instead)."""
 
     login_url = reverse_lazy("admin:login")
+    # View.setup sets it on the view this mixin is combined with.
+    request: HttpRequest
 
     def has_permission(self):
         return admin.site.has_permission(self.request) and super().has_permission()
@@ -746,6 +770,8 @@ class CheckInPageMixin(CountyStaffPageMixin):
     """The check-in list of a meeting: county staff with the permission to check people in."""
 
     permission_required = "meetings.check_in_participants"
+    # View.setup sets it from the URL (the meeting's slug).
+    kwargs: dict[str, Any]
 
     def get_meeting(self) -> Meeting:
         if not hasattr(self, "meeting"):
@@ -950,7 +976,7 @@ class AttendanceConfirmationView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class PollPageMixin:
+class PollPageMixin(TemplateResponseMixin, ContextMixin):
     """A date poll's page: the grid of answers (names only to linked members and staff) and,
     for those who may answer, the form with their answers so far."""
 
@@ -1050,13 +1076,15 @@ class PollLinkView(PollPageMixin, TemplateView):
     POST answers, so link checkers that open links record nothing."""
 
     def dispatch(self, request, *args, **kwargs):
-        self.recipient = polls.recipient_from_poll_token(kwargs["token"])
-        if self.recipient is None:
+        recipient = polls.recipient_from_poll_token(kwargs["token"])
+        if recipient is None:
             return invalid_invitation(request)
-        self.poll = _poll_queryset().filter(meeting_id=self.recipient.mailing.meeting_id).first()
-        if self.poll is None:
+        poll = _poll_queryset().filter(meeting_id=recipient.mailing.meeting_id).first()
+        if poll is None:
             return invalid_invitation(request)
-        self.voting_recipient = polls.voting_recipient(self.recipient)
+        self.recipient = recipient
+        self.poll = poll
+        self.voting_recipient = polls.voting_recipient(recipient)
         return super().dispatch(request, *args, **kwargs)
 
     def get_poll(self):

@@ -1,7 +1,7 @@
 """View mixins that apply members.permissions to whole pages."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
 from .selectors import viewer_for
@@ -11,6 +11,9 @@ class DirectoryRequiredMixin(LoginRequiredMixin):
     """Pages with people's names, contact details and project ideas: for linked members and
     county staff. Visitors who are not signed in go to the login page; unlinked accounts to
     the page that says they wait for the county."""
+
+    # View.setup sets it on the view this mixin is combined with.
+    request: HttpRequest
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not viewer_for(request).sees_directory:

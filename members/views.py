@@ -19,7 +19,7 @@ from django.views.generic import FormView, TemplateView
 from django.views.i18n import set_language
 
 from .forms import AccountDeleteForm, ProfileForm
-from .models import ContactPerson
+from .models import ContactPerson, User
 from .privacy import personal_data_delete, personal_data_export
 from .selectors import contact_person_for_user, viewer_for
 from .services import (
@@ -69,15 +69,18 @@ class ProfileView(LoginRequiredMixin, FormView):
         }
 
     def form_valid(self, form):
+        person = self.person
+        # post() turns accounts without a contact person away before any form is made.
+        assert person is not None
         contact_person_update_profile(
-            person=self.person, **{name: form.cleaned_data[name] for name in form.changed_data}
+            person=person, **{name: form.cleaned_data[name] for name in form.changed_data}
         )
         messages.success(self.request, _("Your profile has been saved."))
         response = HttpResponseRedirect(reverse("profile"))
         # The chosen language takes effect at once and on later visits.
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
-            self.person.preferred_language,
+            person.preferred_language,
             max_age=settings.LANGUAGE_COOKIE_AGE,
             samesite="Lax",
         )
@@ -155,6 +158,14 @@ class AccountDeleteView(LoginRequiredMixin, FormView):
             return staff_cannot_delete_themselves(request)
         return super().dispatch(request, *args, **kwargs)
 
+    @property
+    def user(self) -> User:
+        # LoginRequiredMixin.dispatch has sent anonymous visitors to the login page before
+        # any handler runs.
+        user = self.request.user
+        assert isinstance(user, User)
+        return user
+
     @method_decorator(reauthentication_required)
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -164,18 +175,14 @@ class AccountDeleteView(LoginRequiredMixin, FormView):
         return super().post(request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "user": self.request.user}
+        return {**super().get_form_kwargs(), "user": self.user}
 
     def get_context_data(self, **kwargs):
-        person = (
-            ContactPerson.objects.select_related("municipality")
-            .filter(user=self.request.user)
-            .first()
-        )
+        person = ContactPerson.objects.select_related("municipality").filter(user=self.user).first()
         return {**super().get_context_data(**kwargs), "person": person}
 
     def form_valid(self, form):
-        personal_data_delete(user=self.request.user)
+        personal_data_delete(user=self.user)
         logout(self.request)
         return HttpResponseRedirect(reverse("profile_deleted"))
 

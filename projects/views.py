@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import BadRequest, PermissionDenied
@@ -166,6 +168,9 @@ class IdeaCreateView(IdeaFormMixin, View):
 class EditableIdeaMixin(PersonMixin):
     """Another municipality's idea by URL: 403, and nothing changes."""
 
+    # View.setup sets it from the URL (the idea's pk).
+    kwargs: dict[str, Any]
+
     def get_idea(self) -> ProjectIdea:
         idea = get_object_or_404(
             ProjectIdea.objects.prefetch_related("european_partners", "sectors"),
@@ -217,7 +222,9 @@ class InterestCreateView(PersonMixin, View):
             raise PermissionDenied
         if not form.is_valid():
             for error in form.errors.get("message", []):
-                messages.error(request, error)
+                # An ErrorList hands out its messages as text, though its stubs also allow the
+                # ValidationError it keeps; str() makes that plain and changes nothing.
+                messages.error(request, str(error))
             return HttpResponseRedirect(idea.get_absolute_url())
         try:
             services.interest_mark(idea=idea, person=person, message=form.cleaned_data["message"])
@@ -254,8 +261,9 @@ class MunicipalityDetailView(PersonMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        # Without ?page= the first page, as the selector's default (get_page(None) gives it too).
         page = selectors.municipality_page(
-            self.object, viewer=self.viewer, people_page=self.request.GET.get("page")
+            self.object, viewer=self.viewer, people_page=self.request.GET.get("page", 1)
         )
         context.update(
             people=page.people,
