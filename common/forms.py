@@ -1,16 +1,19 @@
 import datetime as dt
+from typing import TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+FieldKind = TypeVar("FieldKind", bound=forms.Field)
 
-def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
-    """The form's field `name`, which chooses model objects (one or several), so its queryset
-    and labels can be set for the request at hand."""
+
+def form_field(form: forms.BaseForm, name: str, kind: type[FieldKind]) -> FieldKind:
+    """The form's field `name`, which is a `kind` (a model choice field, say), so that what
+    only that kind has (its queryset, its choices) can be set for the request at hand."""
     field = form.fields[name]
-    if not isinstance(field, forms.ModelChoiceField):
-        raise TypeError(f"{type(form).__name__}.{name} chooses no model objects")
+    if not isinstance(field, kind):
+        raise TypeError(f"{type(form).__name__}.{name} is no {kind.__name__}")
     return field
 
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -25,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from common.admin_tools import (
     SHOWN_CHILDREN,
     LightRowsAdmin,
+    ModelAdminMixinBase,
     NamedInputsAdmin,
     NamedInputsTabularInline,
     bounded_children,
@@ -32,7 +35,7 @@ from common.admin_tools import (
     field_headings,
     plural_name,
 )
-from common.forms import RepeatedHourModelForm
+from common.forms import RepeatedHourModelForm, form_field
 from common.history import HistoryChild, ReadableHistoryAdmin
 
 from . import copying, emails, exports, materials, minutes, polls, services
@@ -107,8 +110,7 @@ class MailingOfTheYearFilter(OfTheChosenYearFilter):
 
 class MeetingInline(NamedInputsTabularInline):
     model = Meeting
-    fields = ["title", "kind", "status", "starts_at", "tentative_period"]
-    readonly_fields = fields
+    readonly_fields = fields = ("title", "kind", "status", "starts_at", "tentative_period")
     extra = 0
     show_change_link = True
     can_delete = False
@@ -221,7 +223,7 @@ class MeetingReminderInline(NamedInputsTabularInline):
     verbose_name_plural = _("reminders to those who have not answered")
 
 
-class ServiceErrorsAsMessages:
+class ServiceErrorsAsMessages(ModelAdminMixinBase):
     """Admin mixin: a ValidationError a service raises while saving (the forms check first,
     so only a change made by someone else in between gets here) is shown as an error message
     on the same page, with nothing saved, instead of a server error."""
@@ -253,8 +255,10 @@ class RegistrationStaffForm(RepeatedHourModelForm):
             return self.cleaned_data.get("status")
         return None
 
+    # Django's hook that runs once the instance holds the form's values; django-stubs
+    # leaves this private method of BaseModelForm out.
     def _post_clean(self):
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]
         if self.errors or not self.has_changed() or self.instance.meeting_id is None:
             return
         try:
@@ -283,8 +287,9 @@ def staff_save(model_admin, request, form, registration) -> services.StaffChange
     if chosen == Status.CONFIRMED and registration.status == Status.WAITLISTED:
         position = (
             Registration.objects.with_waitlist_position()
-            .values_list("waitlist_position", flat=True)
+            .only("pk")
             .get(pk=registration.pk)
+            .waitlist_position
         )
         model_admin.message_user(
             request,
@@ -733,7 +738,7 @@ class MeetingAdmin(NamedInputsAdmin, LightRowsAdmin, ServiceErrorsAsMessages, Re
         if file_format == "csv":
             # Row by row as the database gives them: a large meeting's list is never one
             # string in memory.
-            response = StreamingHttpResponse(
+            response: HttpResponse | StreamingHttpResponse = StreamingHttpResponse(
                 exports.participants_csv(meeting, separator=separator),
                 content_type=exports.FORMATS["csv"][1],
             )
@@ -786,9 +791,11 @@ class MaterialAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "agenda_item" in self.fields and self.instance.meeting_id is not None:
-            self.fields["agenda_item"].queryset = AgendaItem.objects.filter(
-                meeting_id=self.instance.meeting_id
-            ).order_by("order", "pk")
+            form_field(
+                self, "agenda_item", forms.ModelChoiceField
+            ).queryset = AgendaItem.objects.filter(meeting_id=self.instance.meeting_id).order_by(
+                "order", "pk"
+            )
 
 
 @admin.register(Material)
@@ -1154,12 +1161,13 @@ class MailingAdmin(NamedInputsAdmin, LightRowsAdmin, admin.ModelAdmin):
         return fields
 
     def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
+        # Django's initial data is the query string's text; ours holds the meeting's id.
+        initial: dict[str, Any] = dict(super().get_changeform_initial_data(request))
         # ?meeting=<pk> comes from the meeting's page; anything else in it is ignored.
         raw = initial.pop("meeting", "")
         meeting = (
             Meeting.objects.select_related("series").filter(pk=raw).first()
-            if str(raw).isdigit()
+            if isinstance(raw, str) and raw.isdigit()
             else None
         )
         if meeting is not None:
@@ -1462,7 +1470,7 @@ class DatePollAdminForm(RepeatedHourModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "meeting" in self.fields:
-            self.fields["meeting"].queryset = Meeting.objects.filter(
+            form_field(self, "meeting", forms.ModelChoiceField).queryset = Meeting.objects.filter(
                 status=Meeting.Status.TENTATIVE, date_poll__isnull=True
             ).select_related("series")
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import tablib
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Field, IntegerField, Model, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -31,6 +31,8 @@ from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from members.models import ContactPerson, Sector
 
@@ -112,7 +114,15 @@ def participant_registrations(meeting: Meeting) -> QuerySet:
 
 def participant_headings() -> list[str]:
     """The column headings: the fields' names in the active language."""
-    return [capfirst(str(model._meta.get_field(name).verbose_name)) for model, name in COLUMNS]
+    return [_heading(model, name) for model, name in COLUMNS]
+
+
+def _heading(model: type[Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    # Every column is a field of the model's own; only those have a verbose name.
+    if not isinstance(field, Field):
+        raise TypeError(f"{model.__name__}.{name} is not a field of the model's own")
+    return capfirst(str(field.verbose_name))
 
 
 @dataclass(frozen=True)
@@ -261,6 +271,8 @@ def dataset_xlsx(dataset: tablib.Dataset) -> bytes:
     """An Excel workbook with bold, frozen headings (see `xlsx_cell` for the cells)."""
     workbook = Workbook()
     sheet = workbook.active
+    # A new workbook has one worksheet, active.
+    assert isinstance(sheet, Worksheet)
     # Excel limits sheet titles to 31 characters.
     sheet.title = dataset.title[:31]
     sheet.append(dataset.headers)
@@ -269,11 +281,11 @@ def dataset_xlsx(dataset: tablib.Dataset) -> bytes:
     sheet.freeze_panes = "A2"
     for row in dataset:
         sheet.append([xlsx_value(value) for value in row])
-    for column in sheet.iter_cols():
+    for number, column in enumerate(sheet.iter_cols(), start=1):
         for cell in column:
             xlsx_cell(cell)
         width = max(len(cell_text(cell.value or "")) for cell in column)
-        sheet.column_dimensions[column[0].column_letter].width = min(width + 2, 50)
+        sheet.column_dimensions[get_column_letter(number)].width = min(width + 2, 50)
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()

@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.conf import settings
 from django.db.models import Case, Q, Value, When
@@ -5,6 +7,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
+from common.forms import form_field
 from common.validators import (
     EMAIL_MAX_LENGTH,
     validate_no_control_characters,
@@ -18,6 +21,9 @@ from .extensions import registration_form_extensions
 from .models import AgendaItem, DatePollAnswer, Material, Meeting, Registration
 from .services import RegistrationAnswers
 from .templatetags.meeting_tags import meeting_when
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # The coordinator's colleague picker lists this many colleagues at most; a search finds the
 # others (a large municipality has hundreds of contact persons).
@@ -110,16 +116,18 @@ class RegistrationForm(forms.Form):
         # The registration being changed; None for a new one.
         self.registration = registration
         if not meeting.online_url:
-            self.fields["attendance_mode"].choices = [
+            form_field(self, "attendance_mode", forms.ChoiceField).choices = [
                 (Registration.AttendanceMode.IN_PERSON, Registration.AttendanceMode.IN_PERSON.label)
             ]
-        self.colleague_search = None
+        self.colleague_search: ColleagueSearchForm | None = None
         if for_update or not actor.is_coordinator or actor.municipality_id is None:
             for name in ("participant", "new_colleague_name", "new_colleague_email"):
                 del self.fields[name]
         else:
             self.colleague_search = ColleagueSearchForm({"colleague": colleague_search})
-            self._bound_colleague_picker()
+            self._bound_colleague_picker(
+                query=self.colleague_search.query, municipality_id=actor.municipality_id
+            )
             domains = municipality_domains(actor.municipality_id)
             self.fields["new_colleague_email"].help_text = (
                 _("An address at %(domains)s.") % {"domains": ", ".join(domains)}
@@ -132,16 +140,13 @@ class RegistrationForm(forms.Form):
         # What the other apps added, answered through RegistrationAnswers.extra.
         self.extension_fields = [name for name in self.fields if name not in own_fields]
 
-    def _bound_colleague_picker(self):
+    def _bound_colleague_picker(self, *, query: str, municipality_id: int) -> None:
         """Any active colleague is valid, but the list shows the coordinator, the one chosen
         before, and at most COLLEAGUES_SHOWN colleagues matching the search."""
-        field = self.fields["participant"]
-        colleagues = ContactPerson.objects.active().filter(
-            municipality_id=self.actor.municipality_id
-        )
+        field = form_field(self, "participant", forms.ModelChoiceField)
+        colleagues = ContactPerson.objects.active().filter(municipality_id=municipality_id)
         field.queryset = colleagues
         field.initial = self.actor.pk
-        query = self.colleague_search.query
         chosen = str(self.data.get("participant") or "")
         keep = Q(pk=self.actor.pk)
         if chosen.isdigit() and len(chosen) < 19:
@@ -163,7 +168,9 @@ class RegistrationForm(forms.Form):
         more = len(matches) > COLLEAGUES_SHOWN
         listed = kept + matches[:COLLEAGUES_SHOWN]
         field.widget.choices = [(p.pk, field.label_from_instance(p)) for p in listed]
-        hints = [_("As coordinator you can register colleagues from your municipality.")]
+        hints: list[StrOrPromise] = [
+            _("As coordinator you can register colleagues from your municipality.")
+        ]
         if query and not matches:
             hints.append(_("No colleague matches “%(query)s”.") % {"query": escape(query)})
         elif query:
@@ -184,8 +191,8 @@ class RegistrationForm(forms.Form):
             # Only coordinators choose whom they register; refuse rather than silently
             # registering the sender instead.
             raise forms.ValidationError(_("You can only register yourself."))
-        name = cleaned.get("new_colleague_name")
-        email = cleaned.get("new_colleague_email")
+        name = self.cleaned_data.get("new_colleague_name")
+        email = self.cleaned_data.get("new_colleague_email")
         if "participant" in self.fields and (name or email):
             if not (name and email):
                 raise forms.ValidationError(
@@ -198,7 +205,10 @@ class RegistrationForm(forms.Form):
         return cleaned
 
     # The new colleague's contact person fields, as this form names them.
-    COLLEAGUE_FIELDS = {"name": "new_colleague_name", "email": "new_colleague_email"}
+    COLLEAGUE_FIELDS: dict[str | None, str] = {
+        "name": "new_colleague_name",
+        "email": "new_colleague_email",
+    }
 
     def add_colleague_errors(self, error: forms.ValidationError) -> None:
         """Show the model's objections to the new colleague by the fields they concern."""
@@ -282,9 +292,9 @@ class MaterialForm(forms.Form):
     def __init__(self, *args, meeting: Meeting, **kwargs):
         super().__init__(*args, **kwargs)
         self.meeting = meeting
-        self.fields["agenda_item"].queryset = AgendaItem.objects.filter(meeting=meeting).order_by(
-            "order", "pk"
-        )
+        form_field(
+            self, "agenda_item", forms.ModelChoiceField
+        ).queryset = AgendaItem.objects.filter(meeting=meeting).order_by("order", "pk")
         self.fields["file"].help_text = _(
             "PDF, Word, Excel, PowerPoint, OpenDocument, PNG or JPEG, at most %(limit)s."
         ) % {"limit": filesizeformat(settings.MATERIAL_MAX_UPLOAD_BYTES)}
@@ -322,6 +332,13 @@ class CheckInSearchForm(forms.Form):
         return ""
 
 
+class MunicipalityByNameField(forms.ModelChoiceField):
+    """Municipalities by name alone, as people at the door say them."""
+
+    def label_from_instance(self, obj):
+        return obj.name
+
+
 class WalkInForm(forms.Form):
     """Someone who came to the door without a seat: who they are, for the check-in."""
 
@@ -337,7 +354,7 @@ class WalkInForm(forms.Form):
         validators=[validate_single_line],
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
-    municipality = forms.ModelChoiceField(
+    municipality = MunicipalityByNameField(
         label=_("Municipality"),
         queryset=Municipality.objects.none(),
         empty_label=_("Choose the municipality"),
@@ -345,12 +362,10 @@ class WalkInForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        field = self.fields["municipality"]
-        field.queryset = (
+        # Read per request: the current municipalities change with each merger's date.
+        form_field(self, "municipality", forms.ModelChoiceField).queryset = (
             Municipality.objects.current().only("pk", "name", "number").order_by("name", "number")
         )
-        # By name, as people at the door say it.
-        field.label_from_instance = lambda municipality: municipality.name
 
     def add_service_errors(self, error) -> None:
         """Show a ValidationError of the services next to its field (or above the form)."""

@@ -731,8 +731,10 @@ class Registration(models.Model):
 
     objects = RegistrationQuerySet.as_manager()
 
-    # Annotation: only on registrations read through with_calendar_sequence().
+    # Annotations: only on registrations read through with_calendar_sequence() and
+    # with_waitlist_position() (None when not waitlisted).
     person_calendar_sequence: int
+    waitlist_position: int | None
     history = HistoricalRecords()
     # Set before a save to name who made the change (django-simple-history reads it).
     _history_user: "User | None"

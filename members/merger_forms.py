@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from common.forms import model_choice_field
+from common.forms import form_field
 
 from .models import Municipality
 
@@ -33,7 +33,7 @@ class MergerForm(forms.Form):
 
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
-        model_choice_field(self, "municipalities").queryset = candidates
+        form_field(self, "municipalities", forms.ModelChoiceField).queryset = candidates
 
     def add_service_errors(self, error) -> None:
         """Show a ValidationError of the service on the field it names, or above the form."""

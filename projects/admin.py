@@ -62,8 +62,7 @@ class EuropeanPartnerInline(NamedInputsTabularInline):
 
 class StageChangeInline(NamedInputsTabularInline):
     model = StageChange
-    fields = ["stage", "changed_at", "changed_by"]
-    readonly_fields = fields
+    readonly_fields = fields = ("stage", "changed_at", "changed_by")
     extra = 0
     can_delete = False
 
@@ -212,7 +211,8 @@ class CallAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        wall, zone_name = cleaned.get("deadline"), cleaned.get("deadline_time_zone")
+        wall = self.cleaned_data.get("deadline")
+        zone_name = self.cleaned_data.get("deadline_time_zone")
         if wall is None or not zone_name:
             return cleaned
         zone = ZoneInfo(zone_name)
@@ -229,7 +229,7 @@ class CallAdminForm(forms.ModelForm):
         except forms.ValidationError as error:
             self.add_error("deadline", error)
             return cleaned
-        cleaned["deadline"] = moment
+        self.cleaned_data["deadline"] = moment
         return cleaned
 
 

@@ -6,6 +6,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from common.forms import form_field
 from common.validators import validate_no_control_characters, validate_single_line
 from members.models import Municipality, Sector
 
@@ -58,12 +59,16 @@ class ProjectIdeaForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["programmes"].queryset = EUProgramme.objects.order_by("name")
+        form_field(
+            self, "programmes", forms.ModelChoiceField
+        ).queryset = EUProgramme.objects.order_by("name")
         # Open and coming calls only, and any the idea already aims at.
-        self.fields["calls"].queryset = calls_for_idea_form(self.instance)
-        self.fields["partner_municipalities"].queryset = Municipality.objects.current().order_by(
-            "name"
+        form_field(self, "calls", forms.ModelChoiceField).queryset = calls_for_idea_form(
+            self.instance
         )
+        form_field(
+            self, "partner_municipalities", forms.ModelChoiceField
+        ).queryset = Municipality.objects.current().order_by("name")
         if self.instance.pk:
             self.fields["sectors"].initial = self.instance.sector_values
 
@@ -84,9 +89,8 @@ class EuropeanPartnerForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        if bool(cleaned.get("organisation")) != bool(cleaned.get("country")):
+        given = self.cleaned_data
+        if not self.errors and bool(given.get("organisation")) != bool(given.get("country")):
             raise forms.ValidationError(_("Give both the organisation and its country."))
         return cleaned
 
