@@ -213,7 +213,12 @@ class CallAdminForm(forms.ModelForm):
         cleaned = super().clean()
         wall = self.cleaned_data.get("deadline")
         zone_name = self.cleaned_data.get("deadline_time_zone")
-        if wall is None or not zone_name:
+        if wall is None:
+            return cleaned
+        if not zone_name:
+            # A clock time names no moment without its zone: it must not reach the model's
+            # checks read as Oslo time.
+            self.add_error("deadline", _("Choose the time zone the deadline is given in."))
             return cleaned
         zone = ZoneInfo(zone_name)
         # fold=0: in the hour that happens twice, the first of the two.

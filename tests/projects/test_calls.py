@@ -4,6 +4,7 @@ into the personal calendar feed, and reminders before the deadlines."""
 
 import datetime as dt
 import io
+import warnings
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -185,6 +186,20 @@ def test_a_deadline_in_the_hour_that_never_happens_is_refused(staff_client, eras
     response = staff_client.post(reverse("admin:projects_call_add"), data)
     assert response.status_code == 200
     assert "deadline" in response.context["adminform"].form.errors
+    assert not Call.objects.exists()
+
+
+def test_a_deadline_without_a_known_zone_is_not_read_in_oslo_time(staff_client, erasmus):
+    """Found by the property test of the admin forms: with the zone refused, the clock time
+    reached the model's checks as a naive datetime (Django's RuntimeWarning)."""
+    data = admin_data(erasmus, deadline_time_zone="Europe/Atlantis")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        response = staff_client.post(reverse("admin:projects_call_add"), data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "deadline_time_zone" in errors
+    assert errors["deadline"] == ["Vel tidssona fristen er gitt i."]
     assert not Call.objects.exists()
 
 
