@@ -142,11 +142,8 @@ def material_set_hidden(*, materials, hidden: bool) -> int:
 def material_delete(*, material: Material, viewer=None) -> None:
     """Remove the file and its record. With `viewer` (the meeting page), only for someone
     who may remove it; the admin checks its own permission. The file is deleted once the
-    record's removal is committed, so a rollback leaves both."""
+    record's removal is committed (django-cleanup, as for every road a material's row is
+    deleted by), so a rollback leaves both."""
     if viewer is not None and not can_remove_material(viewer=viewer, material=material):
         raise PermissionDenied
-    storage, name = material.file.storage, material.file.name
-    with transaction.atomic():
-        deleted, _rows = Material.objects.filter(pk=material.pk).delete()
-        if deleted and name:
-            transaction.on_commit(lambda: storage.delete(name))
+    Material.objects.filter(pk=material.pk).delete()

@@ -109,6 +109,9 @@ INSTALLED_APPS = [
     "projects",
     # At the top of the stack: reads meetings, and nothing of ours imports it.
     "yearwheel",
+    # A deleted material's file goes once the deletion is committed, by whatever road the row
+    # went (a meeting's cascade included). Last, so other apps' signal handlers run first.
+    "django_cleanup.apps.CleanupConfig",
 ]
 
 MIDDLEWARE = [

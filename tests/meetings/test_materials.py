@@ -7,6 +7,7 @@ import zipfile
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -527,3 +528,34 @@ def test_service_refuses_a_removal_by_someone_else(material_storage, meeting, pr
     with pytest.raises(PermissionDenied):
         materials.material_delete(material=material, viewer=viewer_for(request))
     assert Material.objects.filter(pk=material.pk).exists()
+
+
+def test_a_deleted_meeting_takes_its_files_with_it(
+    material_storage, staff_client, django_capture_on_commit_callbacks
+):
+    """Found when the product was tried: deleting a meeting (one nobody registered for)
+    deleted its materials' rows by cascade and left their files in storage for good."""
+    material = factories.MaterialFactory()
+    meeting = material.meeting
+    path = material_storage / material.file.name
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:meetings_meeting_delete", args=[meeting.pk]), {"post": "yes"}
+        )
+    assert response.status_code == 302
+    assert not Material.objects.exists()
+    assert not path.exists()
+
+
+def test_a_removal_rolled_back_keeps_the_file(material_storage):
+    material = factories.MaterialFactory()
+    path = material_storage / material.file.name
+
+    class Undone(Exception):
+        pass
+
+    with pytest.raises(Undone), transaction.atomic():
+        material.meeting.delete()
+        raise Undone
+    assert Material.objects.filter(pk=material.pk).exists()
+    assert path.exists()
