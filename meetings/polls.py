@@ -10,7 +10,7 @@ have at least one yes.
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core import signing
@@ -78,7 +78,7 @@ def recipient_from_poll_token(token: str) -> MailingRecipient | None:
     if not isinstance(pk, int) or not isinstance(digest, str):
         return None
     recipient = (
-        MailingRecipient.objects.select_related("mailing__meeting", "contact_person")
+        MailingRecipient.objects.select_related("mailing__meeting", "contact_person__municipality")
         .filter(pk=pk, mailing__queued_at__isnull=False)
         .first()
     )
@@ -200,13 +200,30 @@ def poll_results(poll: DatePoll) -> list[CandidateRow]:
     )
 
 
+def _voice(person: ContactPerson | None, recipient: MailingRecipient | None) -> dict[str, Any]:
+    """Whose voice answers are kept as. A personal link of a contact person who may answer
+    signed in is that person's voice: one person who answers by both roads counts once."""
+    if recipient is not None and can_answer_as_member(recipient.contact_person):
+        return {"contact_person": recipient.contact_person}
+    return {"contact_person": person} if person is not None else {"recipient": recipient}
+
+
+def link_voter(recipient: MailingRecipient) -> dict[str, ContactPerson | MailingRecipient]:
+    """Who answers through a personal link, as poll_answer() and answers_of() take it: the
+    contact person it was sent to if they may answer signed in, else the address (its first
+    recipient, so an invitation and its reminder are one voice)."""
+    person = recipient.contact_person
+    if person is not None and can_answer_as_member(person):
+        return {"person": person}
+    return {"recipient": voting_recipient(recipient)}
+
+
 def answers_of(poll: DatePoll, *, person=None, recipient=None) -> dict[int, str]:
     """A voter's answers, by candidate id."""
-    voter = {"contact_person": person} if person is not None else {"recipient": recipient}
     return dict(
-        DatePollAnswer.objects.filter(candidate__poll=poll, **voter).values_list(
-            "candidate_id", "answer"
-        )
+        DatePollAnswer.objects.filter(
+            candidate__poll=poll, **_voice(person, recipient)
+        ).values_list("candidate_id", "answer")
     )
 
 
@@ -265,7 +282,7 @@ def poll_answer(
         candidates = set(poll.candidates.values_list("pk", flat=True))
         if set(answers) - candidates or not set(answers.values()) <= set(Answer.values):
             raise PollClosed(_("The poll has changed; load it again and answer once more."))
-        voter = {"contact_person": person} if person is not None else {"recipient": recipient}
+        voter = _voice(person, recipient)
         for candidate_id, answer in answers.items():
             DatePollAnswer.objects.update_or_create(
                 candidate_id=candidate_id, **voter, defaults={"answer": answer}

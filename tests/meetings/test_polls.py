@@ -178,6 +178,41 @@ def test_the_same_address_in_a_reminder_answers_as_one(en_client, invited, poll)
     assert {r for _s, _p, r, _a in stored(poll)} == {invited.pk}
 
 
+def test_a_member_answering_by_link_and_signed_in_has_one_voice(client_for, member, poll):
+    """Found when the product was tried: a contact person invited personally who answered
+    through the e-mail's link and again signed in was counted twice on every date."""
+    mailing = factories.MailingFactory(meeting=poll.meeting, queued_at=timezone.now())
+    personal = factories.MailingRecipientFactory(
+        mailing=mailing, email=member.email, contact_person=member
+    )
+    client = client_for(member)
+    client.post(link_url(personal), answer_data(poll, YES, YES, NO))
+    client.post(reverse("meetings:poll", args=["juni"]), answer_data(poll, NO, YES, YES))
+    first, second, third = candidates(poll)
+    assert stored(poll) == {
+        (first.starts_at, member.pk, None, NO),
+        (second.starts_at, member.pk, None, YES),
+        (third.starts_at, member.pk, None, YES),
+    }
+    # The link shows the voice as it stands, whichever road gave it.
+    form = client.get(link_url(personal)).context["form"]
+    assert [form[f"candidate_{c.pk}"].value() for c in (first, second, third)] == [NO, YES, YES]
+    assert [row.coverage for row in polls.poll_results(poll)] == [1, 1, 0]
+
+
+def test_a_non_member_invited_by_link_answers_for_the_address(client, poll):
+    person = factories.LinkedContactPersonFactory(
+        municipality=factories.MunicipalityFactory(member_since=None)
+    )
+    mailing = factories.MailingFactory(meeting=poll.meeting, queued_at=timezone.now())
+    personal = factories.MailingRecipientFactory(
+        mailing=mailing, email=person.email, contact_person=person
+    )
+    assert not polls.can_answer_as_member(person)
+    client.post(link_url(personal), answer_data(poll, YES, NO, NO))
+    assert {(p, r) for _s, p, r, _a in stored(poll)} == {(None, personal.pk)}
+
+
 @pytest.mark.parametrize("variant", [0, 1, 2])
 def test_a_tampered_link_is_refused(en_client, invited, poll, variant):
     url = reverse("poll_link", kwargs={"token": altered(polls.poll_token(invited))[variant]})
