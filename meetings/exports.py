@@ -77,6 +77,7 @@ COLUMNS = (
     (Registration, "created_at"),
     (Registration, "is_late"),
     (Registration, "over_capacity"),
+    (Registration, "attended_at"),
 )
 
 # Cells starting like this are formulas to Excel when it opens a CSV file.
@@ -179,6 +180,7 @@ def participant_row(registration: Registration, labels: Labels, meeting: list) -
         oslo_clock(registration.created_at),
         labels.yes if registration.is_late else labels.no,
         labels.yes if registration.over_capacity else labels.no,
+        oslo_clock(registration.attended_at) if registration.attended_at else "",
     ]
 
 

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import capfirst
 
-from meetings import exports
-from meetings.models import Registration
+from meetings import exports, services
+from meetings.models import Meeting, Registration
 from members.models import Sector
 from tests.helpers import sign_in_with_second_factor
 
@@ -36,6 +36,7 @@ HEADING_MSGIDS = [
     "registered",
     "late registration",
     "over capacity",
+    "checked in",
 ]
 # The index of each column, by a short name.
 COLUMN = {
@@ -58,6 +59,7 @@ COLUMN = {
             "registered",
             "late",
             "over_capacity",
+            "checked_in",
         ]
     )
 }
@@ -170,6 +172,8 @@ def test_values_in_english(kari_registration):
             dt.datetime(2030, 1, 15, 9, 5),
             "No",
             "No",
+            # Not checked in (yet).
+            "",
         )
     ]
 
@@ -252,6 +256,25 @@ def test_a_late_registration_is_marked(registration_factory, meeting):
     with translation.override("en"):
         rows = list(exports.participants_dataset(meeting))
     assert sorted(row[COLUMN["late"]] for row in rows) == ["No", "Yes"]
+
+
+def test_the_check_in_is_in_the_list_in_oslo_time(kari_registration, user_factory):
+    """Found when the product was tried: after the meeting, the list staff download had no
+    word of who came; the check-in at the door is its last column."""
+    Meeting.objects.filter(pk=kari_registration.meeting_id).update(
+        starts_at=dt.datetime(2030, 6, 3, 8, 0, tzinfo=dt.UTC),
+        ends_at=dt.datetime(2030, 6, 3, 14, 0, tzinfo=dt.UTC),
+    )
+    kari_registration.refresh_from_db()
+    services.attendance_mark(
+        registration=kari_registration,
+        by=user_factory(is_staff=True),
+        now=dt.datetime(2030, 6, 3, 8, 15, tzinfo=dt.UTC),
+    )
+    with translation.override("en"), timezone.override("UTC"):
+        (row,) = exports.participants_dataset(kari_registration.meeting)
+    # Summer time: Oslo is two hours ahead of UTC.
+    assert row[COLUMN["checked_in"]] == dt.datetime(2030, 6, 3, 10, 15)
 
 
 def test_a_tentative_meeting_gives_its_period_for_the_date(registration_factory, meeting_factory):
