@@ -6,7 +6,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from members.models import NetworkOwner
+from members.privacy import personal_data_export
 from members.services import network_owner_update
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +108,32 @@ def test_the_privacy_page_links_to_export_and_delete(client):
 
     assert f'href="{reverse("profile_export")}"' in page
     assert f'href="{reverse("profile_delete")}"' in page
+
+
+# Where the privacy page names each part of the personal data export (in English). A new
+# part of the export needs its words on the page, and an entry here.
+EXPORT_ON_THE_PRIVACY_PAGE = {
+    "account": "your name, work e-mail address",
+    "contact_person": "your name, work e-mail address",
+    "contact_person_history": "Earlier versions of your details",
+    "emails": "The e-mails the portal has sent you",
+    "invitations": "Which invitations and reminders we have sent you",
+    "registrations": "Your registrations for meetings",
+    "date_poll_answers": "Your answers to date polls",
+    "materials_uploaded": "Files you upload to a meeting",
+    "project_ideas": "Project ideas you present",
+    "interests": "the interest you mark in other municipalities",
+    "followed_programmes": "The EU programmes you follow",
+}
+
+
+def test_the_privacy_page_names_everything_the_export_holds(en_client):
+    """Found when the product was tried: the page left out the followed programmes, date
+    poll answers, uploaded files, check-ins, sent e-mails and earlier versions, all of which
+    the portal keeps (and exports)."""
+    person = factories.LinkedContactPersonFactory()
+    export = personal_data_export(user=person.user)
+    assert set(export) - {"exported_at", "portal"} == set(EXPORT_ON_THE_PRIVACY_PAGE)
+    page = " ".join(en_client.get(reverse("privacy")).content.decode().split())
+    assert [part for part, words in EXPORT_ON_THE_PRIVACY_PAGE.items() if words not in page] == []
+    assert "whether you were checked in" in page
