@@ -1131,6 +1131,22 @@ class DatePollCandidate(models.Model):
         end = timezone.localtime(self.ends_at)
         return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
 
+    def clean(self):
+        # An answer is given to the date on the screen: moved, the answers would stand for a
+        # date nobody answered for. Removing the date (and its answers) stays possible.
+        if self.pk is None:
+            return
+        before = (
+            DatePollCandidate.objects.filter(pk=self.pk).values_list("starts_at", "ends_at").first()
+        )
+        if before not in (None, (self.starts_at, self.ends_at)) and self.answers.exists():
+            raise ValidationError(
+                _(
+                    "People have answered for this date, so it cannot be moved. Add the new "
+                    "date as another candidate (and remove this one if it no longer applies)."
+                )
+            )
+
 
 class DatePollAnswer(models.Model):
     """One voice on one candidate date: a signed-in contact person's, or an invited address's

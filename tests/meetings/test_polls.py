@@ -14,6 +14,7 @@ from meetings import polls
 from meetings.models import DatePoll, DatePollAnswer, DatePollCandidate, Meeting
 from outbox.models import OutboxEmail
 from tests import factories
+from tests.helpers import validation_errors
 from tests.meetings.test_invitations import altered
 
 pytestmark = pytest.mark.django_db
@@ -407,6 +408,60 @@ def test_staff_open_a_poll_with_candidates_in_the_admin(staff_en_client, meeting
     assert poll.is_open()
     page = staff_en_client.get(reverse("admin:meetings_meeting_change", args=[meeting.pk]))
     assert reverse("admin:meetings_datepoll_change", args=[poll.pk]) in page.content.decode()
+
+
+def test_a_date_people_answered_for_cannot_be_moved(poll, member):
+    """Found when the product was tried: staff could change a candidate's time in the poll's
+    admin after members had answered, and their yes then stood for a date they never saw."""
+    first, second, _third = candidates(poll)
+    polls.poll_answer(poll=poll, answers={first.pk: YES}, person=member)
+    first.starts_at += dt.timedelta(hours=2)
+    first.ends_at += dt.timedelta(hours=2)
+    assert validation_errors(first)["__all__"][0].startswith("People have answered")
+    # Without answers, a date is corrected freely.
+    second.starts_at += dt.timedelta(hours=1)
+    second.full_clean()
+
+
+def test_staff_see_why_an_answered_date_stays(staff_en_client, poll, member):
+    from tests.helpers import management_form
+
+    first, *_others = candidates(poll)
+    polls.poll_answer(poll=poll, answers={first.pk: YES}, person=member)
+    start = timezone.localtime(first.starts_at) + dt.timedelta(hours=2)
+    end = timezone.localtime(first.ends_at) + dt.timedelta(hours=2)
+    rows = {}
+    for index, candidate in enumerate(candidates(poll)):
+        starts, ends = (
+            timezone.localtime(candidate.starts_at),
+            timezone.localtime(candidate.ends_at),
+        )
+        if candidate == first:
+            starts, ends = start, end
+        rows.update(
+            {
+                f"candidates-{index}-id": candidate.pk,
+                f"candidates-{index}-poll": poll.pk,
+                f"candidates-{index}-starts_at_0": starts.strftime("%Y-%m-%d"),
+                f"candidates-{index}-starts_at_1": starts.strftime("%H:%M"),
+                f"candidates-{index}-ends_at_0": ends.strftime("%Y-%m-%d"),
+                f"candidates-{index}-ends_at_1": ends.strftime("%H:%M"),
+            }
+        )
+    closes = timezone.localtime(poll.closes_at)
+    data = {
+        "closes_at_0": closes.strftime("%Y-%m-%d"),
+        "closes_at_1": closes.strftime("%H:%M:%S"),
+        **management_form("candidates", total=3, initial=3),
+        **rows,
+    }
+    response = staff_en_client.post(reverse("admin:meetings_datepoll_change", args=[poll.pk]), data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "People have answered for this date" in page
+    assert "already a candidate" not in page
+    first.refresh_from_db()
+    assert timezone.localtime(first.starts_at) != start
 
 
 def test_staff_cannot_open_a_poll_that_closed_already(staff_en_client, meeting):
