@@ -78,7 +78,7 @@ def recipient_from_poll_token(token: str) -> MailingRecipient | None:
     if not isinstance(pk, int) or not isinstance(digest, str):
         return None
     recipient = (
-        MailingRecipient.objects.select_related("mailing__meeting", "contact_person__municipality")
+        MailingRecipient.objects.select_related("mailing__meeting", "contact_person")
         .filter(pk=pk, mailing__queued_at__isnull=False)
         .first()
     )
@@ -89,9 +89,11 @@ def recipient_from_poll_token(token: str) -> MailingRecipient | None:
 
 def voting_recipient(recipient: MailingRecipient) -> MailingRecipient:
     """The recipient an address's answers are kept under: its first one among the meeting's
-    mailings, so an address that got the invitation and a reminder has one voice."""
+    mailings, so an address that got the invitation and a reminder has one voice. A member's
+    personal address answers as the member (see _voice)."""
     first = (
-        MailingRecipient.objects.filter(
+        MailingRecipient.objects.select_related("contact_person__municipality")
+        .filter(
             mailing__meeting_id=recipient.mailing.meeting_id,
             mailing__queued_at__isnull=False,
         )
@@ -206,16 +208,6 @@ def _voice(person: ContactPerson | None, recipient: MailingRecipient | None) -> 
     if recipient is not None and can_answer_as_member(recipient.contact_person):
         return {"contact_person": recipient.contact_person}
     return {"contact_person": person} if person is not None else {"recipient": recipient}
-
-
-def link_voter(recipient: MailingRecipient) -> dict[str, ContactPerson | MailingRecipient]:
-    """Who answers through a personal link, as poll_answer() and answers_of() take it: the
-    contact person it was sent to if they may answer signed in, else the address (its first
-    recipient, so an invitation and its reminder are one voice)."""
-    person = recipient.contact_person
-    if person is not None and can_answer_as_member(person):
-        return {"person": person}
-    return {"recipient": voting_recipient(recipient)}
 
 
 def answers_of(poll: DatePoll, *, person=None, recipient=None) -> dict[int, str]:

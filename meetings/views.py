@@ -1084,14 +1084,14 @@ class PollLinkView(PollPageMixin, TemplateView):
             return invalid_invitation(request)
         self.recipient = recipient
         self.poll = poll
-        self.link_voter = polls.link_voter(recipient)
+        self.voting_recipient = polls.voting_recipient(recipient)
         return super().dispatch(request, *args, **kwargs)
 
     def get_poll(self):
         return self.poll
 
     def voter(self) -> dict:
-        return self.link_voter
+        return {"recipient": self.voting_recipient}
 
     def sees_names(self) -> bool:
         # The link stands for an invited address, which the network knows.
